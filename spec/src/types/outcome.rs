@@ -1,0 +1,44 @@
+//! What executing a block produces.
+
+use super::{Receipt, WorldState};
+use serde::{Deserialize, Serialize};
+
+/// Counters an executor reports about how it ran a block. Not part of the semantics: two
+/// executors agree when everything but the stats is equal.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecStats {
+    /// Whether the parallel path ran (false for sequential executors and for fallbacks).
+    pub parallel: bool,
+    /// Why the executor fell back to sequential execution, if it did.
+    pub fallback: Option<String>,
+    /// Transaction incarnations executed (equals the transaction count with no re-execution).
+    pub incarnations: u64,
+    /// Incarnations aborted because a read turned out stale or a dependency was found.
+    pub aborts: u64,
+    /// Read-set validations performed.
+    pub validations: u64,
+    /// Times a transaction waited on an unfinished dependency.
+    pub dependency_waits: u64,
+}
+
+/// The result of executing a valid block.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockOutcome {
+    /// World state after the block (normalized: no zero storage slots).
+    pub post_state: WorldState,
+    /// One receipt per transaction.
+    pub receipts: Vec<Receipt>,
+    /// Gas used by each transaction (after refunds; what the sender paid for).
+    pub gas_used: Vec<u64>,
+    /// Blob gas used by the block (EIP-4844).
+    pub blob_gas_used: u64,
+    /// How the executor ran. Ignored by comparison.
+    pub stats: ExecStats,
+}
+
+impl BlockOutcome {
+    /// Gas used by the whole block.
+    pub fn block_gas_used(&self) -> u64 {
+        self.receipts.last().map_or(0, |r| r.cumulative_gas_used)
+    }
+}
