@@ -28,7 +28,11 @@ pub fn state_root(state: &WorldState) -> B256 {
 fn encode_log(log: &Log, out: &mut dyn BufMut) {
     let topics_len = log.topics.length();
     let payload = log.address.length() + topics_len + log.data.length();
-    Header { list: true, payload_length: payload }.encode(out);
+    Header {
+        list: true,
+        payload_length: payload,
+    }
+    .encode(out);
     log.address.encode(out);
     log.topics.encode(out);
     log.data.encode(out);
@@ -41,7 +45,11 @@ fn log_length(log: &Log) -> usize {
 
 fn encode_logs(logs: &[Log], out: &mut dyn BufMut) {
     let payload: usize = logs.iter().map(log_length).sum();
-    Header { list: true, payload_length: payload }.encode(out);
+    Header {
+        list: true,
+        payload_length: payload,
+    }
+    .encode(out);
     for log in logs {
         encode_log(log, out);
     }
@@ -64,16 +72,18 @@ pub fn encode_receipt(receipt: &Receipt) -> Vec<u8> {
         Some(root) => root.encode(&mut status_or_root),
         None => (receipt.success as u8).encode(&mut status_or_root),
     }
-    let payload = status_or_root.len()
-        + receipt.cumulative_gas_used.length()
-        + bloom.length()
-        + logs.len();
+    let payload =
+        status_or_root.len() + receipt.cumulative_gas_used.length() + bloom.length() + logs.len();
     let mut out = Vec::with_capacity(payload + 8);
     let type_byte = receipt.tx_type.byte();
     if type_byte != 0 {
         out.push(type_byte);
     }
-    Header { list: true, payload_length: payload }.encode(&mut out);
+    Header {
+        list: true,
+        payload_length: payload,
+    }
+    .encode(&mut out);
     out.extend_from_slice(&status_or_root);
     receipt.cumulative_gas_used.encode(&mut out);
     bloom.encode(&mut out);
@@ -131,7 +141,10 @@ mod tests {
         let mut with_zero = Account::default();
         with_zero.balance = U256::from(1);
         with_zero.storage.insert(U256::from(1), U256::ZERO);
-        let without = Account { storage: Default::default(), ..with_zero.clone() };
+        let without = Account {
+            storage: Default::default(),
+            ..with_zero.clone()
+        };
         let s1: WorldState = [(a, with_zero)].into_iter().collect();
         let s2: WorldState = [(a, without)].into_iter().collect();
         assert_eq!(state_root(&s1), state_root(&s2));

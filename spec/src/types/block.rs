@@ -16,6 +16,29 @@ pub struct BlobSchedule {
     pub update_fraction: u64,
 }
 
+impl BlobSchedule {
+    /// The mainnet blob schedule of `fork`; `None` before Cancun and for BPO forks that mainnet
+    /// has not scheduled (fixtures then carry their own in `config.blobSchedule`).
+    pub fn mainnet(fork: crate::Fork) -> Option<BlobSchedule> {
+        use crate::Fork;
+        let (target, max, update_fraction) = match fork {
+            f if f < Fork::Cancun => return None,
+            // EIP-4844.
+            Fork::Cancun => (3, 6, 3_338_477),
+            // EIP-7691; Osaka keeps Prague's parameters.
+            Fork::Prague | Fork::Osaka => (6, 9, 5_007_716),
+            Fork::Bpo1 => (10, 15, 8_346_193),
+            Fork::Bpo2 => (14, 21, 11_684_671),
+            _ => return None,
+        };
+        Some(BlobSchedule {
+            target,
+            max,
+            update_fraction,
+        })
+    }
+}
+
 /// What a transaction can see of its block, and what the block adds around its transactions.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockEnv {
@@ -78,8 +101,9 @@ pub struct Block {
     pub withdrawals: Vec<Withdrawal>,
     /// Ommers (before Paris), rewarded after the transactions.
     pub ommers: Vec<Ommer>,
-    /// Whether block and ommer rewards are applied. State tests apply none.
-    pub rewards: bool,
+    /// Whether this is a whole block (block and ommer rewards, system calls, withdrawals) or a
+    /// state test's lone transaction, which applies none of these.
+    pub full_block: bool,
     /// Whether this is the DAO fork block (balance move of EIP-779).
     pub dao_transition: bool,
 }

@@ -1,0 +1,150 @@
+//! Sequential block execution over revm: the industry baseline every other executor is
+//! compared with, and the fallback of the parallel executor.
+
+use crate::block_end;
+use crate::env;
+use crate::state::{BlockState, StateReader};
+use lockstep_spec::types::{
+    Block, BlockError, BlockOutcome, ExecStats, Log, Receipt, Transaction, TxRule, WorldState,
+};
+use lockstep_spec::Fork;
+use revm::context::result::{EVMError, ExecutionResult};
+use revm::context::Context;
+use revm::{ExecuteEvm, MainBuilder, MainContext};
+
+/// Gas per blob (EIP-4844).
+pub const GAS_PER_BLOB: u64 = 1 << 17;
+
+/// Why revm cannot run a fork at all (the case is skipped with this reason).
+pub fn unsupported(fork: Fork) -> Option<String> {
+    match env::spec_id(fork) {
+        None => Some(format!("revm 43 has no rules for fork {fork}")),
+        Some(_) => None,
+    }
+}
+
+/// Block-level checks on a transaction before it runs: it must fit in the gas (and blob gas)
+/// left in the block.
+pub fn check_block_limits(
+    fork: Fork,
+    block: &Block,
+    index: usize,
+    tx: &Transaction,
+    gas_used: u64,
+    blob_gas_used: u64,
+) -> Result<(), BlockError> {
+    let gas_left = block.env.gas_limit.saturating_sub(gas_used);
+    if tx.gas_limit > gas_left {
+        return Err(BlockError::Transaction {
+            index,
+            rule: TxRule::GasLimitReached,
+            message: format!(
+                "gas limit {} exceeds gas left in block {gas_left}",
+                tx.gas_limit
+            ),
+        });
+    }
+    if block.full_block {
+        if let Some(schedule) = env::blob_schedule(fork, block) {
+            let tx_blob_gas = tx.blob_versioned_hashes.len() as u64 * GAS_PER_BLOB;
+            let max = schedule.max * GAS_PER_BLOB;
+            if blob_gas_used + tx_blob_gas > max {
+                return Err(BlockError::Transaction {
+                    index,
+                    rule: TxRule::BlobRules,
+                    message: format!(
+                        "blob gas {} over the block maximum {max}",
+                        blob_gas_used + tx_blob_gas
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The receipt fields of an execution result.
+pub fn receipt(tx: &Transaction, result: &ExecutionResult, cumulative_gas_used: u64) -> Receipt {
+    Receipt {
+        tx_type: tx.tx_type,
+        success: result.is_success(),
+        post_state: None,
+        cumulative_gas_used,
+        logs: result
+            .logs()
+            .iter()
+            .map(|log| Log {
+                address: log.address,
+                topics: log.topics().to_vec(),
+                data: log.data.data.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Maps revm's error for transaction `index` to a [`BlockError`].
+pub fn tx_error<E: std::fmt::Display>(index: usize, error: EVMError<E>) -> BlockError {
+    match error {
+        EVMError::Transaction(invalid) => BlockError::Transaction {
+            index,
+            rule: env::tx_rule(&invalid),
+            message: invalid.to_string(),
+        },
+        other => BlockError::Transaction {
+            index,
+            rule: TxRule::Other,
+            message: other.to_string(),
+        },
+    }
+}
+
+/// Executes `block` on `pre` one transaction after another.
+pub fn execute_block(
+    fork: Fork,
+    pre: &WorldState,
+    block: &Block,
+) -> Result<BlockOutcome, BlockError> {
+    let spec = env::spec_id(fork).ok_or_else(|| BlockError::Block {
+        rule: lockstep_spec::types::BlockRule::Other,
+        message: unsupported(fork).unwrap_or_default(),
+    })?;
+    let cfg = env::cfg_env(spec, fork, block);
+    let block_env = env::block_env(fork, block);
+    let mut state = BlockState::new(pre, &block.env);
+    block_end::pre_block(fork, &mut state, block)?;
+
+    let mut receipts = Vec::with_capacity(block.transactions.len());
+    let mut gas_used = Vec::with_capacity(block.transactions.len());
+    let mut cumulative = 0u64;
+    let mut blob_gas_used = 0u64;
+    for (index, tx) in block.transactions.iter().enumerate() {
+        check_block_limits(fork, block, index, tx, cumulative, blob_gas_used)?;
+        let result = {
+            let mut evm = Context::mainnet()
+                .with_db(StateReader(&state))
+                .with_cfg(cfg.clone())
+                .with_block(block_env.clone())
+                .build_mainnet();
+            evm.transact(env::tx_env(tx))
+                .map_err(|e| tx_error(index, e))?
+        };
+        let used = result.result.tx_gas_used();
+        cumulative += used;
+        blob_gas_used += tx.blob_versioned_hashes.len() as u64 * GAS_PER_BLOB;
+        receipts.push(receipt(tx, &result.result, cumulative));
+        gas_used.push(used);
+        state.commit(fork, result.state);
+    }
+
+    block_end::post_block(fork, &mut state, block);
+    Ok(BlockOutcome {
+        post_state: state.to_world_state(),
+        receipts,
+        gas_used,
+        blob_gas_used,
+        stats: ExecStats {
+            incarnations: block.transactions.len() as u64,
+            ..Default::default()
+        },
+    })
+}
