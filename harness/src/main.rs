@@ -1,1 +1,33 @@
-fn main() {}
+//! The `lockstep` command line: parses arguments and dispatches to `lockstep::cli`.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Holds parallel EVM executors to the exact semantics of sequential execution.
+#[derive(Parser)]
+#[command(name = "lockstep", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run fixtures (state tests, blockchain tests, mainnet blocks) through executors.
+    Run(lockstep::cli::run::RunArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => lockstep::cli::run::run(args),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

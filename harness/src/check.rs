@@ -1,0 +1,86 @@
+//! Checks of an executor's outcome against what the fixture expects: state root, logs hash,
+//! receipts root, gas used, logs bloom, blob gas used.
+
+use crate::case::ValidExpect;
+use lockstep_spec::trie;
+use lockstep_spec::types::{logs_bloom, BlockOutcome};
+
+/// The first claim the outcome does not reproduce, with both values; `None` if all hold.
+pub fn check_claims(outcome: &BlockOutcome, claims: &ValidExpect) -> Option<String> {
+    if let Some(expected) = claims.gas_used {
+        let got = outcome.block_gas_used();
+        if got != expected {
+            return Some(format!("gas used: got {got}, expected {expected}"));
+        }
+    }
+    if let Some(expected) = claims.blob_gas_used {
+        if outcome.blob_gas_used != expected {
+            return Some(format!(
+                "blob gas used: got {}, expected {expected}",
+                outcome.blob_gas_used
+            ));
+        }
+    }
+    if let Some(expected) = claims.logs_bloom {
+        let got = logs_bloom(outcome.receipts.iter().flat_map(|r| &r.logs));
+        if got != expected {
+            return Some(format!("logs bloom: got {got}, expected {expected}"));
+        }
+    }
+    if let Some(expected) = claims.logs_hash {
+        let logs: Vec<_> = outcome
+            .receipts
+            .iter()
+            .flat_map(|r| r.logs.iter().cloned())
+            .collect();
+        let got = trie::logs_hash(&logs);
+        if got != expected {
+            return Some(format!("logs hash: got {got}, expected {expected}"));
+        }
+    }
+    if let Some(expected) = claims.receipts_root {
+        let got = trie::receipts_root(&outcome.receipts);
+        if got != expected {
+            return Some(format!("receipts root: got {got}, expected {expected}"));
+        }
+    }
+    if let Some(expected) = claims.state_root {
+        let got = trie::state_root(&outcome.post_state);
+        if got != expected {
+            return Some(format!("state root: got {got}, expected {expected}"));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::B256;
+
+    #[test]
+    fn each_claim_is_checked() {
+        let outcome = BlockOutcome::default();
+        assert_eq!(check_claims(&outcome, &ValidExpect::default()), None);
+        let gas = ValidExpect {
+            gas_used: Some(1),
+            ..Default::default()
+        };
+        assert_eq!(
+            check_claims(&outcome, &gas).as_deref(),
+            Some("gas used: got 0, expected 1")
+        );
+        let root = ValidExpect {
+            state_root: Some(B256::ZERO),
+            ..Default::default()
+        };
+        assert!(check_claims(&outcome, &root)
+            .expect("mismatch")
+            .starts_with("state root"));
+        let logs = ValidExpect {
+            logs_hash: Some(trie::logs_hash(&[])),
+            ..Default::default()
+        };
+        assert_eq!(check_claims(&outcome, &logs), None);
+    }
+}

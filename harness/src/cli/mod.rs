@@ -1,0 +1,3 @@
+//! Commands of the `lockstep` binary, each a thin module over the library.
+
+pub mod run;

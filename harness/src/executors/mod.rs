@@ -1,0 +1,50 @@
+//! Executors: the [`BlockExecutor`] trait and one adapter per engine. An adapter only
+//! translates lockstep's data model to its engine and back.
+
+mod revm;
+
+pub use self::revm::RevmExecutor;
+
+use lockstep_spec::types::{Block, BlockError, BlockOutcome, WorldState};
+use lockstep_spec::Fork;
+use std::sync::Arc;
+
+/// An engine that executes a block on a pre-state. Object-safe, so that adapters can be
+/// listed and chosen at run time.
+pub trait BlockExecutor: Send + Sync {
+    /// The name used on the command line and in reports (`revm`, `spec`, `parallel`).
+    fn name(&self) -> &str;
+
+    /// Why this executor cannot run `fork` or `block`, if it cannot: the case is then skipped
+    /// for this executor with that reason.
+    fn unsupported(&self, fork: Fork, block: &Block) -> Option<String>;
+
+    /// Executes `block` on `pre` under `fork`.
+    fn execute(
+        &self,
+        fork: Fork,
+        pre: &WorldState,
+        block: &Block,
+    ) -> Result<BlockOutcome, BlockError>;
+}
+
+/// Options that shape executors built from names.
+#[derive(Clone, Debug)]
+pub struct ExecutorOptions {
+    /// Worker threads for parallel executors.
+    pub threads: usize,
+}
+
+/// The executor names lockstep knows.
+pub const EXECUTOR_NAMES: &[&str] = &["revm"];
+
+/// Builds an executor from its name.
+pub fn by_name(name: &str, _options: &ExecutorOptions) -> Result<Arc<dyn BlockExecutor>, String> {
+    match name {
+        "revm" => Ok(Arc::new(RevmExecutor)),
+        other => Err(format!(
+            "unknown executor `{other}` (known: {})",
+            EXECUTOR_NAMES.join(", ")
+        )),
+    }
+}

@@ -1,0 +1,13 @@
+//! lockstep: runs Ethereum JSON tests, mainnet blocks and generated blocks through several
+//! block executors and requires identical state and receipts from all of them.
+
+pub mod case;
+pub mod check;
+pub mod cli;
+pub mod compare;
+pub mod executors;
+pub mod expectations;
+pub mod fixtures;
+pub mod report;
+pub mod result;
+pub mod run;

@@ -1,0 +1,9 @@
+//! Reports: the terminal summary, the JSON report and JUnit XML.
+
+mod json;
+mod junit;
+mod summary;
+
+pub use self::json::write_json;
+pub use self::junit::write_junit;
+pub use self::summary::{render_summary, Summary};

@@ -1,0 +1,310 @@
+//! Runs cases through executors: each block under a watchdog and `catch_unwind`, checked
+//! against the fixture, compared across executors, and turned into a [`CaseResult`].
+
+use crate::case::{Case, CaseBlock};
+use crate::check::check_claims;
+use crate::compare::{diff_results, diff_states};
+use crate::executors::BlockExecutor;
+use crate::expectations::Expectations;
+use crate::result::{CaseResult, ExecutorResult, Status};
+use lockstep_spec::types::{BlockError, BlockOutcome, WorldState};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How cases are run.
+#[derive(Clone)]
+pub struct Runner {
+    /// Executors, in report order; the first that runs is the reference for comparisons.
+    pub executors: Vec<Arc<dyn BlockExecutor>>,
+    /// Per-block time limit for one executor.
+    pub timeout: Duration,
+    /// Committed skips and known failures.
+    pub expectations: Arc<Expectations>,
+}
+
+/// What one executor did with every block of a case.
+struct Trace {
+    status: Status,
+    /// Per block: the executor's result, or `None` where it was not run (rejected by the
+    /// loader's header check or undecodable).
+    results: Vec<Option<Result<BlockOutcome, BlockError>>>,
+    millis: f64,
+    parallel: Option<bool>,
+}
+
+/// Runs `executor` on one block in a thread of its own, so that a panic is caught and a hang
+/// is abandoned after `timeout` and reported.
+fn execute_guarded(
+    executor: &Arc<dyn BlockExecutor>,
+    block: &CaseBlock,
+    pre: &WorldState,
+    timeout: Duration,
+) -> Result<Result<BlockOutcome, BlockError>, String> {
+    let Ok(b) = &block.block else {
+        return Err("block is not decodable".into());
+    };
+    let (tx, rx) = mpsc::channel();
+    let (executor, fork, pre, b) = (executor.clone(), block.fork, pre.clone(), b.clone());
+    let spawned = std::thread::Builder::new()
+        .name(format!("exec-{}", executor.name()))
+        .stack_size(256 << 20)
+        .spawn(move || {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                executor.execute(fork, &pre, &b)
+            }));
+            let _ = tx.send(result);
+        });
+    if let Err(e) = spawned {
+        return Err(format!("cannot start executor thread: {e}"));
+    }
+    match rx.recv_timeout(timeout) {
+        Ok(Ok(result)) => Ok(result),
+        Ok(Err(panic)) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "non-string panic".into());
+            Err(format!("panicked: {msg}"))
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(format!(
+            "did not finish within {} s (watchdog)",
+            timeout.as_secs_f64()
+        )),
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err("executor thread vanished".into()),
+    }
+}
+
+impl Runner {
+    fn run_executor(&self, executor: &Arc<dyn BlockExecutor>, case: &Case) -> Trace {
+        let mut state = case.pre.clone();
+        let mut results = Vec::with_capacity(case.blocks.len());
+        let mut millis = 0.0;
+        let mut parallel: Option<bool> = None;
+        let mut last_hash = None;
+        let finish = |status, results, millis, parallel| Trace {
+            status,
+            results,
+            millis,
+            parallel,
+        };
+        for (i, block) in case.blocks.iter().enumerate() {
+            let expect = &block.expect;
+            let label = if case.blocks.len() > 1 {
+                format!("block {} ", i + 1)
+            } else {
+                String::new()
+            };
+            // Blocks the loader already knows to be broken are never executed.
+            let precheck = match (&block.block, &expect.header_error) {
+                (Err(reason), _) => Some(format!("cannot be decoded: {reason}")),
+                (_, Some(rule)) => Some(format!("breaks a header rule: {rule}")),
+                _ => None,
+            };
+            if let Some(why) = precheck {
+                results.push(None);
+                if expect.exception.is_none() {
+                    return finish(
+                        Status::Failed(format!("{label}{why}")),
+                        results,
+                        millis,
+                        parallel,
+                    );
+                }
+                continue;
+            }
+            if let Ok(b) = &block.block {
+                if let Some(reason) = executor.unsupported(block.fork, b) {
+                    return finish(
+                        Status::Skipped(format!("{}: {reason}", executor.name())),
+                        results,
+                        millis,
+                        parallel,
+                    );
+                }
+            }
+            let started = Instant::now();
+            let result = execute_guarded(executor, block, &state, self.timeout);
+            millis += started.elapsed().as_secs_f64() * 1e3;
+            let result = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    results.push(None);
+                    return finish(
+                        Status::Error(format!("{label}{}: {e}", executor.name())),
+                        results,
+                        millis,
+                        parallel,
+                    );
+                }
+            };
+            if let Ok(outcome) = &result {
+                if outcome.stats.parallel || outcome.stats.fallback.is_some() {
+                    parallel = Some(parallel.unwrap_or(true) && outcome.stats.parallel);
+                }
+            }
+            let verdict = match (&result, &expect.exception) {
+                (Ok(outcome), None) => match check_claims(outcome, &expect.claims) {
+                    Some(mismatch) => Some(format!("{label}{mismatch}")),
+                    None => {
+                        state = outcome.post_state.clone();
+                        last_hash = block.hash.or(last_hash);
+                        None
+                    }
+                },
+                (Ok(outcome), Some(exception)) => match check_claims(outcome, &expect.claims) {
+                    // A wrong header claim rejects the block: expected.
+                    Some(_) => None,
+                    None => Some(format!(
+                        "{label}accepted, but the fixture expects it rejected ({exception})"
+                    )),
+                },
+                (Err(_), Some(_)) => None,
+                (Err(e), None) => Some(format!("{label}rejected: {e}")),
+            };
+            results.push(Some(result));
+            if let Some(v) = verdict {
+                return finish(Status::Failed(v), results, millis, parallel);
+            }
+        }
+        if let Some(expected) = &case.expect.post_state {
+            if let Some(d) = diff_states(executor.name(), &state, "expected", expected) {
+                return finish(
+                    Status::Failed(format!("post-state: {d}")),
+                    results,
+                    millis,
+                    parallel,
+                );
+            }
+        }
+        if let Some(expected) = case.expect.state_root {
+            let got = lockstep_spec::trie::state_root(&state);
+            if got != expected {
+                return finish(
+                    Status::Failed(format!("post-state root: got {got}, expected {expected}")),
+                    results,
+                    millis,
+                    parallel,
+                );
+            }
+        }
+        if let (Some(expected), Some(got)) = (case.expect.last_block_hash, last_hash) {
+            if got != expected {
+                return finish(
+                    Status::Failed(format!("last block hash: got {got}, expected {expected}")),
+                    results,
+                    millis,
+                    parallel,
+                );
+            }
+        }
+        finish(Status::Passed, results, millis, parallel)
+    }
+
+    /// Runs one case through every executor.
+    pub fn run_case(&self, case: &Case) -> CaseResult {
+        let mut executors = Vec::with_capacity(self.executors.len());
+        let mut traces: Vec<(String, Trace)> = Vec::new();
+        let skip = case
+            .skip
+            .clone()
+            .or_else(|| self.expectations.skip_reason(&case.id));
+        for executor in &self.executors {
+            let trace = match &skip {
+                Some(reason) => Trace {
+                    status: Status::Skipped(reason.clone()),
+                    results: vec![],
+                    millis: 0.0,
+                    parallel: None,
+                },
+                None => self.run_executor(executor, case),
+            };
+            let status = match &trace.status {
+                Status::Failed(reason) => {
+                    match self.expectations.known_failure(executor.name(), &case.id) {
+                        Some(known) => Status::KnownFailure(format!("{reason} (known: {known})")),
+                        None => trace.status.clone(),
+                    }
+                }
+                other => other.clone(),
+            };
+            executors.push(ExecutorResult {
+                executor: executor.name().to_string(),
+                status,
+                millis: trace.millis,
+                parallel: trace.parallel,
+            });
+            traces.push((executor.name().to_string(), trace));
+        }
+        // Cross-executor comparison: every executor that ran a block agrees with the first.
+        let mut divergence = None;
+        if let Some((ref_name, reference)) = traces
+            .iter()
+            .find(|(_, t)| !matches!(t.status, Status::Skipped(_)))
+        {
+            'outer: for (name, trace) in &traces {
+                if name == ref_name || matches!(trace.status, Status::Skipped(_)) {
+                    continue;
+                }
+                for (i, (a, b)) in reference.results.iter().zip(&trace.results).enumerate() {
+                    if let (Some(a), Some(b)) = (a, b) {
+                        if let Some(d) = diff_results(ref_name, a, name, b) {
+                            let at = if case.blocks.len() > 1 {
+                                format!("block {}: ", i + 1)
+                            } else {
+                                String::new()
+                            };
+                            divergence = Some(format!("{at}{d}"));
+                            break 'outer;
+                        }
+                    }
+                }
+            }
+        }
+        let status = overall(&executors, divergence);
+        CaseResult {
+            id: case.id.clone(),
+            fork: case.fork.to_string(),
+            status,
+            executors,
+        }
+    }
+}
+
+/// The case's verdict from its executors' verdicts and any divergence between them.
+fn overall(executors: &[ExecutorResult], divergence: Option<String>) -> Status {
+    let named =
+        |e: &ExecutorResult| format!("{}: {}", e.executor, e.status.reason().unwrap_or_default());
+    if let Some(e) = executors
+        .iter()
+        .find(|e| matches!(e.status, Status::Error(_)))
+    {
+        return Status::Error(named(e));
+    }
+    if let Some(e) = executors
+        .iter()
+        .find(|e| matches!(e.status, Status::Failed(_)))
+    {
+        return Status::Failed(named(e));
+    }
+    if let Some(d) = divergence {
+        return Status::Diverged(d);
+    }
+    if let Some(e) = executors
+        .iter()
+        .find(|e| matches!(e.status, Status::KnownFailure(_)))
+    {
+        return Status::KnownFailure(named(e));
+    }
+    if executors
+        .iter()
+        .all(|e| matches!(e.status, Status::Skipped(_)))
+    {
+        let reasons: Vec<_> = executors.iter().filter_map(|e| e.status.reason()).collect();
+        let mut unique = reasons.clone();
+        unique.dedup();
+        return Status::Skipped(unique.join("; "));
+    }
+    Status::Passed
+}
