@@ -15,12 +15,18 @@ struct Cli {
 enum Command {
     /// Run fixtures (state tests, blockchain tests, mainnet blocks) through executors.
     Run(lockstep::cli::run::RunArgs),
+    /// Print the names of the available executors, comma-separated.
+    Executors,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => lockstep::cli::run::run(args),
+        Command::Executors => {
+            println!("{}", lockstep::executors::EXECUTOR_NAMES.join(","));
+            Ok(true)
+        }
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
