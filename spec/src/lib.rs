@@ -3,8 +3,14 @@
 //!
 //! The spec depends on no EVM implementation: only primitives, RLP, tries and cryptography.
 
+pub mod block;
 pub mod fork;
+pub mod precompiles;
+pub mod state;
+pub mod transaction;
 pub mod trie;
 pub mod types;
+pub mod vm;
 
+pub use block::{execute_block, unsupported};
 pub use fork::Fork;

@@ -1,0 +1,268 @@
+//! Applying a block: the EIP-4788 system call, the transactions, the block and ommer rewards
+//! before the Merge, and the EIP-4895 withdrawals.
+
+use crate::state::State;
+use crate::transaction::{self, GAS_PER_BLOB};
+use crate::types::{
+    BlobSchedule, Block, BlockError, BlockOutcome, BlockRule, ExecStats, Receipt, TxRule,
+    WorldState,
+};
+use crate::vm::message::{self, Message};
+use crate::vm::{Evm, TxContext};
+use crate::Fork;
+use alloy_primitives::{address, Address, Bytes, U256};
+
+/// EIP-4788 beacon roots contract.
+pub const BEACON_ROOTS_ADDRESS: Address = address!("000F3df6D732807Ef1319fB7B8bB8522d0Beac02");
+/// The caller of system calls (EIP-4788).
+pub const SYSTEM_ADDRESS: Address = address!("fffffffffffffffffffffffffffffffffffffffe");
+/// Gas of a system call (EIP-4788).
+pub const SYSTEM_CALL_GAS: u64 = 30_000_000;
+/// The smallest blob base fee (EIP-4844).
+pub const MIN_BLOB_BASE_FEE: u64 = 1;
+/// Stack size of the thread a block runs on: 1024 nested frames need more than the default.
+const STACK_SIZE: usize = 256 << 20;
+
+/// Why the spec cannot run this fork or block yet, or `None`.
+pub fn unsupported(fork: Fork, block: &Block) -> Option<String> {
+    if fork == Fork::DaoFork || fork == Fork::Constantinople || fork >= Fork::Prague {
+        return Some(format!("spec: fork {fork} not implemented"));
+    }
+    if block.dao_transition {
+        return Some("spec: the DAO fork balance move is not implemented".into());
+    }
+    None
+}
+
+/// `factor * e ^ (numerator / denominator)`, approximated in integers (EIP-4844).
+pub fn fake_exponential(factor: u64, numerator: u64, denominator: u64) -> U256 {
+    let (factor, numerator, denominator) = (
+        U256::from(factor),
+        U256::from(numerator),
+        U256::from(denominator),
+    );
+    if denominator.is_zero() {
+        return U256::ZERO;
+    }
+    let mut i = U256::from(1);
+    let mut output = U256::ZERO;
+    let mut accumulator = factor * denominator;
+    while !accumulator.is_zero() {
+        output += accumulator;
+        accumulator = accumulator * numerator / (denominator * i);
+        i += U256::from(1);
+    }
+    output / denominator
+}
+
+/// The blob schedule in force: the block's own, else the fork's mainnet one.
+fn blob_schedule(fork: Fork, block: &Block) -> Option<BlobSchedule> {
+    block
+        .env
+        .blob_schedule
+        .or_else(|| BlobSchedule::mainnet(fork))
+}
+
+/// The proof-of-work block reward: 5 ether, 3 from Byzantium (EIP-649), 2 from Constantinople
+/// (EIP-1234), none from Paris (EIP-3675).
+pub fn block_reward(fork: Fork) -> U256 {
+    let ether = U256::from(1_000_000_000_000_000_000u64);
+    if fork >= Fork::Paris {
+        U256::ZERO
+    } else if fork >= Fork::Constantinople {
+        ether * U256::from(2)
+    } else if fork >= Fork::Byzantium {
+        ether * U256::from(3)
+    } else {
+        ether * U256::from(5)
+    }
+}
+
+/// Credits `amount` to `address`; under EIP-161 a zero credit creates nothing and deletes an
+/// empty account.
+fn credit(fork: Fork, state: &mut State, address: Address, amount: U256) {
+    if fork >= Fork::SpuriousDragon && amount.is_zero() {
+        if state.exists_and_is_empty(&address) {
+            state.destroy(&address);
+        }
+        return;
+    }
+    state.add_balance(address, amount);
+    if fork >= Fork::SpuriousDragon && state.exists_and_is_empty(&address) {
+        state.destroy(&address);
+    }
+}
+
+/// EIP-4788: stores the parent beacon block root through the beacon roots contract, if it
+/// has code.
+fn beacon_root_call(evm: &mut Evm, block: &Block) {
+    let Some(root) = block.env.parent_beacon_block_root else {
+        return;
+    };
+    let code = evm.state.code(&BEACON_ROOTS_ADDRESS);
+    if code.is_empty() {
+        return;
+    }
+    evm.tx = TxContext {
+        origin: SYSTEM_ADDRESS,
+        gas_price: U256::ZERO,
+        blob_hashes: Vec::new(),
+    };
+    let message = Message {
+        caller: SYSTEM_ADDRESS,
+        target: BEACON_ROOTS_ADDRESS,
+        code_address: BEACON_ROOTS_ADDRESS,
+        value: U256::ZERO,
+        should_transfer_value: false,
+        data: Bytes::copy_from_slice(root.as_slice()),
+        code,
+        gas: SYSTEM_CALL_GAS,
+        depth: 0,
+        is_static: false,
+    };
+    message::process_message(evm, &message);
+    evm.state.finish_transaction(true);
+}
+
+/// Rewards (before Paris) and withdrawals (EIP-4895) after the transactions.
+fn finish_block(fork: Fork, state: &mut State, block: &Block) {
+    let reward = block_reward(fork);
+    if !reward.is_zero() {
+        let mut beneficiary_reward = reward;
+        for ommer in &block.ommers {
+            // The block's miner gets 1/32 per ommer; the ommer's miner (8 - depth) / 8.
+            beneficiary_reward += reward / U256::from(32);
+            if let Some(miner) = ommer.beneficiary {
+                let depth = block.env.number.saturating_sub(ommer.number);
+                let share = reward * U256::from(8u64.saturating_sub(depth)) / U256::from(8);
+                credit(fork, state, miner, share);
+            }
+        }
+        credit(fork, state, block.env.beneficiary, beneficiary_reward);
+    }
+    for withdrawal in &block.withdrawals {
+        let wei = U256::from(withdrawal.amount_gwei) * U256::from(1_000_000_000u64);
+        credit(fork, state, withdrawal.address, wei);
+    }
+    state.clear_transaction();
+}
+
+/// Executes a block exactly as the protocol says.
+pub fn execute_block(
+    fork: Fork,
+    pre: &WorldState,
+    block: &Block,
+) -> Result<BlockOutcome, BlockError> {
+    if let Some(reason) = unsupported(fork, block) {
+        return Err(BlockError::Block {
+            rule: BlockRule::Other,
+            message: reason,
+        });
+    }
+    std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .stack_size(STACK_SIZE)
+            .spawn_scoped(scope, || apply_block(fork, pre, block));
+        match spawned {
+            Ok(handle) => handle.join().unwrap_or_else(|_| {
+                Err(BlockError::Block {
+                    rule: BlockRule::Other,
+                    message: "spec: the interpreter panicked".into(),
+                })
+            }),
+            Err(_) => apply_block(fork, pre, block),
+        }
+    })
+}
+
+/// The block's body, on the current thread.
+fn apply_block(fork: Fork, pre: &WorldState, block: &Block) -> Result<BlockOutcome, BlockError> {
+    let schedule = blob_schedule(fork, block);
+    let blob_base_fee = match schedule {
+        Some(s) if fork >= Fork::Cancun => fake_exponential(
+            MIN_BLOB_BASE_FEE,
+            block.env.excess_blob_gas.unwrap_or_default(),
+            s.update_fraction,
+        ),
+        _ => U256::ZERO,
+    };
+    let max_blobs = schedule.map_or(0, |s| s.max);
+    let mut evm = Evm {
+        fork,
+        block: &block.env,
+        blob_base_fee,
+        tx: TxContext {
+            origin: Address::ZERO,
+            gas_price: U256::ZERO,
+            blob_hashes: Vec::new(),
+        },
+        state: State::new(pre),
+    };
+    if block.full_block && fork >= Fork::Cancun {
+        beacon_root_call(&mut evm, block);
+    }
+
+    let mut receipts = Vec::with_capacity(block.transactions.len());
+    let mut gas_used = Vec::with_capacity(block.transactions.len());
+    let mut cumulative = 0u64;
+    let mut blob_gas_used = 0u64;
+    for (index, tx) in block.transactions.iter().enumerate() {
+        let reject = |rule: TxRule, message: String| BlockError::Transaction {
+            index,
+            rule,
+            message,
+        };
+        let gas_left = block.env.gas_limit.saturating_sub(cumulative);
+        if tx.gas_limit > gas_left {
+            return Err(reject(
+                TxRule::GasLimitReached,
+                format!(
+                    "gas limit {} above the {gas_left} left in the block",
+                    tx.gas_limit
+                ),
+            ));
+        }
+        let tx_blob_gas = tx.blob_versioned_hashes.len() as u64 * GAS_PER_BLOB;
+        if block.full_block && schedule.is_some() && fork >= Fork::Cancun {
+            let max = max_blobs * GAS_PER_BLOB;
+            if blob_gas_used + tx_blob_gas > max {
+                return Err(reject(
+                    TxRule::BlobRules,
+                    format!(
+                        "blob gas {} above the block maximum {max}",
+                        blob_gas_used + tx_blob_gas
+                    ),
+                ));
+            }
+        }
+        let result = transaction::execute(&mut evm, tx, max_blobs).map_err(|(rule, message)| {
+            evm.state.clear_transaction();
+            reject(rule, message)
+        })?;
+        cumulative += result.gas_used;
+        blob_gas_used += tx_blob_gas;
+        gas_used.push(result.gas_used);
+        receipts.push(Receipt {
+            tx_type: tx.tx_type,
+            success: result.success,
+            post_state: None,
+            cumulative_gas_used: cumulative,
+            logs: result.logs,
+        });
+    }
+
+    let mut state = evm.state;
+    if block.full_block {
+        finish_block(fork, &mut state, block);
+    }
+    Ok(BlockOutcome {
+        post_state: state.into_world_state(),
+        receipts,
+        gas_used,
+        blob_gas_used,
+        stats: ExecStats {
+            incarnations: block.transactions.len() as u64,
+            ..Default::default()
+        },
+    })
+}
