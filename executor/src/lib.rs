@@ -1,7 +1,76 @@
 //! lockstep-executor: block executors over revm. `sequential` is the baseline; the Block-STM
-//! parallel executor is the system under test.
+//! parallel executor ([`ParallelExecutor`]) is the system under test.
+//!
+//! Block-STM's pieces, one file each: [`mv_memory`] (multi-version memory), [`scheduler`]
+//! (execution and validation indices, dependencies), [`vm`] (revm reading through the
+//! multi-version memory), [`beneficiary`] (lazy fee payments), [`block_stm`] (the worker loop),
+//! [`parallel`] (a whole block), [`sync`] (every atomic, lock and thread; shuttle behind a
+//! feature) and [`stats`] (counters).
 
+pub mod beneficiary;
 pub mod block_end;
+pub mod block_stm;
 pub mod env;
+pub mod mv_memory;
+pub mod parallel;
+pub mod scheduler;
 pub mod sequential;
 pub mod state;
+pub mod stats;
+pub mod sync;
+pub mod vm;
+
+use lockstep_spec::types::{Block, BlockError, BlockOutcome, ExecStats, WorldState};
+use lockstep_spec::Fork;
+
+/// Blocks with fewer transactions than this run sequentially unless parallel execution is
+/// forced: there is nothing to overlap.
+pub const MIN_PARALLEL_TXS: usize = 2;
+
+/// The Block-STM parallel block executor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParallelExecutor {
+    /// Worker threads (0 counts as 1; more than the cores is fine).
+    pub threads: usize,
+    /// Never fall back to sequential execution on size heuristics (the default: correctness
+    /// runs must exercise the parallel path).
+    pub force_parallel: bool,
+}
+
+impl ParallelExecutor {
+    /// An executor on `threads` threads, with parallel execution forced.
+    pub fn new(threads: usize) -> Self {
+        ParallelExecutor {
+            threads,
+            force_parallel: true,
+        }
+    }
+
+    /// Executes `block` on `pre`; the outcome equals `sequential::execute_block`'s, `stats`
+    /// aside.
+    pub fn execute(
+        &self,
+        fork: Fork,
+        pre: &WorldState,
+        block: &Block,
+    ) -> Result<BlockOutcome, BlockError> {
+        if !self.force_parallel && block.transactions.len() < MIN_PARALLEL_TXS {
+            let mut outcome = sequential::execute_block(fork, pre, block)?;
+            outcome.stats = ExecStats {
+                parallel: false,
+                fallback: Some(format!(
+                    "{} transaction(s), under the parallel threshold of {MIN_PARALLEL_TXS}",
+                    block.transactions.len()
+                )),
+                ..outcome.stats
+            };
+            return Ok(outcome);
+        }
+        parallel::execute_block(fork, pre, block, self.threads)
+    }
+
+    /// Why the executor cannot run `fork` at all (the same reasons as sequential revm).
+    pub fn unsupported(fork: Fork, _block: &Block) -> Option<String> {
+        sequential::unsupported(fork)
+    }
+}

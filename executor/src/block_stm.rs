@@ -1,0 +1,109 @@
+//! The worker loop of Block-STM (algorithm 1 of the paper): every thread takes execution and
+//! validation tasks from the scheduler until the block is done. An incarnation that meets an
+//! unfinished dependency is parked on it (the thread moves on to other work); a failed
+//! validation marks the incarnation's writes as ESTIMATEs and schedules the next incarnation.
+
+use crate::mv_memory::{MvMemory, Version};
+use crate::scheduler::{Scheduler, Task};
+use crate::stats::Counters;
+use crate::sync::{self, Mutex};
+use crate::vm::{self, BlockContext, Execution, ReadEntry, TxOutput};
+
+/// The shared state of one parallel run.
+struct Run<'a> {
+    ctx: &'a BlockContext<'a>,
+    mv: MvMemory,
+    scheduler: Scheduler,
+    reads: Vec<Mutex<Vec<ReadEntry>>>,
+    outputs: Vec<Mutex<Option<TxOutput>>>,
+    counters: Counters,
+}
+
+impl Run<'_> {
+    fn try_execute(&self, version: Version) -> Option<Task> {
+        loop {
+            self.counters.incarnation();
+            match vm::execute(self.ctx, &self.mv, version.tx) {
+                Execution::Blocked(blocking) => {
+                    if self.scheduler.add_dependency(version.tx, blocking) {
+                        self.counters.dependency_wait();
+                        self.counters.abort();
+                        return None;
+                    }
+                    // The blocker finished meanwhile: run again at once.
+                }
+                Execution::Done {
+                    reads,
+                    writes,
+                    output,
+                } => {
+                    *self.reads[version.tx].lock() = reads;
+                    *self.outputs[version.tx].lock() = Some(*output);
+                    let wrote_new_location = self.mv.record(version, writes);
+                    return self.scheduler.finish_execution(version, wrote_new_location);
+                }
+            }
+        }
+    }
+
+    fn needs_reexecution(&self, version: Version) -> Option<Task> {
+        self.counters.validation();
+        let valid = {
+            let reads = self.reads[version.tx].lock();
+            vm::validate(self.ctx, &self.mv, version.tx, &reads)
+        };
+        let aborted = !valid && self.scheduler.try_validation_abort(version);
+        if aborted {
+            self.counters.abort();
+            self.mv.convert_writes_to_estimates(version.tx);
+        }
+        self.scheduler.finish_validation(version.tx, aborted)
+    }
+
+    fn work(&self) {
+        let mut task = None;
+        while !self.scheduler.done() {
+            task = match task {
+                Some(Task::Execute(version)) => self.try_execute(version),
+                Some(Task::Validate(version)) => self.needs_reexecution(version),
+                None => {
+                    let next = self.scheduler.next_task();
+                    if next.is_none() {
+                        sync::relax();
+                    }
+                    next
+                }
+            };
+        }
+    }
+}
+
+/// Runs the block's transactions on `threads` threads; returns each transaction's final
+/// output, in block order (`None` only if the run broke its own invariants), and the
+/// counters of the run.
+pub fn run(ctx: &BlockContext<'_>, threads: usize) -> (Vec<Option<TxOutput>>, Counters) {
+    let size = ctx.txs.len();
+    let run = Run {
+        ctx,
+        mv: MvMemory::new(size),
+        scheduler: Scheduler::new(size),
+        reads: (0..size).map(|_| Mutex::new(Vec::new())).collect(),
+        outputs: (0..size).map(|_| Mutex::new(None)).collect(),
+        counters: Counters::default(),
+    };
+    if size > 0 {
+        sync::run_workers(threads.clamp(1, size), || run.work());
+    }
+    debug_assert!(
+        !run.mv.has_estimates(),
+        "an ESTIMATE marker survived the block"
+    );
+    let Run {
+        outputs, counters, ..
+    } = run;
+    let outputs = outputs
+        .into_iter()
+        .map(|output| std::mem::take(&mut *output.lock()))
+        .collect();
+    (outputs, counters)
+}

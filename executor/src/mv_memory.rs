@@ -1,0 +1,296 @@
+//! Multi-version memory (Block-STM, section 3): for every location, the values written by each
+//! transaction's latest incarnation, or an ESTIMATE marker where that incarnation was aborted.
+//! A read by transaction `i` sees the write of the highest transaction below `i`.
+//!
+//! Locations are chosen so that ordinary transactions rarely share one: an account's basic
+//! fields (balance, nonce, code), one storage slot, and an account's storage reset (written when
+//! a transaction destroys or creates the account, so that every slot it does not write reads as
+//! zero from then on).
+
+use crate::sync::{Mutex, RwLock};
+use alloy_primitives::{Address, U256};
+use revm::state::AccountInfo;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+
+/// A transaction's position in the block.
+pub type TxIdx = usize;
+/// How many times a transaction has been re-executed before this execution.
+pub type Incarnation = usize;
+
+/// One execution of one transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Version {
+    /// The transaction.
+    pub tx: TxIdx,
+    /// Its incarnation.
+    pub incarnation: Incarnation,
+}
+
+/// A piece of state a transaction reads or writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Location {
+    /// Balance, nonce, code hash and code of an account, or its absence.
+    Account(Address),
+    /// One storage slot.
+    Storage(Address, U256),
+    /// The account's whole storage was wiped (destruction, EIP-161 deletion or creation).
+    StorageReset(Address),
+}
+
+/// What a transaction wrote to a location.
+#[derive(Clone, Debug)]
+pub enum Value {
+    /// The account after the transaction; `None` when it no longer exists.
+    Account(Option<AccountInfo>),
+    /// A storage value.
+    Slot(U256),
+    /// The storage was wiped.
+    Reset,
+    /// A lazy credit of this many wei (only at the beneficiary's account): gas fees paid by a
+    /// transaction that did not otherwise access the beneficiary.
+    Fee(U256),
+}
+
+#[derive(Clone, Debug)]
+enum Entry {
+    Estimate,
+    Written(Incarnation, Value),
+}
+
+/// The result of a read.
+#[derive(Clone, Debug)]
+pub enum Read {
+    /// No lower transaction wrote the location: read the state before the block.
+    PreState,
+    /// The value written by this version.
+    Value(Version, Value),
+    /// The lower transaction `TxIdx` is being re-executed (ESTIMATE): wait for it.
+    Blocked(TxIdx),
+}
+
+/// A lazy read of the beneficiary's account: the latest full value below the reader (or the
+/// pre-state) and the fees credited since, in block order.
+#[derive(Clone, Debug)]
+pub enum LazyRead {
+    /// Base value (`None`: the pre-state) and the fees above it, lowest transaction first.
+    Value(Option<Option<AccountInfo>>, Vec<U256>),
+    /// The lower transaction `TxIdx` has not finished executing (or is being re-executed).
+    Blocked(TxIdx),
+}
+
+const SHARDS: usize = 64;
+
+type Shard = HashMap<Location, BTreeMap<TxIdx, Entry>>;
+
+/// The multi-version memory of one block.
+#[derive(Debug)]
+pub struct MvMemory {
+    shards: Vec<RwLock<Shard>>,
+    last_written: Vec<Mutex<Vec<Location>>>,
+}
+
+fn shard_of(location: &Location) -> usize {
+    let mut hasher = DefaultHasher::new();
+    location.hash(&mut hasher);
+    (hasher.finish() as usize) % SHARDS
+}
+
+impl MvMemory {
+    /// An empty memory for a block of `block_size` transactions.
+    pub fn new(block_size: usize) -> Self {
+        MvMemory {
+            shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
+            last_written: (0..block_size).map(|_| Mutex::new(Vec::new())).collect(),
+        }
+    }
+
+    fn shard(&self, location: &Location) -> &RwLock<Shard> {
+        &self.shards[shard_of(location)]
+    }
+
+    /// Records the writes of `version`, replacing those of the transaction's previous
+    /// incarnation. Returns whether it wrote a location the previous incarnation did not.
+    pub fn record(&self, version: Version, writes: Vec<(Location, Value)>) -> bool {
+        let mut last = self.last_written[version.tx].lock();
+        let new_locations: Vec<Location> = writes.iter().map(|(l, _)| *l).collect();
+        for (location, value) in writes {
+            self.shard(&location)
+                .write()
+                .entry(location)
+                .or_default()
+                .insert(version.tx, Entry::Written(version.incarnation, value));
+        }
+        let mut wrote_new = false;
+        let previous: std::collections::HashSet<Location> = last.iter().copied().collect();
+        for location in &new_locations {
+            if !previous.contains(location) {
+                wrote_new = true;
+            }
+        }
+        let current: std::collections::HashSet<Location> = new_locations.iter().copied().collect();
+        for location in previous.iter().filter(|l| !current.contains(l)) {
+            if let Some(entries) = self.shard(location).write().get_mut(location) {
+                entries.remove(&version.tx);
+            }
+        }
+        *last = new_locations;
+        wrote_new
+    }
+
+    /// Marks every write of transaction `tx` as an ESTIMATE (its incarnation was aborted).
+    pub fn convert_writes_to_estimates(&self, tx: TxIdx) {
+        let last = self.last_written[tx].lock();
+        for location in last.iter() {
+            if let Some(entries) = self.shard(location).write().get_mut(location) {
+                entries.insert(tx, Entry::Estimate);
+            }
+        }
+    }
+
+    /// What transaction `tx` reads at `location`.
+    pub fn read(&self, location: &Location, tx: TxIdx) -> Read {
+        let shard = self.shard(location).read();
+        let Some(entries) = shard.get(location) else {
+            return Read::PreState;
+        };
+        match entries.range(..tx).next_back() {
+            None => Read::PreState,
+            Some((&writer, Entry::Estimate)) => Read::Blocked(writer),
+            Some((&writer, Entry::Written(incarnation, value))) => Read::Value(
+                Version {
+                    tx: writer,
+                    incarnation: *incarnation,
+                },
+                value.clone(),
+            ),
+        }
+    }
+
+    /// What transaction `tx` reads at the beneficiary's account, where every transaction
+    /// writes either its full value or a lazy fee: blocked on the highest lower transaction that
+    /// has no finished write there.
+    pub fn read_lazy(&self, location: &Location, tx: TxIdx) -> LazyRead {
+        let shard = self.shard(location).read();
+        let empty = BTreeMap::new();
+        let entries = shard.get(location).unwrap_or(&empty);
+        let mut fees = Vec::new();
+        let mut expected = tx;
+        for (&writer, entry) in entries.range(..tx).rev() {
+            // `expected` is the next transaction down that must have written.
+            if writer + 1 != expected {
+                return LazyRead::Blocked(expected - 1);
+            }
+            expected = writer;
+            match entry {
+                Entry::Estimate => return LazyRead::Blocked(writer),
+                Entry::Written(_, Value::Fee(fee)) => fees.push(*fee),
+                Entry::Written(_, Value::Account(account)) => {
+                    fees.reverse();
+                    return LazyRead::Value(Some(account.clone()), fees);
+                }
+                Entry::Written(_, Value::Slot(_) | Value::Reset) => {
+                    // Never written at an account location; treat as the unknown it is.
+                    return LazyRead::Blocked(writer);
+                }
+            }
+        }
+        if expected > 0 {
+            return LazyRead::Blocked(expected - 1);
+        }
+        fees.reverse();
+        LazyRead::Value(None, fees)
+    }
+
+    /// Whether any ESTIMATE marker is left (none may survive the end of a block).
+    pub fn has_estimates(&self) -> bool {
+        self.shards.iter().any(|shard| {
+            shard
+                .read()
+                .values()
+                .any(|entries| entries.values().any(|e| matches!(e, Entry::Estimate)))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(tx: TxIdx, incarnation: Incarnation) -> Version {
+        Version { tx, incarnation }
+    }
+
+    fn slot(read: Read) -> Option<(Version, U256)> {
+        match read {
+            Read::Value(version, Value::Slot(value)) => Some((version, value)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn reads_the_highest_lower_write() {
+        let mv = MvMemory::new(4);
+        let loc = Location::Storage(Address::ZERO, U256::from(1));
+        assert!(matches!(mv.read(&loc, 3), Read::PreState));
+        assert!(mv.record(v(0, 0), vec![(loc, Value::Slot(U256::from(10)))]));
+        assert!(mv.record(v(2, 0), vec![(loc, Value::Slot(U256::from(30)))]));
+        assert!(matches!(mv.read(&loc, 0), Read::PreState));
+        assert_eq!(slot(mv.read(&loc, 1)), Some((v(0, 0), U256::from(10))));
+        assert_eq!(slot(mv.read(&loc, 2)), Some((v(0, 0), U256::from(10))));
+        assert_eq!(slot(mv.read(&loc, 3)), Some((v(2, 0), U256::from(30))));
+    }
+
+    #[test]
+    fn estimates_block_and_new_incarnations_replace_them() {
+        let mv = MvMemory::new(3);
+        let a = Location::Account(Address::ZERO);
+        let b = Location::StorageReset(Address::ZERO);
+        assert!(mv.record(v(1, 0), vec![(a, Value::Account(None)), (b, Value::Reset)]));
+        mv.convert_writes_to_estimates(1);
+        assert!(mv.has_estimates());
+        assert!(matches!(mv.read(&a, 2), Read::Blocked(1)));
+        // The next incarnation writes only `a`: `b` disappears, nothing new was written.
+        assert!(!mv.record(v(1, 1), vec![(a, Value::Account(None))]));
+        assert!(matches!(mv.read(&b, 2), Read::PreState));
+        assert!(matches!(
+            mv.read(&a, 2),
+            Read::Value(
+                Version {
+                    tx: 1,
+                    incarnation: 1
+                },
+                _
+            )
+        ));
+        assert!(!mv.has_estimates());
+    }
+
+    #[test]
+    fn lazy_reads_need_every_lower_transaction() {
+        let mv = MvMemory::new(4);
+        let loc = Location::Account(Address::ZERO);
+        assert!(matches!(mv.read_lazy(&loc, 0), LazyRead::Value(None, ref f) if f.is_empty()));
+        assert!(matches!(mv.read_lazy(&loc, 2), LazyRead::Blocked(1)));
+        mv.record(v(1, 0), vec![(loc, Value::Fee(U256::from(5)))]);
+        assert!(matches!(mv.read_lazy(&loc, 2), LazyRead::Blocked(0)));
+        mv.record(v(0, 0), vec![(loc, Value::Fee(U256::from(3)))]);
+        match mv.read_lazy(&loc, 3) {
+            LazyRead::Blocked(2) => {}
+            other => panic!("{other:?}"),
+        }
+        match mv.read_lazy(&loc, 2) {
+            LazyRead::Value(None, fees) => assert_eq!(fees, vec![U256::from(3), U256::from(5)]),
+            other => panic!("{other:?}"),
+        }
+        mv.record(
+            v(0, 1),
+            vec![(loc, Value::Account(Some(AccountInfo::default())))],
+        );
+        match mv.read_lazy(&loc, 2) {
+            LazyRead::Value(Some(Some(_)), fees) => assert_eq!(fees, vec![U256::from(5)]),
+            other => panic!("{other:?}"),
+        }
+    }
+}

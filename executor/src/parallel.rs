@@ -1,0 +1,76 @@
+//! A block through Block-STM: the pre-block system calls run sequentially, the transactions
+//! in parallel, then their final outputs are committed in block order with the sequential
+//! executor's rules (block gas limits, EIP-161 via [`BlockState::commit`], lazy fees) and the
+//! rewards and withdrawals follow.
+
+use crate::block_end;
+use crate::block_stm;
+use crate::env;
+use crate::sequential::{self, GAS_PER_BLOB};
+use crate::state::BlockState;
+use crate::vm::{BlockContext, TxOutput};
+use lockstep_spec::types::{Block, BlockError, BlockOutcome, BlockRule, WorldState};
+use lockstep_spec::Fork;
+
+/// Executes `block` on `pre` with Block-STM on `threads` threads.
+pub fn execute_block(
+    fork: Fork,
+    pre: &WorldState,
+    block: &Block,
+    threads: usize,
+) -> Result<BlockOutcome, BlockError> {
+    let spec = env::spec_id(fork).ok_or_else(|| BlockError::Block {
+        rule: BlockRule::Other,
+        message: sequential::unsupported(fork).unwrap_or_default(),
+    })?;
+    let mut state = BlockState::new(pre, &block.env);
+    block_end::pre_block(fork, &mut state, block)?;
+
+    let ctx = BlockContext {
+        fork,
+        pre: &state,
+        cfg: env::cfg_env(spec, fork, block),
+        block_env: env::block_env(fork, block),
+        txs: block.transactions.iter().map(env::tx_env).collect(),
+    };
+    let (outputs, counters) = block_stm::run(&ctx, threads);
+    drop(ctx);
+
+    let mut receipts = Vec::with_capacity(outputs.len());
+    let mut gas_used = Vec::with_capacity(outputs.len());
+    let mut cumulative = 0u64;
+    let mut blob_gas_used = 0u64;
+    for (index, (tx, output)) in block.transactions.iter().zip(outputs).enumerate() {
+        sequential::check_block_limits(fork, block, index, tx, cumulative, blob_gas_used)?;
+        let Some(TxOutput {
+            result,
+            changes,
+            lazy_fee,
+        }) = output
+        else {
+            return Err(BlockError::Block {
+                rule: BlockRule::Other,
+                message: format!("parallel executor: transaction {index} has no final output"),
+            });
+        };
+        let result = result?;
+        let used = result.tx_gas_used();
+        cumulative += used;
+        blob_gas_used += tx.blob_versioned_hashes.len() as u64 * GAS_PER_BLOB;
+        receipts.push(sequential::receipt(tx, &result, cumulative));
+        gas_used.push(used);
+        state.commit(fork, changes);
+        if let Some(fee) = lazy_fee {
+            state.credit(fork, block.env.beneficiary, fee);
+        }
+    }
+
+    block_end::post_block(fork, &mut state, block);
+    Ok(BlockOutcome {
+        post_state: state.to_world_state(),
+        receipts,
+        gas_used,
+        blob_gas_used,
+        stats: counters.to_exec_stats(),
+    })
+}

@@ -1,0 +1,297 @@
+//! The collaborative scheduler of Block-STM (Gelashvili et al. 2022, algorithms 4 and 5): an
+//! execution index and a validation index that threads advance to claim tasks, per-transaction
+//! incarnation status, dependencies on which an aborted transaction is parked until its
+//! blocker finishes, and the detection of the moment every transaction is executed and
+//! validated.
+
+use crate::mv_memory::{Incarnation, TxIdx, Version};
+use crate::sync::{AtomicBool, AtomicUsize, Mutex, Ordering};
+
+/// Where a transaction's latest incarnation stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Waiting for a thread to execute it.
+    ReadyToExecute,
+    /// A thread is executing it.
+    Executing,
+    /// Executed; its writes are in the multi-version memory.
+    Executed,
+    /// Aborted (failed validation or parked on a dependency); re-executes as the next
+    /// incarnation once it is ready.
+    Aborting,
+}
+
+/// Work handed to a thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Task {
+    /// Execute this incarnation.
+    Execute(Version),
+    /// Validate the read set of this incarnation.
+    Validate(Version),
+}
+
+/// The scheduler of one block.
+#[derive(Debug)]
+pub struct Scheduler {
+    block_size: usize,
+    execution_idx: AtomicUsize,
+    validation_idx: AtomicUsize,
+    decrease_cnt: AtomicUsize,
+    num_active_tasks: AtomicUsize,
+    done_marker: AtomicBool,
+    dependencies: Vec<Mutex<Vec<TxIdx>>>,
+    status: Vec<Mutex<(Incarnation, Status)>>,
+}
+
+impl Scheduler {
+    /// A scheduler for a block of `block_size` transactions, all ready for incarnation 0.
+    pub fn new(block_size: usize) -> Self {
+        Scheduler {
+            block_size,
+            execution_idx: AtomicUsize::new(0),
+            validation_idx: AtomicUsize::new(0),
+            decrease_cnt: AtomicUsize::new(0),
+            num_active_tasks: AtomicUsize::new(0),
+            done_marker: AtomicBool::new(block_size == 0),
+            dependencies: (0..block_size).map(|_| Mutex::new(Vec::new())).collect(),
+            status: (0..block_size)
+                .map(|_| Mutex::new((0, Status::ReadyToExecute)))
+                .collect(),
+        }
+    }
+
+    /// Whether every transaction is executed and validated.
+    pub fn done(&self) -> bool {
+        self.done_marker.load(Ordering::SeqCst)
+    }
+
+    /// The status of transaction `tx`'s latest incarnation.
+    pub fn status(&self, tx: TxIdx) -> (Incarnation, Status) {
+        *self.status[tx].lock()
+    }
+
+    fn decrease_execution_idx(&self, target: TxIdx) {
+        self.execution_idx.fetch_min(target, Ordering::SeqCst);
+        self.decrease_cnt.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn decrease_validation_idx(&self, target: TxIdx) {
+        self.validation_idx.fetch_min(target, Ordering::SeqCst);
+        self.decrease_cnt.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn check_done(&self) {
+        // The done condition is read between two reads of the decrease counter, so that an
+        // index decreased (by a task still in flight) in between is never missed.
+        let observed = self.decrease_cnt.load(Ordering::SeqCst);
+        let execution = self.execution_idx.load(Ordering::SeqCst);
+        let validation = self.validation_idx.load(Ordering::SeqCst);
+        if execution.min(validation) >= self.block_size
+            && self.num_active_tasks.load(Ordering::SeqCst) == 0
+            && observed == self.decrease_cnt.load(Ordering::SeqCst)
+        {
+            self.done_marker.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Claims transaction `tx` for execution if it is ready; otherwise gives up the active
+    /// task slot the caller holds.
+    fn try_incarnate(&self, tx: TxIdx) -> Option<Version> {
+        if tx < self.block_size {
+            let mut status = self.status[tx].lock();
+            if status.1 == Status::ReadyToExecute {
+                status.1 = Status::Executing;
+                return Some(Version {
+                    tx,
+                    incarnation: status.0,
+                });
+            }
+        }
+        self.num_active_tasks.fetch_sub(1, Ordering::SeqCst);
+        None
+    }
+
+    fn next_version_to_execute(&self) -> Option<Version> {
+        if self.execution_idx.load(Ordering::SeqCst) >= self.block_size {
+            self.check_done();
+            return None;
+        }
+        self.num_active_tasks.fetch_add(1, Ordering::SeqCst);
+        let tx = self.execution_idx.fetch_add(1, Ordering::SeqCst);
+        self.try_incarnate(tx)
+    }
+
+    fn next_version_to_validate(&self) -> Option<Version> {
+        if self.validation_idx.load(Ordering::SeqCst) >= self.block_size {
+            self.check_done();
+            return None;
+        }
+        self.num_active_tasks.fetch_add(1, Ordering::SeqCst);
+        let tx = self.validation_idx.fetch_add(1, Ordering::SeqCst);
+        if tx < self.block_size {
+            let (incarnation, status) = self.status(tx);
+            if status == Status::Executed {
+                return Some(Version { tx, incarnation });
+            }
+        }
+        self.num_active_tasks.fetch_sub(1, Ordering::SeqCst);
+        None
+    }
+
+    /// The next task for an idle thread: validation first when it lags behind execution.
+    pub fn next_task(&self) -> Option<Task> {
+        if self.validation_idx.load(Ordering::SeqCst) < self.execution_idx.load(Ordering::SeqCst) {
+            self.next_version_to_validate().map(Task::Validate)
+        } else {
+            self.next_version_to_execute().map(Task::Execute)
+        }
+    }
+
+    /// Parks transaction `tx` (whose incarnation read an ESTIMATE or unfinished write of
+    /// `blocking`) until `blocking` finishes executing. Returns false when `blocking` has
+    /// already finished, in which case the caller re-executes `tx` at once.
+    pub fn add_dependency(&self, tx: TxIdx, blocking: TxIdx) -> bool {
+        {
+            let mut dependents = self.dependencies[blocking].lock();
+            if self.status(blocking).1 == Status::Executed {
+                return false;
+            }
+            self.status[tx].lock().1 = Status::Aborting;
+            dependents.push(tx);
+        }
+        self.num_active_tasks.fetch_sub(1, Ordering::SeqCst);
+        true
+    }
+
+    fn set_ready_status(&self, tx: TxIdx) {
+        let mut status = self.status[tx].lock();
+        debug_assert_eq!(
+            status.1,
+            Status::Aborting,
+            "only an aborted incarnation restarts"
+        );
+        *status = (status.0 + 1, Status::ReadyToExecute);
+    }
+
+    fn resume_dependencies(&self, dependents: Vec<TxIdx>) {
+        let Some(&lowest) = dependents.iter().min() else {
+            return;
+        };
+        for tx in dependents {
+            self.set_ready_status(tx);
+        }
+        self.decrease_execution_idx(lowest);
+    }
+
+    /// Marks `version` executed, wakes the transactions parked on it and says what to do
+    /// next: validate it at once, or (when it wrote a new location) have every later
+    /// transaction re-validated.
+    pub fn finish_execution(&self, version: Version, wrote_new_location: bool) -> Option<Task> {
+        {
+            let mut status = self.status[version.tx].lock();
+            debug_assert_eq!(*status, (version.incarnation, Status::Executing));
+            status.1 = Status::Executed;
+        }
+        let dependents = std::mem::take(&mut *self.dependencies[version.tx].lock());
+        self.resume_dependencies(dependents);
+        if self.validation_idx.load(Ordering::SeqCst) > version.tx {
+            if wrote_new_location {
+                self.decrease_validation_idx(version.tx);
+            } else {
+                return Some(Task::Validate(version));
+            }
+        }
+        self.num_active_tasks.fetch_sub(1, Ordering::SeqCst);
+        None
+    }
+
+    /// Aborts `version` after a failed validation, unless another validation already did
+    /// (an incarnation is aborted at most once). Returns whether this call aborted it.
+    pub fn try_validation_abort(&self, version: Version) -> bool {
+        let mut status = self.status[version.tx].lock();
+        if *status == (version.incarnation, Status::Executed) {
+            status.1 = Status::Aborting;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Ends a validation task; after an abort, schedules the next incarnation and the
+    /// re-validation of every later transaction.
+    pub fn finish_validation(&self, tx: TxIdx, aborted: bool) -> Option<Task> {
+        if aborted {
+            self.set_ready_status(tx);
+            self.decrease_validation_idx(tx + 1);
+            if self.execution_idx.load(Ordering::SeqCst) > tx {
+                // `try_incarnate` gives up the active task slot when it fails.
+                return self.try_incarnate(tx).map(Task::Execute);
+            }
+        }
+        self.num_active_tasks.fetch_sub(1, Ordering::SeqCst);
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(tx: TxIdx, incarnation: Incarnation) -> Version {
+        Version { tx, incarnation }
+    }
+
+    #[test]
+    fn empty_block_is_done_at_once() {
+        assert!(Scheduler::new(0).done());
+    }
+
+    #[test]
+    fn executes_then_validates_in_order() {
+        let s = Scheduler::new(2);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
+        assert_eq!(s.finish_execution(v(0, 0), true), None);
+        assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
+        assert_eq!(s.finish_validation(0, false), None);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
+        assert_eq!(s.finish_execution(v(1, 0), true), None);
+        assert_eq!(s.next_task(), Some(Task::Validate(v(1, 0))));
+        assert_eq!(s.finish_validation(1, false), None);
+        assert!(!s.done());
+        assert_eq!(s.next_task(), None);
+        assert!(s.done());
+    }
+
+    #[test]
+    fn dependency_parks_and_resumes() {
+        let s = Scheduler::new(2);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
+        // Validation lags execution but transaction 0 is not executed yet: nothing to do.
+        assert_eq!(s.next_task(), None);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
+        assert!(s.add_dependency(1, 0));
+        assert_eq!(s.status(1), (0, Status::Aborting));
+        assert_eq!(s.finish_execution(v(0, 0), true), None);
+        assert_eq!(s.status(1), (1, Status::ReadyToExecute));
+        // Transaction 0 finished: a new dependency on it is refused.
+        assert!(!s.add_dependency(1, 0));
+    }
+
+    #[test]
+    fn failed_validation_aborts_once_and_reexecutes() {
+        let s = Scheduler::new(1);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
+        assert_eq!(s.finish_execution(v(0, 0), true), None);
+        assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
+        assert!(s.try_validation_abort(v(0, 0)));
+        assert!(!s.try_validation_abort(v(0, 0)));
+        assert_eq!(s.finish_validation(0, true), Some(Task::Execute(v(0, 1))));
+        assert_eq!(
+            s.finish_execution(v(0, 1), false),
+            Some(Task::Validate(v(0, 1)))
+        );
+        assert_eq!(s.finish_validation(0, false), None);
+        assert_eq!(s.next_task(), None);
+        assert!(s.done());
+    }
+}

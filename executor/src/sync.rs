@@ -1,0 +1,80 @@
+//! The only module that touches atomics, locks and threads. Normal builds use `std`; under the
+//! `shuttle` feature the shuttle crate's deterministic scheduler drives every one of them, so that
+//! tests can explore thread interleavings and replay a failing one from its seed.
+
+#[cfg(not(feature = "shuttle"))]
+mod imp {
+    pub use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+    pub use std::sync::{
+        Mutex as RawMutex, MutexGuard, RwLock as RawRwLock, RwLockReadGuard, RwLockWriteGuard,
+    };
+    pub use std::thread::{scope, yield_now};
+}
+
+#[cfg(feature = "shuttle")]
+mod imp {
+    pub use shuttle::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+    pub use shuttle::sync::{
+        Mutex as RawMutex, MutexGuard, RwLock as RawRwLock, RwLockReadGuard, RwLockWriteGuard,
+    };
+    pub use shuttle::thread::{scope, yield_now};
+}
+
+pub use imp::{AtomicBool, AtomicU64, AtomicUsize, MutexGuard, RwLockReadGuard, RwLockWriteGuard};
+pub use std::sync::atomic::Ordering;
+
+/// A mutual-exclusion lock whose `lock` ignores poisoning (a panicking worker fails the whole
+/// block anyway, so the data behind a poisoned lock is never used for a result).
+#[derive(Debug, Default)]
+pub struct Mutex<T>(imp::RawMutex<T>);
+
+impl<T> Mutex<T> {
+    /// A new lock holding `value`.
+    pub fn new(value: T) -> Self {
+        Mutex(imp::RawMutex::new(value))
+    }
+
+    /// Locks, waiting for the lock if another thread holds it.
+    pub fn lock(&self) -> MutexGuard<'_, T> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A reader-writer lock whose guards ignore poisoning, like [`Mutex`].
+#[derive(Debug, Default)]
+pub struct RwLock<T>(imp::RawRwLock<T>);
+
+impl<T> RwLock<T> {
+    /// A new lock holding `value`.
+    pub fn new(value: T) -> Self {
+        RwLock(imp::RawRwLock::new(value))
+    }
+
+    /// Shared access.
+    pub fn read(&self) -> RwLockReadGuard<'_, T> {
+        self.0.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Exclusive access.
+    pub fn write(&self) -> RwLockWriteGuard<'_, T> {
+        self.0.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Runs `worker` on `threads` scoped threads (at least one) and waits for all of them.
+pub fn run_workers<F>(threads: usize, worker: F)
+where
+    F: Fn() + Sync,
+{
+    let worker = &worker;
+    imp::scope(|scope| {
+        for _ in 0..threads.max(1) {
+            scope.spawn(worker);
+        }
+    });
+}
+
+/// Lets other threads run: an idle worker calls this between polls of the scheduler.
+pub fn relax() {
+    imp::yield_now();
+}

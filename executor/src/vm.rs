@@ -1,0 +1,324 @@
+//! One incarnation of one transaction: revm runs it against a `Database` that reads through
+//! the multi-version memory (falling through to the state before the block) and records every
+//! read; its changes become the incarnation's write set. Also the validation of a read set.
+
+use crate::beneficiary::{self, DeferredFee, Summary};
+use crate::mv_memory::{LazyRead, Location, MvMemory, Read, TxIdx, Value, Version};
+use crate::sequential;
+use crate::state::{BlockState, StateReader};
+use alloy_primitives::{Address, B256, U256};
+use lockstep_spec::types::BlockError;
+use lockstep_spec::Fork;
+use revm::bytecode::Bytecode;
+use revm::context::result::{EVMError, ExecutionResult};
+use revm::context::{BlockEnv, CfgEnv, Context, ContextTr, TxEnv};
+use revm::database_interface::{DBErrorMarker, Database, DatabaseRef};
+use revm::handler::Handler;
+use revm::state::{AccountInfo, EvmState};
+use revm::{ExecuteEvm, MainBuilder, MainContext};
+use std::collections::HashMap;
+
+/// Everything an incarnation needs besides the multi-version memory.
+#[derive(Debug)]
+pub struct BlockContext<'a> {
+    /// The fork's rules.
+    pub fork: Fork,
+    /// The state before the transactions (after the pre-block system calls).
+    pub pre: &'a BlockState,
+    /// revm's configuration.
+    pub cfg: CfgEnv,
+    /// revm's block environment.
+    pub block_env: BlockEnv,
+    /// The block's transactions in revm's form.
+    pub txs: Vec<TxEnv>,
+}
+
+impl BlockContext<'_> {
+    fn beneficiary(&self) -> Address {
+        self.block_env.beneficiary
+    }
+}
+
+/// How a read obtained its value, to be checked again by validation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The state before the block.
+    PreState,
+    /// The write of this version.
+    Version(Version),
+    /// The beneficiary's lazily credited account, with what it amounted to.
+    Lazy(Summary),
+}
+
+/// One read of an incarnation.
+#[derive(Clone, Debug)]
+pub struct ReadEntry {
+    /// Where.
+    pub location: Location,
+    /// From what.
+    pub origin: Origin,
+}
+
+/// A read hit a write of an unfinished incarnation: the transaction must wait for `0`.
+#[derive(Clone, Copy, Debug, thiserror::Error)]
+#[error("read blocked on transaction {0}")]
+pub struct Blocked(pub TxIdx);
+
+impl DBErrorMarker for Blocked {}
+
+/// revm's database for one incarnation of transaction `tx`.
+struct VmDb<'a> {
+    ctx: &'a BlockContext<'a>,
+    mv: &'a MvMemory,
+    tx: TxIdx,
+    reads: Vec<ReadEntry>,
+    accounts: HashMap<Address, Option<AccountInfo>>,
+    blocked: Option<TxIdx>,
+}
+
+impl VmDb<'_> {
+    fn block(&mut self, on: TxIdx) -> Blocked {
+        self.blocked = Some(on);
+        Blocked(on)
+    }
+
+    fn pre_account(&self, address: Address) -> Option<AccountInfo> {
+        self.ctx.pre.account(&address).map(|a| a.info.clone())
+    }
+}
+
+impl Database for VmDb<'_> {
+    type Error = Blocked;
+
+    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Blocked> {
+        let location = Location::Account(address);
+        let (account, origin) = if address == self.ctx.beneficiary() {
+            match self.mv.read_lazy(&location, self.tx) {
+                LazyRead::Blocked(on) => return Err(self.block(on)),
+                LazyRead::Value(base, fees) => {
+                    let base = base.unwrap_or_else(|| self.pre_account(address));
+                    let account = beneficiary::apply_fees(self.ctx.fork, base, &fees);
+                    let summary = beneficiary::summary(&account);
+                    (account, Origin::Lazy(summary))
+                }
+            }
+        } else {
+            match self.mv.read(&location, self.tx) {
+                Read::Blocked(on) => return Err(self.block(on)),
+                Read::PreState => (self.pre_account(address), Origin::PreState),
+                Read::Value(version, Value::Account(account)) => {
+                    (account, Origin::Version(version))
+                }
+                // Only accounts are written at account locations.
+                Read::Value(version, _) => return Err(self.block(version.tx)),
+            }
+        };
+        self.reads.push(ReadEntry { location, origin });
+        self.accounts.insert(address, account.clone());
+        Ok(account)
+    }
+
+    fn code_by_hash(&mut self, _code_hash: B256) -> Result<Bytecode, Blocked> {
+        // Every account carries its code, so revm never asks by hash.
+        Ok(Bytecode::default())
+    }
+
+    fn storage(&mut self, address: Address, index: U256) -> Result<U256, Blocked> {
+        let slot = Location::Storage(address, index);
+        let reset = Location::StorageReset(address);
+        let slot_read = self.mv.read(&slot, self.tx);
+        let reset_read = self.mv.read(&reset, self.tx);
+        let slot_origin = match &slot_read {
+            Read::Blocked(on) => return Err(self.block(*on)),
+            Read::PreState => Origin::PreState,
+            Read::Value(version, _) => Origin::Version(*version),
+        };
+        let reset_origin = match &reset_read {
+            Read::Blocked(on) => return Err(self.block(*on)),
+            Read::PreState => Origin::PreState,
+            Read::Value(version, _) => Origin::Version(*version),
+        };
+        // The storage was wiped after the slot's latest write (or with no write at all).
+        let wiped_at = match &reset_read {
+            Read::Value(version, _) => Some(version.tx),
+            _ => None,
+        };
+        let value = match slot_read {
+            Read::Value(version, value) if wiped_at.is_none_or(|w| version.tx > w) => match value {
+                Value::Slot(value) => value,
+                _ => return Err(self.block(version.tx)),
+            },
+            _ if wiped_at.is_some() => U256::ZERO,
+            _ => StateReader(self.ctx.pre)
+                .storage_ref(address, index)
+                .unwrap_or_default(),
+        };
+        self.reads.push(ReadEntry {
+            location: slot,
+            origin: slot_origin,
+        });
+        self.reads.push(ReadEntry {
+            location: reset,
+            origin: reset_origin,
+        });
+        Ok(value)
+    }
+
+    fn block_hash(&mut self, number: u64) -> Result<B256, Blocked> {
+        Ok(StateReader(self.ctx.pre)
+            .block_hash_ref(number)
+            .unwrap_or_default())
+    }
+}
+
+/// What a finished incarnation produced.
+#[derive(Clone, Debug)]
+pub struct TxOutput {
+    /// The execution result, or the error that makes the transaction (and block) invalid.
+    pub result: Result<ExecutionResult, BlockError>,
+    /// The changes to commit, with the fee already paid in when the beneficiary is among them.
+    pub changes: EvmState,
+    /// The fee still owed to the beneficiary (it was not among the changes).
+    pub lazy_fee: Option<U256>,
+}
+
+/// The outcome of running one incarnation.
+#[derive(Debug)]
+pub enum Execution {
+    /// The incarnation ran to the end (a transaction found invalid included).
+    Done {
+        /// Its read set.
+        reads: Vec<ReadEntry>,
+        /// Its write set.
+        writes: Vec<(Location, Value)>,
+        /// What it produced.
+        output: Box<TxOutput>,
+    },
+    /// A read met an unfinished lower transaction.
+    Blocked(TxIdx),
+}
+
+/// Runs transaction `tx` against the multi-version memory.
+pub fn execute(ctx: &BlockContext<'_>, mv: &MvMemory, tx: TxIdx) -> Execution {
+    let Some(tx_env) = ctx.txs.get(tx) else {
+        return Execution::Blocked(tx);
+    };
+    let db = VmDb {
+        ctx,
+        mv,
+        tx,
+        reads: Vec::new(),
+        accounts: HashMap::new(),
+        blocked: None,
+    };
+    let mut evm = Context::mainnet()
+        .with_db(db)
+        .with_cfg(ctx.cfg.clone())
+        .with_block(ctx.block_env.clone())
+        .with_tx(tx_env.clone())
+        .build_mainnet();
+    let mut handler = DeferredFee::default();
+    let result = handler.run(&mut evm);
+    let mut changes = evm.finalize();
+    let db = evm.ctx.db_mut();
+    if let Some(on) = db.blocked {
+        return Execution::Blocked(on);
+    }
+    if let Err(EVMError::Database(Blocked(on))) = result {
+        return Execution::Blocked(on);
+    }
+    let reads = std::mem::take(&mut db.reads);
+    let accounts = std::mem::take(&mut db.accounts);
+    let beneficiary = ctx.beneficiary();
+    let (result, lazy_fee) = match result {
+        Ok(result) => {
+            let fee = handler.fee();
+            let paid = beneficiary::pay_into_changes(&mut changes, beneficiary, fee);
+            (Ok(result), (!paid).then_some(fee))
+        }
+        Err(error) => {
+            changes.clear();
+            (Err(sequential::tx_error(tx, error)), Some(U256::ZERO))
+        }
+    };
+    let writes = write_set(ctx.fork, beneficiary, &changes, &accounts, lazy_fee);
+    Execution::Done {
+        reads,
+        writes,
+        output: Box::new(TxOutput {
+            result,
+            changes,
+            lazy_fee,
+        }),
+    }
+}
+
+/// The locations an incarnation's changes write, as [`BlockState::commit`] would apply them.
+/// Accounts merely touched and left as they were read are not written (calling a contract
+/// must not conflict with every other call to it), except the beneficiary, which every
+/// transaction writes (in full, or as a lazy fee).
+fn write_set(
+    fork: Fork,
+    beneficiary: Address,
+    changes: &EvmState,
+    accounts_read: &HashMap<Address, Option<AccountInfo>>,
+    lazy_fee: Option<U256>,
+) -> Vec<(Location, Value)> {
+    let mut writes = Vec::new();
+    for (address, account) in changes {
+        if !account.is_touched() {
+            continue;
+        }
+        let deleted =
+            account.is_selfdestructed() || (fork >= Fork::SpuriousDragon && account.is_empty());
+        let reset = deleted || account.is_created();
+        let after = (!deleted).then(|| account.info.clone());
+        let unchanged = !reset
+            && *address != beneficiary
+            && accounts_read
+                .get(address)
+                .is_some_and(|before| beneficiary::summary(before) == beneficiary::summary(&after));
+        if !unchanged {
+            writes.push((Location::Account(*address), Value::Account(after)));
+        }
+        if reset {
+            writes.push((Location::StorageReset(*address), Value::Reset));
+        }
+        if !deleted {
+            for (slot, value) in &account.storage {
+                if value.is_changed() {
+                    writes.push((
+                        Location::Storage(*address, *slot),
+                        Value::Slot(value.present_value()),
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(fee) = lazy_fee {
+        writes.push((Location::Account(beneficiary), Value::Fee(fee)));
+    }
+    writes
+}
+
+/// Whether every read of transaction `tx` would still return what it returned.
+pub fn validate(ctx: &BlockContext<'_>, mv: &MvMemory, tx: TxIdx, reads: &[ReadEntry]) -> bool {
+    reads.iter().all(|read| match &read.origin {
+        Origin::PreState => matches!(mv.read(&read.location, tx), Read::PreState),
+        Origin::Version(version) => {
+            matches!(mv.read(&read.location, tx), Read::Value(now, _) if now == *version)
+        }
+        Origin::Lazy(summary) => match mv.read_lazy(&read.location, tx) {
+            LazyRead::Blocked(_) => false,
+            LazyRead::Value(base, fees) => {
+                let base = base.unwrap_or_else(|| {
+                    let Location::Account(address) = read.location else {
+                        return None;
+                    };
+                    ctx.pre.account(&address).map(|a| a.info.clone())
+                });
+                beneficiary::summary(&beneficiary::apply_fees(ctx.fork, base, &fees)) == *summary
+            }
+        },
+    })
+}

@@ -1,0 +1,208 @@
+//! Hand-built conflict-heavy blocks and the comparison of the parallel executor with the
+//! sequential baseline, shared by the integration tests.
+
+#![allow(dead_code)]
+
+use alloy_primitives::{Address, Bytes, U256};
+use lockstep_executor::{sequential, ParallelExecutor};
+use lockstep_spec::types::{
+    Account, Block, BlockEnv, BlockError, BlockOutcome, Transaction, TxKind, WorldState,
+};
+use lockstep_spec::Fork;
+
+/// Gas price of every transaction (above the base fee).
+pub const GAS_PRICE: u128 = 20;
+/// Base fee of London and later blocks.
+pub const BASE_FEE: u64 = 10;
+/// One ether.
+pub const ETHER: u64 = 1_000_000_000_000_000_000;
+
+/// A deterministic address from a number.
+pub fn addr(n: u64) -> Address {
+    let mut bytes = [0u8; 20];
+    bytes[0] = 0xaa;
+    bytes[12..].copy_from_slice(&n.to_be_bytes());
+    Address::from(bytes)
+}
+
+/// The block's beneficiary.
+pub fn coinbase() -> Address {
+    addr(0xc0)
+}
+
+/// An externally owned account holding `ether` ether.
+pub fn eoa(ether: u64) -> Account {
+    Account {
+        balance: U256::from(ether) * U256::from(ETHER),
+        ..Default::default()
+    }
+}
+
+/// A contract with `code`.
+pub fn contract(code: &[u8]) -> Account {
+    Account {
+        code: Bytes::copy_from_slice(code),
+        nonce: 1,
+        ..Default::default()
+    }
+}
+
+/// SLOAD slot 0, add 1, SSTORE slot 0: every caller writes the same hot slot.
+pub const COUNTER: [u8; 10] = [0x60, 0x00, 0x54, 0x60, 0x01, 0x01, 0x60, 0x00, 0x55, 0x00];
+
+/// SSTORE(CALLER, BALANCE(COINBASE)): records the beneficiary's balance as the caller saw it.
+pub const COINBASE_READER: [u8; 5] = [0x41, 0x31, 0x33, 0x55, 0x00];
+
+/// SELFDESTRUCT to the caller.
+pub const SUICIDE: [u8; 2] = [0x33, 0xff];
+
+/// Stores EXTCODESIZE and BALANCE of the address in the first 32 bytes of call data at
+/// slots 1 and 2.
+pub const INSPECTOR: [u8; 13] = [
+    0x60, 0x00, 0x35, 0x80, 0x3b, 0x60, 0x01, 0x55, 0x31, 0x60, 0x02, 0x55, 0x00,
+];
+
+/// Init code that deploys [`COUNTER`].
+pub fn counter_init_code() -> Bytes {
+    let mut code = vec![0x69];
+    code.extend_from_slice(&COUNTER);
+    code.extend_from_slice(&[0x60, 0x00, 0x52, 0x60, 0x0a, 0x60, 0x16, 0xf3]);
+    Bytes::from(code)
+}
+
+/// A block environment for `fork`.
+pub fn env(fork: Fork) -> BlockEnv {
+    BlockEnv {
+        chain_id: 1,
+        number: 100,
+        timestamp: 1_000,
+        beneficiary: coinbase(),
+        gas_limit: 30_000_000,
+        base_fee: (fork >= Fork::London).then_some(BASE_FEE),
+        difficulty: U256::from(131_072),
+        prevrandao: (fork >= Fork::Paris).then_some(Default::default()),
+        excess_blob_gas: (fork >= Fork::Cancun).then_some(0),
+        ..Default::default()
+    }
+}
+
+/// A full block of `transactions` under `fork`.
+pub fn block(fork: Fork, transactions: Vec<Transaction>) -> Block {
+    Block {
+        env: env(fork),
+        transactions,
+        full_block: true,
+        ..Default::default()
+    }
+}
+
+/// A call from `sender` to `to` with `value` wei.
+pub fn call(fork: Fork, sender: Address, nonce: u64, to: Address, value: U256) -> Transaction {
+    let mut tx = Transaction::call(sender, to, nonce, 200_000, GAS_PRICE);
+    tx.value = value;
+    if fork < Fork::SpuriousDragon {
+        tx.chain_id = None;
+    }
+    tx
+}
+
+/// A contract creation by `sender` with `init` code.
+pub fn create(fork: Fork, sender: Address, nonce: u64, init: Bytes) -> Transaction {
+    let mut tx = call(fork, sender, nonce, Address::ZERO, U256::ZERO);
+    tx.kind = TxKind::Create;
+    tx.input = init;
+    tx
+}
+
+/// A world state from accounts.
+pub fn world(accounts: impl IntoIterator<Item = (Address, Account)>) -> WorldState {
+    accounts.into_iter().collect()
+}
+
+fn same(a: &Result<BlockOutcome, BlockError>, b: &Result<BlockOutcome, BlockError>) -> bool {
+    match (a, b) {
+        (Ok(a), Ok(b)) => {
+            a.post_state == b.post_state
+                && a.receipts == b.receipts
+                && a.gas_used == b.gas_used
+                && a.blob_gas_used == b.blob_gas_used
+        }
+        (Err(a), Err(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Runs `block` sequentially and in parallel on 1, 2, 4 and 8 threads, `repeats` times each,
+/// and requires identical outcomes (and that the parallel path ran). Returns the sequential
+/// outcome.
+pub fn assert_parallel_matches(
+    fork: Fork,
+    pre: &WorldState,
+    block: &Block,
+    repeats: usize,
+) -> Result<BlockOutcome, BlockError> {
+    let expected = sequential::execute_block(fork, pre, block);
+    for threads in [1, 2, 4, 8] {
+        for round in 0..repeats {
+            let got = ParallelExecutor::new(threads).execute(fork, pre, block);
+            assert!(
+                same(&expected, &got),
+                "threads {threads}, round {round}: parallel differs from sequential\n\
+                 sequential: {expected:#?}\nparallel: {got:#?}"
+            );
+            if let Ok(outcome) = &got {
+                assert!(outcome.stats.parallel, "the parallel path did not run");
+                assert!(outcome.stats.fallback.is_none());
+            }
+        }
+    }
+    expected
+}
+
+/// A small deterministic pseudo-random generator (xorshift).
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next number below `bound`.
+    pub fn below(&mut self, bound: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % bound
+    }
+}
+
+/// A contention-heavy block of `size` transactions mixing transfers among a few accounts,
+/// hot-slot counter calls, beneficiary balance reads, payments to the beneficiary and
+/// beneficiary-sent transfers.
+pub fn mixed_block(fork: Fork, size: usize, seed: u64) -> (WorldState, Block) {
+    let senders: Vec<Address> = (1..=6).map(addr).collect();
+    let counter = addr(0x100);
+    let reader = addr(0x101);
+    let mut pre = world(senders.iter().map(|a| (*a, eoa(100))));
+    pre.accounts.insert(counter, contract(&COUNTER));
+    pre.accounts.insert(reader, contract(&COINBASE_READER));
+    pre.accounts.insert(coinbase(), eoa(1));
+    let mut nonces = std::collections::BTreeMap::new();
+    let mut rng = Rng(seed | 1);
+    let mut txs = Vec::new();
+    for _ in 0..size {
+        let from_coinbase = rng.below(10) == 0;
+        let sender = if from_coinbase {
+            coinbase()
+        } else {
+            senders[rng.below(senders.len() as u64) as usize]
+        };
+        let nonce = nonces.entry(sender).or_insert(0u64);
+        let value = U256::from(rng.below(1000) + 1);
+        let to = match rng.below(5) {
+            0 => counter,
+            1 => reader,
+            2 => coinbase(),
+            _ => senders[rng.below(senders.len() as u64) as usize],
+        };
+        txs.push(call(fork, sender, *nonce, to, value));
+        *nonce += 1;
+    }
+    (pre, block(fork, txs))
+}

@@ -1,0 +1,341 @@
+//! The parallel executor against the sequential baseline on hand-built conflict-heavy blocks,
+//! at 1, 2, 4 and 8 threads, several times each.
+
+#![cfg(not(feature = "shuttle"))]
+
+mod common;
+
+use alloy_primitives::{Address, Bytes, U256};
+use common::*;
+use lockstep_executor::ParallelExecutor;
+use lockstep_spec::types::{BlockError, TxRule};
+use lockstep_spec::Fork;
+
+const REPEATS: usize = 5;
+
+/// Makes a transaction invalid.
+type Spoiler = dyn Fn(&mut lockstep_spec::types::Transaction);
+
+fn word(address: Address) -> Bytes {
+    let mut data = [0u8; 32];
+    data[12..].copy_from_slice(address.as_slice());
+    Bytes::copy_from_slice(&data)
+}
+
+#[test]
+fn nonce_chain_from_one_sender() {
+    for fork in [Fork::Homestead, Fork::Byzantium, Fork::London, Fork::Cancun] {
+        let sender = addr(1);
+        let pre = world([(sender, eoa(10))]);
+        let txs = (0..30)
+            .map(|n| call(fork, sender, n, addr(1000 + n % 3), U256::from(n + 1)))
+            .collect();
+        let out = assert_parallel_matches(fork, &pre, &block(fork, txs), REPEATS);
+        assert!(out.is_ok(), "{fork}: {out:?}");
+    }
+}
+
+#[test]
+fn many_senders_one_hot_slot() {
+    for fork in [Fork::Byzantium, Fork::Berlin, Fork::Cancun] {
+        let counter = addr(0x100);
+        let mut pre = world((1..=24).map(|n| (addr(n), eoa(1))));
+        pre.accounts.insert(counter, contract(&COUNTER));
+        let txs = (1..=24)
+            .map(|n| call(fork, addr(n), 0, counter, U256::ZERO))
+            .collect();
+        let out = assert_parallel_matches(fork, &pre, &block(fork, txs), REPEATS)
+            .unwrap_or_else(|e| panic!("{fork}: {e:?}"));
+        assert_eq!(
+            out.post_state.storage(&counter, &U256::ZERO),
+            U256::from(24)
+        );
+    }
+}
+
+#[test]
+fn transfers_in_both_directions() {
+    let fork = Fork::Shanghai;
+    let (a, b, c) = (addr(1), addr(2), addr(3));
+    let pre = world([(a, eoa(5)), (b, eoa(5)), (c, eoa(5))]);
+    let mut nonces = [0u64; 3];
+    let parties = [a, b, c];
+    let mut txs = Vec::new();
+    for i in 0..36usize {
+        let from = i % 3;
+        let to = (i + 1 + i / 3 % 2) % 3;
+        txs.push(call(
+            fork,
+            parties[from],
+            nonces[from],
+            parties[to],
+            U256::from(ETHER),
+        ));
+        nonces[from] += 1;
+    }
+    assert_parallel_matches(fork, &pre, &block(fork, txs), REPEATS)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+}
+
+#[test]
+fn beneficiary_balance_read_after_fee_payments() {
+    for fork in [
+        Fork::Homestead,
+        Fork::SpuriousDragon,
+        Fork::London,
+        Fork::Cancun,
+    ] {
+        let reader = addr(0x101);
+        let mut pre = world((1..=12).map(|n| (addr(n), eoa(1))));
+        pre.accounts.insert(reader, contract(&COINBASE_READER));
+        // The beneficiary does not exist before the block: its creation by the first fee
+        // (or by a zero fee before EIP-161) must be seen exactly.
+        let mut txs = Vec::new();
+        for n in 1..=12u64 {
+            let to = if n % 3 == 0 { reader } else { addr(500 + n) };
+            txs.push(call(fork, addr(n), 0, to, U256::from(n)));
+        }
+        // A payment to the beneficiary, then the beneficiary as sender, then a read.
+        txs.push(call(fork, addr(1), 1, coinbase(), U256::from(ETHER / 10)));
+        txs.push(call(fork, coinbase(), 0, addr(2), U256::from(1000)));
+        txs.push(call(fork, addr(3), 1, reader, U256::ZERO));
+        let out = assert_parallel_matches(fork, &pre, &block(fork, txs), REPEATS);
+        let out = out.unwrap_or_else(|e| panic!("{fork}: {e:?}"));
+        assert!(!out
+            .post_state
+            .storage(&reader, &U256::from_be_slice(addr(3).as_slice()))
+            .is_zero());
+    }
+}
+
+#[test]
+fn zero_fees_to_an_absent_beneficiary() {
+    // Free transactions before EIP-161 create the beneficiary; after, they create nothing.
+    for fork in [Fork::Homestead, Fork::SpuriousDragon, Fork::Berlin] {
+        let reader = addr(0x101);
+        let mut pre = world((1..=6).map(|n| (addr(n), eoa(1))));
+        pre.accounts.insert(reader, contract(&COINBASE_READER));
+        let mut txs: Vec<_> = (1..=6)
+            .map(|n| {
+                let mut tx = call(
+                    fork,
+                    addr(n),
+                    0,
+                    if n == 4 { reader } else { addr(9) },
+                    U256::ZERO,
+                );
+                tx.gas_price = 0;
+                tx
+            })
+            .collect();
+        txs.push(call(fork, addr(5), 1, reader, U256::ZERO));
+        assert_parallel_matches(fork, &pre, &block(fork, txs), REPEATS)
+            .unwrap_or_else(|e| panic!("{fork}: {e:?}"));
+    }
+}
+
+#[test]
+fn nonce_invalid_only_because_of_an_earlier_transaction() {
+    let fork = Fork::Cancun;
+    let sender = addr(1);
+    let pre = world([(sender, eoa(10)), (addr(2), eoa(10))]);
+    for bad in 1..4usize {
+        let mut txs: Vec<_> = (0..6u64)
+            .map(|n| call(fork, addr(2), n, addr(7), U256::from(1)))
+            .collect();
+        // Two transactions with nonce 0 from the same sender: the later one is too low.
+        txs.insert(0, call(fork, sender, 0, addr(8), U256::from(1)));
+        txs.insert(bad, call(fork, sender, 0, addr(8), U256::from(1)));
+        let expected = assert_parallel_matches(fork, &pre, &block(fork, txs), REPEATS);
+        match expected {
+            Err(BlockError::Transaction { index, rule, .. }) => {
+                assert_eq!((index, rule), (bad, TxRule::NonceTooLow));
+            }
+            other => panic!("expected a nonce error, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn invalid_transaction_kinds_at_first_middle_and_last() {
+    let fork = Fork::Cancun;
+    let poor = addr(9);
+    let pre = world([(addr(1), eoa(10)), (poor, eoa(0))]);
+    let size = 8usize;
+    for position in [0, size / 2, size - 1] {
+        let cases: Vec<(Box<Spoiler>, TxRule)> = vec![
+            (Box::new(|tx| tx.nonce += 5), TxRule::NonceTooHigh),
+            (Box::new(|tx| tx.gas_price = 1), TxRule::FeeCapBelowBaseFee),
+            (
+                Box::new(|tx| tx.gas_limit = 40_000_000),
+                TxRule::GasLimitReached,
+            ),
+            (
+                Box::new(move |tx| tx.sender = poor),
+                TxRule::InsufficientFunds,
+            ),
+            (Box::new(|tx| tx.gas_limit = 1_000), TxRule::IntrinsicGas),
+        ];
+        for (spoil, rule) in cases {
+            let mut txs: Vec<_> = (0..size as u64)
+                .map(|n| call(fork, addr(1), n, addr(7), U256::from(1)))
+                .collect();
+            if let Some(tx) = txs.get_mut(position) {
+                spoil(tx);
+                if tx.sender == poor {
+                    tx.nonce = 0;
+                }
+            }
+            let started = std::time::Instant::now();
+            let expected = assert_parallel_matches(fork, &pre, &block(fork, txs), 2);
+            assert!(
+                started.elapsed().as_secs() < 10,
+                "took {:?}",
+                started.elapsed()
+            );
+            match expected {
+                Err(BlockError::Transaction {
+                    index, rule: got, ..
+                }) => {
+                    assert_eq!((index, got), (position, rule));
+                }
+                other => panic!("expected {rule:?} at {position}, got {other:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn balance_spent_by_an_earlier_transaction() {
+    let fork = Fork::London;
+    let sender = addr(1);
+    let pre = world([(sender, eoa(1))]);
+    let txs = vec![
+        call(fork, sender, 0, addr(2), U256::from(ETHER / 2)),
+        call(fork, sender, 1, addr(2), U256::from(ETHER / 2)),
+    ];
+    let expected = assert_parallel_matches(fork, &pre, &block(fork, txs), REPEATS);
+    assert!(matches!(
+        expected,
+        Err(BlockError::Transaction {
+            index: 1,
+            rule: TxRule::InsufficientFunds,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn selfdestruct_then_read() {
+    for fork in [
+        Fork::Homestead,
+        Fork::Byzantium,
+        Fork::Shanghai,
+        Fork::Cancun,
+    ] {
+        let victim = addr(0x200);
+        let inspector = addr(0x201);
+        let mut doomed = contract(&SUICIDE);
+        doomed.balance = U256::from(12345);
+        doomed.storage.insert(U256::from(1), U256::from(7));
+        let mut pre = world((1..=4).map(|n| (addr(n), eoa(1))));
+        pre.accounts.insert(victim, doomed);
+        pre.accounts.insert(inspector, contract(&INSPECTOR));
+        let inspect = |sender: u64, nonce: u64| {
+            let mut tx = call(fork, addr(sender), nonce, inspector, U256::ZERO);
+            tx.input = word(victim);
+            tx
+        };
+        let txs = vec![
+            inspect(1, 0),
+            call(fork, addr(2), 0, victim, U256::ZERO),
+            inspect(3, 0),
+            // Recreate it as a plain account, then read it again.
+            call(fork, addr(4), 0, victim, U256::from(5)),
+            inspect(1, 1),
+        ];
+        assert_parallel_matches(fork, &pre, &block(fork, txs), REPEATS)
+            .unwrap_or_else(|e| panic!("{fork}: {e:?}"));
+    }
+}
+
+#[test]
+fn create_then_call_the_new_contract() {
+    for fork in [Fork::Homestead, Fork::SpuriousDragon, Fork::Cancun] {
+        let deployer = addr(1);
+        let pre = world((1..=5).map(|n| (addr(n), eoa(1))));
+        let created = deployer.create(0);
+        let mut txs = vec![create(fork, deployer, 0, counter_init_code())];
+        for n in 2..=5 {
+            txs.push(call(fork, addr(n), 0, created, U256::ZERO));
+        }
+        txs.push(create(fork, deployer, 1, counter_init_code()));
+        let out = assert_parallel_matches(fork, &pre, &block(fork, txs), REPEATS)
+            .unwrap_or_else(|e| panic!("{fork}: {e:?}"));
+        assert_eq!(out.post_state.storage(&created, &U256::ZERO), U256::from(4));
+    }
+}
+
+#[test]
+fn mixed_contention_blocks() {
+    for (fork, seed) in [
+        (Fork::Cancun, 1),
+        (Fork::London, 7),
+        (Fork::Byzantium, 3),
+        (Fork::Homestead, 9),
+    ] {
+        let (pre, block) = mixed_block(fork, 120, seed);
+        assert_parallel_matches(fork, &pre, &block, 3).unwrap_or_else(|e| panic!("{fork}: {e:?}"));
+    }
+}
+
+#[test]
+fn rewards_withdrawals_and_empty_blocks() {
+    let fork = Fork::Shanghai;
+    let pre = world([(addr(1), eoa(1))]);
+    let mut with_withdrawals = block(
+        fork,
+        vec![call(fork, addr(1), 0, coinbase(), U256::from(3))],
+    );
+    with_withdrawals.withdrawals = vec![lockstep_spec::types::Withdrawal {
+        index: 0,
+        validator_index: 1,
+        address: coinbase(),
+        amount_gwei: 5,
+    }];
+    assert_parallel_matches(fork, &pre, &with_withdrawals, REPEATS)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_parallel_matches(fork, &pre, &block(fork, vec![]), 1)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let mut ommers = block(
+        Fork::Byzantium,
+        vec![call(Fork::Byzantium, addr(1), 0, addr(2), U256::from(1))],
+    );
+    ommers.ommers = vec![lockstep_spec::types::Ommer {
+        beneficiary: Some(addr(3)),
+        number: 99,
+    }];
+    assert_parallel_matches(Fork::Byzantium, &pre, &ommers, REPEATS)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+}
+
+#[test]
+fn fallback_is_reported_when_not_forced() {
+    let fork = Fork::Cancun;
+    let pre = world([(addr(1), eoa(1))]);
+    let small = block(fork, vec![call(fork, addr(1), 0, addr(2), U256::from(1))]);
+    let relaxed = ParallelExecutor {
+        threads: 2,
+        force_parallel: false,
+    };
+    let out = relaxed
+        .execute(fork, &pre, &small)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(!out.stats.parallel);
+    assert!(out.stats.fallback.is_some());
+    let forced = ParallelExecutor::new(2)
+        .execute(fork, &pre, &small)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(forced.stats.parallel);
+    assert!(forced.stats.fallback.is_none());
+}
