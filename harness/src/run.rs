@@ -237,16 +237,21 @@ impl Runner {
             });
             traces.push((executor.name().to_string(), trace));
         }
-        // Cross-executor comparison: every executor that ran a block agrees with the first.
+        // Cross-executor comparison. Executors with the same verdict must agree block by block:
+        // all that passed, and all whose failure is known (an executor built on revm must equal
+        // revm where revm is known to be wrong). A plain failure is already reported as such.
         let mut divergence = None;
-        if let Some((ref_name, reference)) = traces
-            .iter()
-            .find(|(_, t)| !matches!(t.status, Status::Skipped(_)))
-        {
-            'outer: for (name, trace) in &traces {
-                if name == ref_name || matches!(trace.status, Status::Skipped(_)) {
-                    continue;
-                }
+        for class in ["passed", "known_failure"] {
+            let members: Vec<_> = traces
+                .iter()
+                .zip(&executors)
+                .filter(|(_, e)| e.status.name() == class)
+                .map(|((name, trace), _)| (name, trace))
+                .collect();
+            let Some(((ref_name, reference), others)) = members.split_first() else {
+                continue;
+            };
+            'others: for (name, trace) in others {
                 for (i, (a, b)) in reference.results.iter().zip(&trace.results).enumerate() {
                     if let (Some(a), Some(b)) = (a, b) {
                         if let Some(d) = diff_results(ref_name, a, name, b) {
@@ -256,10 +261,13 @@ impl Runner {
                                 String::new()
                             };
                             divergence = Some(format!("{at}{d}"));
-                            break 'outer;
+                            break 'others;
                         }
                     }
                 }
+            }
+            if divergence.is_some() {
+                break;
             }
         }
         let status = overall(&executors, divergence);
