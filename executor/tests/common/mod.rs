@@ -119,7 +119,8 @@ pub fn world(accounts: impl IntoIterator<Item = (Address, Account)>) -> WorldSta
     accounts.into_iter().collect()
 }
 
-fn same(a: &Result<BlockOutcome, BlockError>, b: &Result<BlockOutcome, BlockError>) -> bool {
+/// Whether two results agree on everything but the stats.
+pub fn same(a: &Result<BlockOutcome, BlockError>, b: &Result<BlockOutcome, BlockError>) -> bool {
     match (a, b) {
         (Ok(a), Ok(b)) => {
             a.post_state == b.post_state
