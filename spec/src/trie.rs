@@ -138,8 +138,10 @@ mod tests {
     #[test]
     fn zero_slots_do_not_change_the_root() {
         let a = address!("1000000000000000000000000000000000000001");
-        let mut with_zero = Account::default();
-        with_zero.balance = U256::from(1);
+        let mut with_zero = Account {
+            balance: U256::from(1),
+            ..Default::default()
+        };
         with_zero.storage.insert(U256::from(1), U256::ZERO);
         let without = Account {
             storage: Default::default(),

@@ -91,7 +91,7 @@ pub fn mul(fork: Fork, input: &[u8], gas: u64) -> Result<(u64, Vec<u8>), Halt> {
 /// ECPAIRING: whether the product of the pairings is one; 100000 + 80000 per pair, from
 /// Istanbul 45000 + 34000 per pair.
 pub fn pairing(fork: Fork, input: &[u8], gas: u64) -> Result<(u64, Vec<u8>), Halt> {
-    if input.len() % 192 != 0 {
+    if !input.len().is_multiple_of(192) {
         return Err(Halt::PrecompileFailure);
     }
     let pairs = (input.len() / 192) as u64;

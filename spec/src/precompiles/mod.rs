@@ -43,7 +43,7 @@ pub fn get(fork: Fork, address: &Address) -> Option<Precompile> {
 /// The addresses of every precompile under `fork` (warm from the start, EIP-2929).
 pub fn addresses(fork: Fork) -> impl Iterator<Item = Address> {
     (1u8..=0x0a)
-        .map(|i| Address::with_last_byte(i))
+        .map(Address::with_last_byte)
         .filter(move |a| get(fork, a).is_some())
 }
 
