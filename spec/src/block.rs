@@ -1,6 +1,7 @@
-//! Applying a block: the EIP-4788 system call, the transactions, the block and ommer rewards
+//! Applying a block: the DAO fork's balance move, the EIP-4788 system call, the transactions, the block and ommer rewards
 //! before the Merge, and the EIP-4895 withdrawals.
 
+use crate::dao;
 use crate::state::State;
 use crate::transaction::{self, GAS_PER_BLOB};
 use crate::types::{
@@ -24,12 +25,9 @@ pub const MIN_BLOB_BASE_FEE: u64 = 1;
 const STACK_SIZE: usize = 256 << 20;
 
 /// Why the spec cannot run this fork or block yet, or `None`.
-pub fn unsupported(fork: Fork, block: &Block) -> Option<String> {
-    if fork == Fork::DaoFork || fork == Fork::Constantinople || fork >= Fork::Prague {
+pub fn unsupported(fork: Fork, _block: &Block) -> Option<String> {
+    if fork == Fork::Constantinople || fork >= Fork::Prague {
         return Some(format!("spec: fork {fork} not implemented"));
-    }
-    if block.dao_transition {
-        return Some("spec: the DAO fork balance move is not implemented".into());
     }
     None
 }
@@ -198,6 +196,9 @@ fn apply_block(fork: Fork, pre: &WorldState, block: &Block) -> Result<BlockOutco
         },
         state: State::new(pre),
     };
+    if block.full_block && block.dao_transition {
+        dao::apply(&mut evm.state);
+    }
     if block.full_block && fork >= Fork::Cancun {
         beacon_root_call(&mut evm, block);
     }

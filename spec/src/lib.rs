@@ -4,6 +4,7 @@
 //! The spec depends on no EVM implementation: only primitives, RLP, tries and cryptography.
 
 pub mod block;
+pub mod dao;
 pub mod fork;
 pub mod precompiles;
 pub mod state;
