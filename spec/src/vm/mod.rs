@@ -7,6 +7,8 @@ pub mod interpreter;
 pub mod memory;
 pub mod message;
 pub mod stack;
+#[cfg(test)]
+mod tests;
 
 use crate::state::State;
 use crate::types::BlockEnv;
