@@ -1,9 +1,13 @@
 //! Executors: the [`BlockExecutor`] trait and one adapter per engine. An adapter only
 //! translates lockstep's data model to its engine and back.
 
+mod parallel;
 mod revm;
+mod spec;
 
+pub use self::parallel::ParallelAdapter;
 pub use self::revm::RevmExecutor;
+pub use self::spec::SpecExecutor;
 
 use lockstep_spec::types::{Block, BlockError, BlockOutcome, WorldState};
 use lockstep_spec::Fork;
@@ -36,12 +40,14 @@ pub struct ExecutorOptions {
 }
 
 /// The executor names lockstep knows.
-pub const EXECUTOR_NAMES: &[&str] = &["revm"];
+pub const EXECUTOR_NAMES: &[&str] = &["revm", "spec", "parallel"];
 
 /// Builds an executor from its name.
-pub fn by_name(name: &str, _options: &ExecutorOptions) -> Result<Arc<dyn BlockExecutor>, String> {
+pub fn by_name(name: &str, options: &ExecutorOptions) -> Result<Arc<dyn BlockExecutor>, String> {
     match name {
         "revm" => Ok(Arc::new(RevmExecutor)),
+        "spec" => Ok(Arc::new(SpecExecutor)),
+        "parallel" => Ok(Arc::new(ParallelAdapter::new(options.threads))),
         other => Err(format!(
             "unknown executor `{other}` (known: {})",
             EXECUTOR_NAMES.join(", ")

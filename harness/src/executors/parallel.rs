@@ -1,0 +1,44 @@
+//! `parallel`: the Block-STM executor in `lockstep-executor`, the system under test. Runs with
+//! forced parallelism, so that no size heuristic quietly compares sequential with sequential.
+
+use super::BlockExecutor;
+use lockstep_executor::ParallelExecutor;
+use lockstep_spec::types::{Block, BlockError, BlockOutcome, WorldState};
+use lockstep_spec::Fork;
+
+/// The Block-STM executor with a fixed number of worker threads.
+#[derive(Debug)]
+pub struct ParallelAdapter {
+    inner: ParallelExecutor,
+}
+
+impl ParallelAdapter {
+    /// An adapter running `threads` workers, parallel path forced.
+    pub fn new(threads: usize) -> Self {
+        let mut inner = ParallelExecutor::new(threads);
+        inner.force_parallel = true;
+        ParallelAdapter { inner }
+    }
+}
+
+impl BlockExecutor for ParallelAdapter {
+    fn name(&self) -> &str {
+        "parallel"
+    }
+
+    fn unsupported(&self, fork: Fork, block: &Block) -> Option<String> {
+        if block.dao_transition {
+            return Some("parallel: the DAO fork's balance move is not implemented".into());
+        }
+        ParallelExecutor::unsupported(fork, block)
+    }
+
+    fn execute(
+        &self,
+        fork: Fork,
+        pre: &WorldState,
+        block: &Block,
+    ) -> Result<BlockOutcome, BlockError> {
+        self.inner.execute(fork, pre, block)
+    }
+}
