@@ -138,16 +138,19 @@ impl Database for VmDb<'_> {
             Read::PreState => Origin::PreState,
             Read::Value(version, _) => Origin::Version(*version),
         };
-        // The storage was wiped after the slot's latest write (or with no write at all).
+        // A wipe hides every earlier write of the slot and the pre-state; a transaction that
+        // wipes the storage (creating the account) and then writes the slot keeps its write.
         let wiped_at = match &reset_read {
             Read::Value(version, _) => Some(version.tx),
             _ => None,
         };
         let value = match slot_read {
-            Read::Value(version, value) if wiped_at.is_none_or(|w| version.tx > w) => match value {
-                Value::Slot(value) => value,
-                _ => return Err(self.block(version.tx)),
-            },
+            Read::Value(version, value) if wiped_at.is_none_or(|w| version.tx >= w) => {
+                match value {
+                    Value::Slot(value) => value,
+                    _ => return Err(self.block(version.tx)),
+                }
+            }
             _ if wiped_at.is_some() => U256::ZERO,
             _ => StateReader(self.ctx.pre)
                 .storage_ref(address, index)

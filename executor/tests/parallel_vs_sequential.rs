@@ -277,6 +277,25 @@ fn create_then_call_the_new_contract() {
 }
 
 #[test]
+fn storage_written_by_the_creating_transaction() {
+    // The creation wipes the account's storage and writes slot 0 in the same transaction:
+    // later readers must see the write (mainnet block 116525 calls a contract right after
+    // the transaction that created it).
+    for fork in [Fork::Frontier, Fork::Cancun] {
+        let deployer = addr(1);
+        let pre = world((1..=4).map(|n| (addr(n), eoa(1))));
+        let created = deployer.create(0);
+        let mut txs = vec![create(fork, deployer, 0, seeded_counter_init_code())];
+        for n in 2..=4 {
+            txs.push(call(fork, addr(n), 0, created, U256::ZERO));
+        }
+        let out = assert_parallel_matches(fork, &pre, &block(fork, txs), REPEATS)
+            .unwrap_or_else(|e| panic!("{fork}: {e:?}"));
+        assert_eq!(out.post_state.storage(&created, &U256::ZERO), U256::from(8));
+    }
+}
+
+#[test]
 fn mixed_contention_blocks() {
     for (fork, seed) in [
         (Fork::Cancun, 1),

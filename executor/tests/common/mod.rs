@@ -70,6 +70,13 @@ pub fn counter_init_code() -> Bytes {
     Bytes::from(code)
 }
 
+/// Init code that stores 5 at slot 0, then deploys [`COUNTER`].
+pub fn seeded_counter_init_code() -> Bytes {
+    let mut code = vec![0x60, 0x05, 0x60, 0x00, 0x55];
+    code.extend_from_slice(&counter_init_code());
+    Bytes::from(code)
+}
+
 /// A block environment for `fork`.
 pub fn env(fork: Fork) -> BlockEnv {
     BlockEnv {
