@@ -9,6 +9,7 @@ use crate::types::{
     WorldState,
 };
 use crate::vm::message::{self, Message};
+use crate::vm::trace::Tracer;
 use crate::vm::{Evm, TxContext};
 use crate::Fork;
 use alloy_primitives::{address, Address, Bytes, U256};
@@ -151,6 +152,26 @@ pub fn execute_block(
     pre: &WorldState,
     block: &Block,
 ) -> Result<BlockOutcome, BlockError> {
+    execute(fork, pre, block, None)
+}
+
+/// Executes a block, reporting every instruction to `tracer` (EIP-3155).
+pub fn execute_block_traced(
+    fork: Fork,
+    pre: &WorldState,
+    block: &Block,
+    tracer: &mut dyn Tracer,
+) -> Result<BlockOutcome, BlockError> {
+    execute(fork, pre, block, Some(tracer))
+}
+
+/// Runs the block on a thread with a stack deep enough for 1024 nested frames.
+fn execute<'a>(
+    fork: Fork,
+    pre: &WorldState,
+    block: &'a Block,
+    tracer: Option<&'a mut dyn Tracer>,
+) -> Result<BlockOutcome, BlockError> {
     if let Some(reason) = unsupported(fork, block) {
         return Err(BlockError::Block {
             rule: BlockRule::Other,
@@ -160,7 +181,7 @@ pub fn execute_block(
     std::thread::scope(|scope| {
         let spawned = std::thread::Builder::new()
             .stack_size(STACK_SIZE)
-            .spawn_scoped(scope, || apply_block(fork, pre, block));
+            .spawn_scoped(scope, || apply_block(fork, pre, block, tracer));
         match spawned {
             Ok(handle) => handle.join().unwrap_or_else(|_| {
                 Err(BlockError::Block {
@@ -168,13 +189,21 @@ pub fn execute_block(
                     message: "spec: the interpreter panicked".into(),
                 })
             }),
-            Err(_) => apply_block(fork, pre, block),
+            Err(error) => Err(BlockError::Block {
+                rule: BlockRule::Other,
+                message: format!("spec: cannot start the interpreter thread: {error}"),
+            }),
         }
     })
 }
 
 /// The block's body, on the current thread.
-fn apply_block(fork: Fork, pre: &WorldState, block: &Block) -> Result<BlockOutcome, BlockError> {
+fn apply_block<'a>(
+    fork: Fork,
+    pre: &WorldState,
+    block: &'a Block,
+    tracer: Option<&'a mut dyn Tracer>,
+) -> Result<BlockOutcome, BlockError> {
     let schedule = blob_schedule(fork, block);
     let blob_base_fee = match schedule {
         Some(s) if fork >= Fork::Cancun => fake_exponential(
@@ -195,6 +224,7 @@ fn apply_block(fork: Fork, pre: &WorldState, block: &Block) -> Result<BlockOutco
             blob_hashes: Vec::new(),
         },
         state: State::new(pre),
+        tracer,
     };
     if block.full_block && block.dao_transition {
         dao::apply(&mut evm.state);
@@ -266,4 +296,143 @@ fn apply_block(fork: Fork, pre: &WorldState, block: &Block) -> Result<BlockOutco
             ..Default::default()
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{Account, Transaction, TxKind};
+    use crate::vm::gas;
+    use crate::vm::trace::Step;
+
+    const SENDER: Address = address!("00000000000000000000000000000000000a11ce");
+    const TARGET: Address = address!("0000000000000000000000000000000000000b0b");
+    const COINBASE: Address = address!("00000000000000000000000000000000000c01b5");
+
+    fn block(tx: Transaction) -> Block {
+        Block {
+            env: crate::types::BlockEnv {
+                chain_id: 1,
+                number: 1,
+                beneficiary: COINBASE,
+                gas_limit: 10_000_000,
+                base_fee: Some(7),
+                ..Default::default()
+            },
+            transactions: vec![tx],
+            ..Default::default()
+        }
+    }
+
+    fn pre(code: &[u8]) -> WorldState {
+        let mut pre = WorldState::default();
+        pre.accounts.insert(
+            SENDER,
+            Account {
+                balance: U256::from(10u64.pow(18)),
+                ..Default::default()
+            },
+        );
+        pre.accounts.insert(
+            TARGET,
+            Account {
+                code: Bytes::copy_from_slice(code),
+                ..Default::default()
+            },
+        );
+        pre
+    }
+
+    #[test]
+    fn transfer_pays_gas_and_priority_fee() {
+        let mut tx = Transaction::call(SENDER, TARGET, 0, 21_000, 10);
+        tx.value = U256::from(5);
+        let outcome = execute_block(Fork::Cancun, &pre(&[]), &block(tx)).expect("valid");
+        assert_eq!(outcome.gas_used, vec![21_000]);
+        let state = &outcome.post_state;
+        assert_eq!(state.accounts[&TARGET].balance, U256::from(5));
+        // The beneficiary gets (10 - 7) per gas; the base fee is burnt.
+        assert_eq!(state.accounts[&COINBASE].balance, U256::from(21_000 * 3));
+        assert_eq!(
+            state.accounts[&SENDER].balance,
+            U256::from(10u64.pow(18) - 5 - 21_000 * 10)
+        );
+        assert_eq!(state.accounts[&SENDER].nonce, 1);
+    }
+
+    #[test]
+    fn invalid_transactions_name_their_rule() {
+        let rule = |tx: Transaction| match execute_block(Fork::Cancun, &pre(&[]), &block(tx)) {
+            Err(BlockError::Transaction { rule, .. }) => Some(rule),
+            _ => None,
+        };
+        assert_eq!(
+            rule(Transaction::call(SENDER, TARGET, 1, 21_000, 10)),
+            Some(TxRule::NonceTooHigh)
+        );
+        assert_eq!(
+            rule(Transaction::call(SENDER, TARGET, 0, 20_999, 10)),
+            Some(TxRule::IntrinsicGas)
+        );
+        assert_eq!(
+            rule(Transaction::call(SENDER, TARGET, 0, 21_000, 6)),
+            Some(TxRule::FeeCapBelowBaseFee)
+        );
+        assert_eq!(
+            rule(Transaction::call(SENDER, TARGET, 0, 20_000_000, 10)),
+            Some(TxRule::GasLimitReached)
+        );
+        let mut rich = Transaction::call(SENDER, TARGET, 0, 21_000, 10);
+        rich.value = U256::from(10u64.pow(18));
+        assert_eq!(rule(rich), Some(TxRule::InsufficientFunds));
+        let mut create = Transaction::call(SENDER, TARGET, 0, 1_000_000, 10);
+        create.kind = TxKind::Create;
+        create.input = Bytes::from(vec![0u8; gas::MAX_INIT_CODE_SIZE + 1]);
+        assert_eq!(rule(create), Some(TxRule::InitCodeTooLarge));
+    }
+
+    #[test]
+    fn unsupported_forks_say_so() {
+        let b = Block::default();
+        assert!(unsupported(Fork::Prague, &b).is_some());
+        assert!(unsupported(Fork::Constantinople, &b).is_some());
+        assert!(unsupported(Fork::Frontier, &b).is_none());
+        assert!(unsupported(Fork::Cancun, &b).is_none());
+    }
+
+    #[test]
+    fn blob_base_fee_grows_with_excess() {
+        assert_eq!(fake_exponential(1, 0, 3_338_477), U256::from(1));
+        assert_eq!(
+            fake_exponential(1, 3_338_477 * 10, 3_338_477),
+            U256::from(22_026)
+        );
+    }
+
+    struct Collect(Vec<String>);
+
+    impl Tracer for Collect {
+        fn step(&mut self, step: &Step<'_>) {
+            self.0.push(step.to_json());
+        }
+    }
+
+    #[test]
+    fn traces_every_instruction() {
+        // PUSH1 1 PUSH1 2 ADD STOP; ADD starts with 100000 - 21000 - 6 = 0x13492 gas.
+        let tx = Transaction::call(SENDER, TARGET, 0, 100_000, 10);
+        let mut tracer = Collect(Vec::new());
+        execute_block_traced(
+            Fork::Cancun,
+            &pre(&[0x60, 1, 0x60, 2, 0x01, 0x00]),
+            &block(tx),
+            &mut tracer,
+        )
+        .expect("valid");
+        assert_eq!(tracer.0.len(), 4);
+        assert_eq!(
+            tracer.0[2],
+            r#"{"pc":4,"op":1,"gas":"0x13492","gasCost":"0x3","memSize":0,"stack":["0x1","0x2"],"depth":1,"refund":0,"opName":"ADD"}"#
+        );
+    }
 }

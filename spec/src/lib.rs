@@ -13,5 +13,5 @@ pub mod trie;
 pub mod types;
 pub mod vm;
 
-pub use block::{execute_block, unsupported};
+pub use block::{execute_block, execute_block_traced, unsupported};
 pub use fork::Fork;

@@ -5,6 +5,7 @@ use super::instructions::{
     arithmetic, bitwise, block, comparison, control_flow, environment, keccak, log, memory, stack,
     storage, system,
 };
+use super::trace::Step;
 use super::{Evm, Frame, Halt};
 use crate::Fork;
 
@@ -13,9 +14,34 @@ use crate::Fork;
 pub fn run(evm: &mut Evm, frame: &mut Frame) -> Result<(), Halt> {
     while frame.running {
         let op = frame.code.get(frame.pc).copied().unwrap_or(0x00);
-        step(evm, frame, op)?;
+        if evm.tracer.is_some() {
+            traced_step(evm, frame, op)?;
+        } else {
+            step(evm, frame, op)?;
+        }
     }
     Ok(())
+}
+
+/// Runs one instruction and reports it to the tracer (EIP-3155).
+fn traced_step(evm: &mut Evm, frame: &mut Frame, op: u8) -> Result<(), Halt> {
+    let (pc, gas, mem_size, refund) = (frame.pc, frame.gas_left, frame.memory.len(), frame.refund);
+    let stack = frame.stack.items().to_vec();
+    let result = step(evm, frame, op);
+    if let Some(tracer) = evm.tracer.as_deref_mut() {
+        tracer.step(&Step {
+            pc,
+            op,
+            gas,
+            gas_cost: gas.saturating_sub(frame.gas_left),
+            mem_size,
+            stack: &stack,
+            depth: frame.depth + 1,
+            refund,
+            error: result.err().map(|halt| format!("{halt:?}")),
+        });
+    }
+    result
 }
 
 /// Runs one instruction.

@@ -9,6 +9,7 @@ pub mod message;
 pub mod stack;
 #[cfg(test)]
 mod tests;
+pub mod trace;
 
 use crate::state::State;
 use crate::types::BlockEnv;
@@ -68,4 +69,6 @@ pub struct Evm<'a> {
     pub tx: TxContext,
     /// The world state with its journal.
     pub state: State,
+    /// The EIP-3155 tracer, if tracing is on.
+    pub tracer: Option<&'a mut dyn trace::Tracer>,
 }
