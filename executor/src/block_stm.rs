@@ -3,11 +3,13 @@
 //! unfinished dependency is parked on it (the thread moves on to other work); a failed
 //! validation marks the incarnation's writes as ESTIMATEs and schedules the next incarnation.
 
-use crate::mv_memory::{MvMemory, Version};
+use crate::mv_memory::{Incarnation, MvMemory, Version};
 use crate::scheduler::{Scheduler, Task};
 use crate::stats::Counters;
-use crate::sync::{self, Mutex};
+use crate::sync::{self, AtomicBool, Mutex, Ordering};
 use crate::vm::{self, BlockContext, Execution, ReadEntry, TxOutput};
+use std::any::Any;
+use std::panic::{self, AssertUnwindSafe};
 
 /// The shared state of one parallel run.
 struct Run<'a> {
@@ -15,8 +17,11 @@ struct Run<'a> {
     mv: MvMemory,
     scheduler: Scheduler,
     reads: Vec<Mutex<Vec<ReadEntry>>>,
-    outputs: Vec<Mutex<Option<TxOutput>>>,
+    outputs: Vec<Mutex<Option<(Incarnation, TxOutput)>>>,
     counters: Counters,
+    /// Set when a worker panicked: the others stop instead of waiting for its task forever.
+    halted: AtomicBool,
+    panic: Mutex<Option<Box<dyn Any + Send>>>,
 }
 
 impl Run<'_> {
@@ -38,7 +43,14 @@ impl Run<'_> {
                     output,
                 } => {
                     *self.reads[version.tx].lock() = reads;
-                    *self.outputs[version.tx].lock() = Some(*output);
+                    let previous = self.outputs[version.tx]
+                        .lock()
+                        .replace((version.incarnation, *output));
+                    debug_assert!(
+                        previous.is_none_or(|(p, _)| p < version.incarnation),
+                        "incarnations of transaction {} must increase",
+                        version.tx
+                    );
                     let wrote_new_location = self.mv.record(version, writes);
                     return self.scheduler.finish_execution(version, wrote_new_location);
                 }
@@ -61,8 +73,15 @@ impl Run<'_> {
     }
 
     fn work(&self) {
+        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| self.work_until_done())) {
+            self.halted.store(true, Ordering::SeqCst);
+            self.panic.lock().get_or_insert(payload);
+        }
+    }
+
+    fn work_until_done(&self) {
         let mut task = None;
-        while !self.scheduler.done() {
+        while !self.scheduler.done() && !self.halted.load(Ordering::SeqCst) {
             task = match task {
                 Some(Task::Execute(version)) => self.try_execute(version),
                 Some(Task::Validate(version)) => self.needs_reexecution(version),
@@ -90,9 +109,15 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize) -> (Vec<Option<TxOutput>>, Co
         reads: (0..size).map(|_| Mutex::new(Vec::new())).collect(),
         outputs: (0..size).map(|_| Mutex::new(None)).collect(),
         counters: Counters::default(),
+        halted: AtomicBool::new(false),
+        panic: Mutex::new(None),
     };
     if size > 0 {
         sync::run_workers(threads.clamp(1, size), || run.work());
+    }
+    // A panic in revm would have panicked sequential execution too: pass it on.
+    if let Some(payload) = run.panic.lock().take() {
+        panic::resume_unwind(payload);
     }
     debug_assert!(
         !run.mv.has_estimates(),
@@ -103,7 +128,7 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize) -> (Vec<Option<TxOutput>>, Co
     } = run;
     let outputs = outputs
         .into_iter()
-        .map(|output| std::mem::take(&mut *output.lock()))
+        .map(|output| output.lock().take().map(|(_, output)| output))
         .collect();
     (outputs, counters)
 }
