@@ -7,7 +7,9 @@ use crate::compare::{diff_results, diff_states};
 use crate::executors::BlockExecutor;
 use crate::expectations::Expectations;
 use crate::result::{CaseResult, ExecutorResult, Status};
+use alloy_primitives::B256;
 use lockstep_spec::types::{BlockError, BlockOutcome, WorldState};
+use std::collections::HashMap;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,6 +33,13 @@ struct Trace {
     results: Vec<Option<Result<BlockOutcome, BlockError>>>,
     millis: f64,
     parallel: Option<bool>,
+}
+
+/// The hash of a block's parent, as the loader recorded it in the block's ancestry.
+fn parent_hash(block: &CaseBlock) -> Option<B256> {
+    let b = block.block.as_ref().ok()?;
+    let number = b.env.number.checked_sub(1)?;
+    b.env.block_hashes.get(&number).copied()
 }
 
 /// Runs `executor` on one block in a thread of its own, so that a panic is caught and a hang
@@ -83,6 +92,12 @@ impl Runner {
         let mut millis = 0.0;
         let mut parallel: Option<bool> = None;
         let mut last_hash = None;
+        // Post-state of every accepted block by hash; the genesis (parent of the first block)
+        // holds the pre-state.
+        let mut states: HashMap<B256, WorldState> = HashMap::new();
+        if let Some(genesis) = case.blocks.first().and_then(parent_hash) {
+            states.insert(genesis, case.pre.clone());
+        }
         let finish = |status, results, millis, parallel| Trace {
             status,
             results,
@@ -124,6 +139,12 @@ impl Runner {
                     );
                 }
             }
+            // Blockchain tests may build side chains: run each block on its parent's state.
+            if let Some(parent) = parent_hash(block) {
+                if let Some(parent_state) = states.get(&parent) {
+                    state = parent_state.clone();
+                }
+            }
             let started = Instant::now();
             let result = execute_guarded(executor, block, &state, self.timeout);
             millis += started.elapsed().as_secs_f64() * 1e3;
@@ -145,11 +166,14 @@ impl Runner {
                 }
             }
             let verdict = match (&result, &expect.exception) {
-                (Ok(outcome), None) => match check_claims(outcome, &expect.claims) {
+                (Ok(outcome), None) => match check_claims(block.fork, outcome, &expect.claims) {
                     Some(mismatch) => Some(format!("{label}{mismatch}")),
                     None => {
                         state = outcome.post_state.clone();
-                        last_hash = block.hash.or(last_hash);
+                        if let Some(hash) = block.hash {
+                            states.insert(hash, state.clone());
+                            last_hash = Some(hash);
+                        }
                         None
                     }
                 },
@@ -157,7 +181,7 @@ impl Runner {
                 // by that check; a state test's transaction must be rejected by the executor.
                 (Ok(outcome), Some(_))
                     if case.kind != CaseKind::StateTest
-                        && check_claims(outcome, &expect.claims).is_some() =>
+                        && check_claims(block.fork, outcome, &expect.claims).is_some() =>
                 {
                     None
                 }
@@ -170,6 +194,14 @@ impl Runner {
             results.push(Some(result));
             if let Some(v) = verdict {
                 return finish(Status::Failed(v), results, millis, parallel);
+            }
+        }
+        // The canonical head is the fixture's last block hash, which need not be the last block
+        // run (side chains, reorgs).
+        if let Some(head) = case.expect.last_block_hash {
+            if let Some(head_state) = states.get(&head) {
+                state = head_state.clone();
+                last_hash = Some(head);
             }
         }
         if let Some(expected) = &case.expect.post_state {
