@@ -80,6 +80,13 @@ pub fn pre_block(fork: Fork, state: &mut BlockState, block: &Block) -> Result<()
     if !block.full_block {
         return Ok(());
     }
+    // EIP-779: at the DAO fork block, the DAO accounts' balances move to the recovery contract.
+    if block.dao_transition {
+        for account in lockstep_spec::dao::DAO_ACCOUNTS {
+            let balance = state.take_balance(&account);
+            state.credit(fork, lockstep_spec::dao::DAO_RECOVERY, balance);
+        }
+    }
     // EIP-4788: store the parent beacon block root.
     if fork >= Fork::Cancun {
         if let Some(root) = block.env.parent_beacon_block_root {

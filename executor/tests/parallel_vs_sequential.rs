@@ -358,3 +358,89 @@ fn fallback_is_reported_when_not_forced() {
     assert!(forced.stats.parallel);
     assert!(forced.stats.fallback.is_none());
 }
+
+#[test]
+fn destroyed_then_recreated_with_create2() {
+    for fork in [
+        Fork::Constantinople,
+        Fork::Istanbul,
+        Fork::Shanghai,
+        Fork::Cancun,
+    ] {
+        if lockstep_executor::sequential::unsupported(fork).is_some() {
+            continue;
+        }
+        let factory = addr(0x300);
+        let inspector = addr(0x301);
+        let mut code = FACTORY.to_vec();
+        code.extend_from_slice(&[0x55, 0x00]);
+        let mut pre = world((1..=6).map(|n| (addr(n), eoa(1))));
+        pre.accounts.insert(factory, contract(&code));
+        pre.accounts.insert(inspector, contract(&INSPECTOR));
+        let child = factory.create2_from_code([0u8; 32], doomed_init_code());
+        let deploy = |sender: u64, nonce: u64| {
+            let mut tx = call(fork, addr(sender), nonce, factory, U256::ZERO);
+            tx.input = doomed_init_code();
+            tx
+        };
+        let inspect = |sender: u64, nonce: u64| {
+            let mut tx = call(fork, addr(sender), nonce, inspector, U256::ZERO);
+            tx.input = word(child);
+            tx
+        };
+        let txs = vec![
+            deploy(1, 0),
+            call(fork, addr(2), 0, child, U256::from(3)),
+            inspect(3, 0),
+            deploy(4, 0),
+            inspect(5, 0),
+            call(fork, addr(6), 0, child, U256::ZERO),
+            inspect(3, 1),
+        ];
+        let out = assert_parallel_matches(fork, &pre, &block(fork, txs), REPEATS)
+            .unwrap_or_else(|e| panic!("{fork}: {e:?}"));
+        // The factory recorded the child (before EIP-6780, the second CREATE2 recreated it;
+        // after, the collision burns the gas and the transaction reverts).
+        let recorded = out.post_state.storage(&factory, &U256::ZERO);
+        assert_eq!(recorded, U256::from_be_slice(child.as_slice()), "{fork}");
+        assert_eq!(out.receipts[3].success, fork < Fork::Cancun, "{fork}");
+    }
+}
+
+#[test]
+fn created_and_destroyed_in_one_transaction() {
+    for fork in [Fork::Shanghai, Fork::Cancun] {
+        let pre = world((1..=3).map(|n| (addr(n), eoa(1))));
+        let mut doomed = create(fork, addr(1), 0, Bytes::from(SUICIDE.to_vec()));
+        doomed.value = U256::from(77);
+        let created = addr(1).create(0);
+        let txs = vec![
+            doomed,
+            call(fork, addr(2), 0, created, U256::from(5)),
+            call(fork, addr(3), 0, created, U256::ZERO),
+        ];
+        assert_parallel_matches(fork, &pre, &block(fork, txs), REPEATS)
+            .unwrap_or_else(|e| panic!("{fork}: {e:?}"));
+    }
+}
+
+#[test]
+fn beneficiary_that_self_destructs() {
+    for fork in [Fork::Homestead, Fork::Shanghai, Fork::Cancun] {
+        let reader = addr(0x101);
+        let mut pre = world((1..=5).map(|n| (addr(n), eoa(1))));
+        let mut doomed = contract(&SUICIDE);
+        doomed.balance = U256::from(1_000);
+        pre.accounts.insert(coinbase(), doomed);
+        pre.accounts.insert(reader, contract(&COINBASE_READER));
+        let txs = vec![
+            call(fork, addr(1), 0, addr(9), U256::from(1)),
+            call(fork, addr(2), 0, coinbase(), U256::ZERO),
+            call(fork, addr(3), 0, addr(9), U256::from(1)),
+            call(fork, addr(4), 0, reader, U256::ZERO),
+            call(fork, addr(5), 0, coinbase(), U256::from(9)),
+        ];
+        assert_parallel_matches(fork, &pre, &block(fork, txs), REPEATS)
+            .unwrap_or_else(|e| panic!("{fork}: {e:?}"));
+    }
+}

@@ -77,6 +77,20 @@ pub fn seeded_counter_init_code() -> Bytes {
     Bytes::from(code)
 }
 
+/// CREATE2 (salt 0, no value) of the init code given as call data; stores the new address
+/// at slot 0.
+pub const FACTORY: [u8; 16] = [
+    0x36, 0x60, 0x00, 0x60, 0x00, 0x37, 0x60, 0x00, 0x36, 0x60, 0x00, 0x60, 0x00, 0xf5, 0x60, 0x00,
+];
+
+/// Init code that stores 5 at slot 0 and deploys [`SUICIDE`].
+pub fn doomed_init_code() -> Bytes {
+    Bytes::from(vec![
+        0x60, 0x05, 0x60, 0x00, 0x55, 0x61, 0x33, 0xff, 0x60, 0x00, 0x52, 0x60, 0x02, 0x60, 0x1e,
+        0xf3,
+    ])
+}
+
 /// A block environment for `fork`.
 pub fn env(fork: Fork) -> BlockEnv {
     BlockEnv {
