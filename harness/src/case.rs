@@ -51,6 +51,10 @@ pub struct BlockExpect {
     /// A header rule the block breaks with respect to its parent, found by the loader; such a
     /// block is rejected before any executor runs it.
     pub header_error: Option<String>,
+    /// A body rule the block breaks that execution does not decide (its transactions root). It
+    /// is applied after execution, so that executors still meet the block's invalid
+    /// transactions: an accepted block with a body error is rejected.
+    pub body_error: Option<String>,
 }
 
 /// One block of a case, with the fork in force for it.

@@ -131,12 +131,7 @@ impl Runner {
             }
             if let Ok(b) = &block.block {
                 if let Some(reason) = executor.unsupported(block.fork, b) {
-                    return finish(
-                        Status::Skipped(format!("{}: {reason}", executor.name())),
-                        results,
-                        millis,
-                        parallel,
-                    );
+                    return finish(Status::Skipped(reason), results, millis, parallel);
                 }
             }
             // Blockchain tests may build side chains: run each block on its parent's state.
@@ -166,6 +161,11 @@ impl Runner {
                 }
             }
             let verdict = match (&result, &expect.exception) {
+                (Ok(_), None) if expect.body_error.is_some() => Some(format!(
+                    "{label}accepted, but its body breaks a rule: {}",
+                    expect.body_error.as_deref().unwrap_or_default()
+                )),
+                (Ok(_), Some(_)) if expect.body_error.is_some() => None,
                 (Ok(outcome), None) => match check_claims(block.fork, outcome, &expect.claims) {
                     Some(mismatch) => Some(format!("{label}{mismatch}")),
                     None => {

@@ -27,9 +27,6 @@ impl BlockExecutor for ParallelAdapter {
     }
 
     fn unsupported(&self, fork: Fork, block: &Block) -> Option<String> {
-        if block.dao_transition {
-            return Some("parallel: the DAO fork's balance move is not implemented".into());
-        }
         ParallelExecutor::unsupported(fork, block)
     }
 

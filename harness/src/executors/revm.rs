@@ -14,10 +14,7 @@ impl BlockExecutor for RevmExecutor {
         "revm"
     }
 
-    fn unsupported(&self, fork: Fork, block: &Block) -> Option<String> {
-        if block.dao_transition {
-            return Some("revm adapter: the DAO fork's balance move is not implemented".into());
-        }
+    fn unsupported(&self, fork: Fork, _block: &Block) -> Option<String> {
         sequential::unsupported(fork)
     }
 
