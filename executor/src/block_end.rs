@@ -114,6 +114,29 @@ pub fn pre_block(fork: Fork, state: &mut BlockState, block: &Block) -> Result<()
     Ok(())
 }
 
+/// EIP-7002 withdrawal request contract.
+pub const WITHDRAWAL_REQUEST_ADDRESS: Address =
+    address!("00000961Ef480Eb55e80D19ad83579A64c007002");
+/// EIP-7251 consolidation request contract.
+pub const CONSOLIDATION_REQUEST_ADDRESS: Address =
+    address!("0000BBdDc7CE488642fb579F8B00f3a590007251");
+
+/// The system calls that follow a block's transactions (Prague on): EIP-7002 and EIP-7251
+/// dequeue their requests. (EIP-6110 deposits are read from logs and change no state.)
+pub fn post_block_system_calls(
+    fork: Fork,
+    state: &mut BlockState,
+    block: &Block,
+) -> Result<(), BlockError> {
+    if !block.full_block || fork < Fork::Prague {
+        return Ok(());
+    }
+    for contract in [WITHDRAWAL_REQUEST_ADDRESS, CONSOLIDATION_REQUEST_ADDRESS] {
+        system_call(fork, state, block, contract, Bytes::new())?;
+    }
+    Ok(())
+}
+
 /// Rewards and withdrawals after a block's transactions.
 pub fn post_block(fork: Fork, state: &mut BlockState, block: &Block) {
     if !block.full_block {
