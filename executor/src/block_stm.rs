@@ -119,10 +119,9 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize) -> (Vec<Option<TxOutput>>, Co
     if let Some(payload) = run.panic.lock().take() {
         panic::resume_unwind(payload);
     }
-    debug_assert!(
-        !run.mv.has_estimates(),
-        "an ESTIMATE marker survived the block"
-    );
+    if cfg!(debug_assertions) && run.panic.lock().is_none() {
+        check_final_invariants(&run);
+    }
     let Run {
         outputs, counters, ..
     } = run;
@@ -131,4 +130,26 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize) -> (Vec<Option<TxOutput>>, Co
         .map(|output| output.lock().take().map(|(_, output)| output))
         .collect();
     (outputs, counters)
+}
+
+/// Block-STM's end-of-block invariants, checked in debug and test builds: no ESTIMATE marker
+/// survives, every transaction has an output, and every final read set is still valid against
+/// the final multi-version memory (so no transaction was declared done while a lower one
+/// could still change what it read).
+fn check_final_invariants(run: &Run<'_>) {
+    assert!(
+        !run.mv.has_estimates(),
+        "an ESTIMATE marker survived the block"
+    );
+    for tx in 0..run.ctx.txs.len() {
+        assert!(
+            run.outputs[tx].lock().is_some(),
+            "transaction {tx} has no output at the end of the block"
+        );
+        let reads = run.reads[tx].lock();
+        assert!(
+            vm::validate(run.ctx, &run.mv, tx, &reads),
+            "transaction {tx}'s final read set is stale at the end of the block"
+        );
+    }
 }

@@ -6,6 +6,32 @@
 //! multi-version memory), [`beneficiary`] (lazy fee payments), [`block_stm`] (the worker loop),
 //! [`parallel`] (a whole block), [`sync`] (every atomic, lock and thread; shuttle behind a
 //! feature) and [`stats`] (counters).
+//!
+//! # Design
+//!
+//! - **Locations.** The multi-version memory is keyed by an account's basic fields (balance,
+//!   nonce, code hash and code, or absence), by one storage slot, and by an account's storage
+//!   reset, written by a transaction that destroys the account, deletes it under EIP-161 or
+//!   creates it. A storage read reads both the slot and the reset: a reset above the slot's
+//!   latest write (or with no write at all) reads zero, a write by the resetting transaction
+//!   itself survives. An account touched but left as it was read is not written, so calls
+//!   to one contract do not conflict.
+//! - **Lazy beneficiary.** Transactions run with a handler that computes the beneficiary's
+//!   fee instead of paying it ([`beneficiary::DeferredFee`]); a transaction that does not
+//!   otherwise access the beneficiary writes a lazy fee credit. A transaction that reads the
+//!   beneficiary (BALANCE, a call, as sender or recipient) reads the latest full value below it
+//!   plus every later fee, and is blocked on any lower transaction that has not finished
+//!   executing, so it sees the exact sequential value; validation recomputes that value.
+//! - **Invalid transactions.** An incarnation rejected by revm (nonce, balance, fees...) is an
+//!   ordinary result: its read set is validated like any other and it writes only a zero fee.
+//!   After the parallel phase the final outputs are committed in block order with the
+//!   sequential rules (block gas and blob limits first, then the transaction's own error), so
+//!   the first invalid transaction yields the same [`BlockError`] as sequential execution.
+//! - **Materialisation.** Each transaction's final revm changes (with the fee paid into the
+//!   beneficiary when it was accessed, credited lazily otherwise) go through
+//!   [`state::BlockState::commit`], so EIP-161 and SELFDESTRUCT follow the sequential rules
+//!   exactly; the pre-block system calls and the post-block rewards and withdrawals run
+//!   sequentially around the parallel part ([`block_end`]).
 
 pub mod beneficiary;
 pub mod block_end;
