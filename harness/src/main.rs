@@ -14,7 +14,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run fixtures (state tests, blockchain tests, mainnet blocks) through executors.
-    Run(lockstep::cli::run::RunArgs),
+    Run(Box<lockstep::cli::run::RunArgs>),
     /// Print the names of the available executors, comma-separated.
     Executors,
 }
@@ -22,7 +22,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => lockstep::cli::run::run(args),
+        Command::Run(args) => lockstep::cli::run::run(*args),
         Command::Executors => {
             println!("{}", lockstep::executors::EXECUTOR_NAMES.join(","));
             Ok(true)
