@@ -15,6 +15,8 @@ struct Cli {
 enum Command {
     /// Run fixtures (state tests, blockchain tests, mainnet blocks) through executors.
     Run(Box<lockstep::cli::run::RunArgs>),
+    /// Time executors side by side on the same blocks (release build).
+    Bench(lockstep::cli::bench::BenchArgs),
     /// Print the names of the available executors, comma-separated.
     Executors,
 }
@@ -23,6 +25,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => lockstep::cli::run::run(*args),
+        Command::Bench(args) => lockstep::cli::bench::run(args),
         Command::Executors => {
             println!("{}", lockstep::executors::EXECUTOR_NAMES.join(","));
             Ok(true)

@@ -1,3 +1,4 @@
 //! Commands of the `lockstep` binary, each a thin module over the library.
 
+pub mod bench;
 pub mod run;
