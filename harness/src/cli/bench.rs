@@ -64,10 +64,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
     if blocks.is_empty() {
         bail!("no runnable blocks under the given paths");
     }
-    let gas: u64 = blocks
-        .iter()
-        .map(|(_, _, _, b)| b.transactions.iter().map(|t| t.gas_limit).sum::<u64>())
-        .sum();
+    let gas: u64 = blocks.iter().map(|b| b.4).sum();
     let mut timed = Vec::new();
     for spec in &args.executors {
         let (name, threads) = match spec.split_once(':') {
