@@ -7,8 +7,8 @@
 //! transaction) add to the state of a transaction.
 
 use crate::types::{Account, Log, Storage, WorldState};
+use alloy_primitives::map::{HashMap, HashSet};
 use alloy_primitives::{address, Address, Bytes, U256};
-use std::collections::{HashMap, HashSet};
 
 /// The RIPEMD-160 precompile, whose touch survives a failed call (see [`State::revert`]).
 pub const RIPEMD160_ADDRESS: Address = address!("0000000000000000000000000000000000000003");

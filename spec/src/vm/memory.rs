@@ -1,6 +1,6 @@
 //! Byte-addressed memory that grows in 32-byte words.
 
-use alloy_primitives::U256;
+use alloy_primitives::{Bytes, U256};
 
 /// The memory of one frame.
 #[derive(Debug, Default)]
@@ -61,6 +61,19 @@ impl Memory {
             dest[..available].copy_from_slice(&source[start..start + available]);
         }
         dest[available..].fill(0);
+    }
+
+    /// The memory as shared bytes, without copying, so that a sub-call can read its call data
+    /// from it in place.
+    pub fn into_bytes(self) -> Bytes {
+        Bytes::from(self.bytes)
+    }
+
+    /// Memory from bytes taken by [`Memory::into_bytes`]; copies only if they are still shared.
+    pub fn from_bytes(bytes: Bytes) -> Self {
+        Memory {
+            bytes: Vec::from(bytes.0),
+        }
     }
 
     /// Copies within memory (MCOPY); both ranges are inside the paid size.

@@ -305,3 +305,11 @@ fn blockhash_window() {
     // Outside the window (number 300 itself) is zero.
     assert_eq!(word(Fork::Cancun, "61012c40"), U256::ZERO);
 }
+
+#[test]
+fn push_past_the_end_pads_on_the_right() {
+    // PUSH2 with one byte left: the immediate is 0xff00; the frame then stops.
+    let (outcome, _) = run_with(Fork::Cancun, "61ff", &[]);
+    assert!(outcome.success);
+    assert_eq!(word(Fork::Cancun, "61ff00"), U256::from(0xff00));
+}

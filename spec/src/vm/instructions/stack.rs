@@ -26,10 +26,13 @@ pub fn push(frame: &mut Frame, n: usize) -> Result<(), Halt> {
     // operation
     let start = (frame.pc + 1).min(frame.code.len());
     let end = (frame.pc + 1 + n).min(frame.code.len());
-    let mut word = [0u8; 32];
     let available = &frame.code[start..end];
-    word[32 - n..32 - n + available.len()].copy_from_slice(available);
-    frame.stack.push(U256::from_be_bytes(word))?;
+    let mut value = U256::from_be_slice(available);
+    if available.len() < n {
+        // Past the end of the code the immediate is padded with zeros on the right.
+        value <<= 8 * (n - available.len());
+    }
+    frame.stack.push(value)?;
     // program counter
     frame.pc += 1 + n;
     Ok(())

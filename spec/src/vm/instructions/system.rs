@@ -3,6 +3,7 @@
 
 use super::environment::address_word;
 use crate::state::RIPEMD160_ADDRESS;
+use crate::vm::memory::Memory;
 use crate::vm::message::{self, Message, STACK_DEPTH_LIMIT};
 use crate::vm::{gas, Evm, Frame, Halt};
 use crate::Fork;
@@ -219,8 +220,11 @@ fn call_kind(evm: &mut Evm, frame: &mut Frame, kind: CallKind) -> Result<(), Hal
         frame.gas_left += child_gas;
         return frame.stack.push(U256::ZERO);
     }
+    // The call data is read in place: memory is lent to the callee as shared bytes and taken
+    // back afterwards, which copies nothing unless the callee kept a reference.
     let (in_offset, in_len) = Frame::range(in_offset, in_len);
-    let data = Bytes::copy_from_slice(frame.memory.read(in_offset, in_len));
+    let memory = std::mem::take(&mut frame.memory).into_bytes();
+    let data = memory.slice(in_offset..in_offset + in_len);
     let (caller, target, value, transfer) = match kind {
         CallKind::Call => (frame.address, to, value, true),
         CallKind::CallCode => (frame.address, frame.address, value, true),
@@ -240,6 +244,8 @@ fn call_kind(evm: &mut Evm, frame: &mut Frame, kind: CallKind) -> Result<(), Hal
         is_static: frame.is_static || kind == CallKind::StaticCall,
     };
     let outcome = message::process_message(evm, &child);
+    drop(child);
+    frame.memory = Memory::from_bytes(memory);
     frame.gas_left += outcome.gas_left;
     if outcome.success {
         frame.refund += outcome.refund;
