@@ -7,7 +7,7 @@ use crate::mv_memory::{Incarnation, MvMemory, Version};
 use crate::scheduler::{Scheduler, Task};
 use crate::stats::Counters;
 use crate::sync::{self, AtomicBool, Mutex, Ordering};
-use crate::vm::{self, BlockContext, Execution, ReadEntry, TxOutput};
+use crate::vm::{self, BlockContext, Execution, ReadEntry, TxOutput, Vm};
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
 
@@ -25,10 +25,10 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    fn try_execute(&self, version: Version) -> Option<Task> {
+    fn try_execute(&self, vm: &mut Vm<'_>, version: Version) -> Option<Task> {
         loop {
             self.counters.incarnation();
-            match vm::execute(self.ctx, &self.mv, version.tx) {
+            match vm.execute(version.tx) {
                 Execution::Blocked(blocking) => {
                     if self.scheduler.add_dependency(version.tx, blocking) {
                         self.counters.dependency_wait();
@@ -80,10 +80,11 @@ impl Run<'_> {
     }
 
     fn work_until_done(&self) {
+        let mut vm = Vm::new(self.ctx, &self.mv);
         let mut task = None;
         while !self.scheduler.done() && !self.halted.load(Ordering::SeqCst) {
             task = match task {
-                Some(Task::Execute(version)) => self.try_execute(version),
+                Some(Task::Execute(version)) => self.try_execute(&mut vm, version),
                 Some(Task::Validate(version)) => self.needs_reexecution(version),
                 None => {
                     let next = self.scheduler.next_task();

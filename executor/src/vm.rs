@@ -11,9 +11,9 @@ use lockstep_spec::types::BlockError;
 use lockstep_spec::Fork;
 use revm::bytecode::Bytecode;
 use revm::context::result::{EVMError, ExecutionResult};
-use revm::context::{BlockEnv, CfgEnv, Context, ContextTr, TxEnv};
+use revm::context::{BlockEnv, CfgEnv, Context, ContextSetters, ContextTr, TxEnv};
 use revm::database_interface::{DBErrorMarker, Database, DatabaseRef};
-use revm::handler::Handler;
+use revm::handler::{Handler, MainnetContext, MainnetEvm};
 use revm::state::{AccountInfo, EvmState};
 use revm::{ExecuteEvm, MainBuilder, MainContext};
 use std::collections::HashMap;
@@ -201,58 +201,81 @@ pub enum Execution {
     Blocked(TxIdx),
 }
 
-/// Runs transaction `tx` against the multi-version memory.
-pub fn execute(ctx: &BlockContext<'_>, mv: &MvMemory, tx: TxIdx) -> Execution {
-    let Some(tx_env) = ctx.txs.get(tx) else {
-        return Execution::Blocked(tx);
-    };
-    let db = VmDb {
-        ctx,
-        mv,
-        tx,
-        reads: Vec::new(),
-        accounts: HashMap::new(),
-        blocked: None,
-    };
-    let mut evm = Context::mainnet()
-        .with_db(db)
-        .with_cfg(ctx.cfg.clone())
-        .with_block(ctx.block_env.clone())
-        .with_tx(tx_env.clone())
-        .build_mainnet();
-    let mut handler = DeferredFee::default();
-    let result = handler.run(&mut evm);
-    let mut changes = evm.finalize();
-    let db = evm.ctx.db_mut();
-    if let Some(on) = db.blocked {
-        return Execution::Blocked(on);
+/// One worker's revm instance, reused for every incarnation the worker runs (building an
+/// EVM allocates its whole frame stack, which would otherwise dominate small transactions).
+pub struct Vm<'a> {
+    ctx: &'a BlockContext<'a>,
+    evm: MainnetEvm<MainnetContext<VmDb<'a>>>,
+}
+
+impl<'a> Vm<'a> {
+    /// A VM reading through `mv` for the block described by `ctx`.
+    pub fn new(ctx: &'a BlockContext<'a>, mv: &'a MvMemory) -> Self {
+        let db = VmDb {
+            ctx,
+            mv,
+            tx: 0,
+            reads: Vec::new(),
+            accounts: HashMap::new(),
+            blocked: None,
+        };
+        let evm = Context::mainnet()
+            .with_db(db)
+            .with_cfg(ctx.cfg.clone())
+            .with_block(ctx.block_env.clone())
+            .build_mainnet();
+        Vm { ctx, evm }
     }
-    if let Err(EVMError::Database(Blocked(on))) = result {
-        return Execution::Blocked(on);
-    }
-    let reads = std::mem::take(&mut db.reads);
-    let accounts = std::mem::take(&mut db.accounts);
-    let beneficiary = ctx.beneficiary();
-    let (result, lazy_fee) = match result {
-        Ok(result) => {
-            let fee = handler.fee();
-            let paid = beneficiary::pay_into_changes(&mut changes, beneficiary, fee);
-            (Ok(result), (!paid).then_some(fee))
+
+    /// Runs transaction `tx` against the multi-version memory.
+    pub fn execute(&mut self, tx: TxIdx) -> Execution {
+        let ctx = self.ctx;
+        let Some(tx_env) = ctx.txs.get(tx) else {
+            return Execution::Blocked(tx);
+        };
+        {
+            let db = self.evm.ctx.db_mut();
+            db.tx = tx;
+            db.reads.clear();
+            db.accounts.clear();
+            db.blocked = None;
         }
-        Err(error) => {
-            changes.clear();
-            (Err(sequential::tx_error(tx, error)), Some(U256::ZERO))
+        self.evm.ctx.set_tx(tx_env.clone());
+        let mut handler = DeferredFee::default();
+        let result = handler.run(&mut self.evm);
+        // Clears the journal for the next incarnation, on success and on error alike.
+        let mut changes = self.evm.finalize();
+        let db = self.evm.ctx.db_mut();
+        if let Some(on) = db.blocked {
+            return Execution::Blocked(on);
         }
-    };
-    let writes = write_set(ctx.fork, beneficiary, &changes, &accounts, lazy_fee);
-    Execution::Done {
-        reads,
-        writes,
-        output: Box::new(TxOutput {
-            result,
-            changes,
-            lazy_fee,
-        }),
+        if let Err(EVMError::Database(Blocked(on))) = result {
+            return Execution::Blocked(on);
+        }
+        let reads = std::mem::take(&mut db.reads);
+        let accounts = std::mem::take(&mut db.accounts);
+        let beneficiary = ctx.beneficiary();
+        let (result, lazy_fee) = match result {
+            Ok(result) => {
+                let fee = handler.fee();
+                let paid = beneficiary::pay_into_changes(&mut changes, beneficiary, fee);
+                (Ok(result), (!paid).then_some(fee))
+            }
+            Err(error) => {
+                changes.clear();
+                (Err(sequential::tx_error(tx, error)), Some(U256::ZERO))
+            }
+        };
+        let writes = write_set(ctx.fork, beneficiary, &changes, &accounts, lazy_fee);
+        Execution::Done {
+            reads,
+            writes,
+            output: Box::new(TxOutput {
+                result,
+                changes,
+                lazy_fee,
+            }),
+        }
     }
 }
 
