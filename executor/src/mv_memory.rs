@@ -10,9 +10,8 @@
 use crate::sync::{Mutex, RwLock};
 use alloy_primitives::{Address, U256};
 use revm::state::AccountInfo;
-use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{Hash, Hasher};
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, Hasher};
 
 /// A transaction's position in the block.
 pub type TxIdx = usize;
@@ -82,7 +81,81 @@ pub enum LazyRead {
 
 const SHARDS: usize = 64;
 
-type Shard = HashMap<Location, BTreeMap<TxIdx, Entry>>;
+/// The entries of one location, sorted by transaction. Most locations have one or two, and
+/// transactions mostly write in increasing order, so a sorted vector beats a tree.
+#[derive(Debug, Default)]
+struct Versions(Vec<(TxIdx, Entry)>);
+
+impl Versions {
+    fn insert(&mut self, tx: TxIdx, entry: Entry) {
+        match self.0.binary_search_by_key(&tx, |(t, _)| *t) {
+            Ok(i) => self.0[i].1 = entry,
+            Err(i) => self.0.insert(i, (tx, entry)),
+        }
+    }
+
+    fn remove(&mut self, tx: TxIdx) {
+        if let Ok(i) = self.0.binary_search_by_key(&tx, |(t, _)| *t) {
+            self.0.remove(i);
+        }
+    }
+
+    /// Entries of transactions below `tx`, highest first.
+    fn below(&self, tx: TxIdx) -> impl Iterator<Item = (TxIdx, &Entry)> {
+        let end = self.0.partition_point(|(t, _)| *t < tx);
+        self.0[..end].iter().rev().map(|(t, e)| (*t, e))
+    }
+
+    fn values(&self) -> impl Iterator<Item = &Entry> {
+        self.0.iter().map(|(_, e)| e)
+    }
+}
+
+/// A fast hasher for locations (addresses and slots are already well mixed; SipHash's
+/// protection against chosen keys buys nothing for one block's lifetime).
+#[derive(Clone, Copy, Debug, Default)]
+struct FastHash;
+
+impl BuildHasher for FastHash {
+    type Hasher = FastHasher;
+    fn build_hasher(&self) -> FastHasher {
+        FastHasher(0)
+    }
+}
+
+/// Multiply-rotate hashing of 8-byte words.
+#[derive(Debug)]
+struct FastHasher(u64);
+
+impl FastHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Shard = HashMap<Location, Versions, FastHash>;
 
 /// The multi-version memory of one block.
 #[derive(Debug)]
@@ -92,16 +165,17 @@ pub struct MvMemory {
 }
 
 fn shard_of(location: &Location) -> usize {
-    let mut hasher = DefaultHasher::new();
-    location.hash(&mut hasher);
-    (hasher.finish() as usize) % SHARDS
+    // The high bits are the best mixed.
+    (FastHash.hash_one(location) >> 58) as usize % SHARDS
 }
 
 impl MvMemory {
     /// An empty memory for a block of `block_size` transactions.
     pub fn new(block_size: usize) -> Self {
         MvMemory {
-            shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| RwLock::new(HashMap::with_hasher(FastHash)))
+                .collect(),
             last_written: (0..block_size).map(|_| Mutex::new(Vec::new())).collect(),
         }
     }
@@ -132,7 +206,7 @@ impl MvMemory {
         let current: std::collections::HashSet<Location> = new_locations.iter().copied().collect();
         for location in previous.iter().filter(|l| !current.contains(l)) {
             if let Some(entries) = self.shard(location).write().get_mut(location) {
-                entries.remove(&version.tx);
+                entries.remove(version.tx);
             }
         }
         *last = new_locations;
@@ -155,17 +229,18 @@ impl MvMemory {
         let Some(entries) = shard.get(location) else {
             return Read::PreState;
         };
-        match entries.range(..tx).next_back() {
+        let read = match entries.below(tx).next() {
             None => Read::PreState,
-            Some((&writer, Entry::Estimate)) => Read::Blocked(writer),
-            Some((&writer, Entry::Written(incarnation, value))) => Read::Value(
+            Some((writer, Entry::Estimate)) => Read::Blocked(writer),
+            Some((writer, Entry::Written(incarnation, value))) => Read::Value(
                 Version {
                     tx: writer,
                     incarnation: *incarnation,
                 },
                 value.clone(),
             ),
-        }
+        };
+        read
     }
 
     /// What transaction `tx` reads at the beneficiary's account, where every transaction
@@ -173,11 +248,11 @@ impl MvMemory {
     /// has no finished write there.
     pub fn read_lazy(&self, location: &Location, tx: TxIdx) -> LazyRead {
         let shard = self.shard(location).read();
-        let empty = BTreeMap::new();
+        let empty = Versions::default();
         let entries = shard.get(location).unwrap_or(&empty);
         let mut fees = Vec::new();
         let mut expected = tx;
-        for (&writer, entry) in entries.range(..tx).rev() {
+        for (writer, entry) in entries.below(tx) {
             // `expected` is the next transaction down that must have written.
             if writer + 1 != expected {
                 return LazyRead::Blocked(expected - 1);
