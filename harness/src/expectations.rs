@@ -4,7 +4,7 @@
 //! One rule per line; `#` starts a comment; the pattern is a substring of the case id:
 //! ```text
 //! skip  PATTERN  REASON...
-//! known EXECUTOR PATTERN  REASON...
+//! known EXECUTOR PATTERN  REASON...     (EXECUTOR `*`: every executor)
 //! ```
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -86,7 +86,10 @@ impl Expectations {
     pub fn known_failure(&self, executor: &str, id: &str) -> Option<String> {
         self.known
             .iter()
-            .find(|r| r.executor.as_deref() == Some(executor) && id.contains(&r.pattern))
+            .find(|r| {
+                matches!(r.executor.as_deref(), Some(e) if e == executor || e == "*")
+                    && id.contains(&r.pattern)
+            })
             .map(|r| {
                 r.hits.fetch_add(1, Ordering::Relaxed);
                 r.reason.clone()
@@ -128,6 +131,9 @@ mod tests {
         assert_eq!(e.unused_known(), vec!["revm coll/y".to_string()]);
         assert!(e.known_failure("revm", "coll/y::t").is_some());
         assert!(e.unused_known().is_empty());
+        let any = Expectations::parse("known * reqs/ requests are not checked").expect("parses");
+        assert!(any.known_failure("spec", "a/reqs/b").is_some());
+        assert!(any.known_failure("parallel", "a/reqs/b").is_some());
     }
 
     #[test]
