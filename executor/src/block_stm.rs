@@ -82,6 +82,7 @@ impl Run<'_> {
     fn work_until_done(&self) {
         let mut vm = Vm::new(self.ctx, &self.mv);
         let mut task = None;
+        let mut idle_polls = 0;
         while !self.scheduler.done() && !self.halted.load(Ordering::SeqCst) {
             task = match task {
                 Some(Task::Execute(version)) => self.try_execute(&mut vm, version),
@@ -89,7 +90,10 @@ impl Run<'_> {
                 None => {
                     let next = self.scheduler.next_task();
                     if next.is_none() {
-                        sync::relax();
+                        sync::relax(idle_polls);
+                        idle_polls = idle_polls.saturating_add(1);
+                    } else {
+                        idle_polls = 0;
                     }
                     next
                 }

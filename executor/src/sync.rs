@@ -74,7 +74,14 @@ where
     });
 }
 
-/// Lets other threads run: an idle worker calls this between polls of the scheduler.
-pub fn relax() {
-    imp::yield_now();
+/// Lets other threads run: an idle worker calls this between polls of the scheduler, with the
+/// number of polls in a row that found nothing. The first few yield; after that the worker
+/// sleeps briefly, so that idle workers (more threads than cores, or a mostly serial block)
+/// do not take the cores from the ones with work. Under shuttle it always yields.
+pub fn relax(idle_polls: u32) {
+    if cfg!(feature = "shuttle") || idle_polls < 32 {
+        imp::yield_now();
+    } else {
+        std::thread::sleep(std::time::Duration::from_micros(20));
+    }
 }
