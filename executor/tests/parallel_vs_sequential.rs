@@ -186,13 +186,14 @@ fn invalid_transaction_kinds_at_first_middle_and_last() {
                     tx.nonce = 0;
                 }
             }
-            let started = std::time::Instant::now();
-            let expected = assert_parallel_matches(fork, &pre, &block(fork, txs), 2);
-            assert!(
-                started.elapsed().as_secs() < 10,
-                "took {:?}",
-                started.elapsed()
-            );
+            let block = block(fork, txs);
+            let expected = assert_parallel_matches(fork, &pre, &block, 2);
+            for threads in [1, 2, 8] {
+                let started = std::time::Instant::now();
+                let _ = ParallelExecutor::new(threads).execute(fork, &pre, &block);
+                let took = started.elapsed();
+                assert!(took.as_secs_f64() < 1.0, "{threads} threads took {took:?}");
+            }
             match expected {
                 Err(BlockError::Transaction {
                     index, rule: got, ..
@@ -357,6 +358,21 @@ fn fallback_is_reported_when_not_forced() {
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert!(forced.stats.parallel);
     assert!(forced.stats.fallback.is_none());
+}
+
+#[test]
+fn zero_and_many_threads() {
+    let fork = Fork::London;
+    let pre = world((1..=3).map(|n| (addr(n), eoa(1))));
+    let txs = (1..=3)
+        .map(|n| call(fork, addr(n), 0, addr(n % 3 + 1), U256::from(n)))
+        .collect();
+    let block = block(fork, txs);
+    let expected = lockstep_executor::sequential::execute_block(fork, &pre, &block);
+    for threads in [0, 3, 64] {
+        let got = ParallelExecutor::new(threads).execute(fork, &pre, &block);
+        assert!(same(&expected, &got), "{threads} threads");
+    }
 }
 
 #[test]
