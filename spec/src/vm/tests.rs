@@ -313,3 +313,31 @@ fn push_past_the_end_pads_on_the_right() {
     assert!(outcome.success);
     assert_eq!(word(Fork::Cancun, "61ff00"), U256::from(0xff00));
 }
+
+#[test]
+fn balance_gas_across_forks() {
+    // BALANCE of 0xbb: 20, 400 (EIP-150), 700 (EIP-1884), cold 2600 then warm 100 (EIP-2929).
+    let code = "60bb31";
+    assert_eq!(gas_used(&run(Fork::Frontier, code)), 3 + 20);
+    assert_eq!(gas_used(&run(Fork::TangerineWhistle, code)), 3 + 400);
+    assert_eq!(gas_used(&run(Fork::Istanbul, code)), 3 + 700);
+    assert_eq!(gas_used(&run(Fork::Berlin, code)), 3 + 2_600);
+    assert_eq!(
+        gas_used(&run(Fork::Berlin, "60bb3160bb31")),
+        6 + 2_600 + 100
+    );
+}
+
+#[test]
+fn call_passes_all_but_one_64th_from_tangerine_whistle() {
+    // CALL(gas = 0xffffff, to = 0xbb (no code), value 0, no memory) then GAS.
+    let code = "6000600060006000600060bb62ffffff f1 50 5a".replace(' ', "");
+    // Before EIP-150 asking for more gas than is left is out of gas.
+    assert!(!run(Fork::Homestead, &code).success);
+    // From EIP-150 the request is capped and the unused gas comes back: only the call's own
+    // cost (700, and 25000 for touching a new account before EIP-161) is spent.
+    let used = GAS - word(Fork::TangerineWhistle, &code).to::<u64>();
+    assert_eq!(used, 7 * 3 + 700 + 25_000 + 2 + 2);
+    let used = GAS - word(Fork::SpuriousDragon, &code).to::<u64>();
+    assert_eq!(used, 7 * 3 + 700 + 2 + 2);
+}
