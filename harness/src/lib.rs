@@ -1,6 +1,7 @@
 //! lockstep: runs Ethereum JSON tests, mainnet blocks and generated blocks through several
 //! block executors and requires identical state and receipts from all of them.
 
+pub mod bench;
 pub mod case;
 pub mod check;
 pub mod cli;

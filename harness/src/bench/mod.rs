@@ -1,0 +1,3 @@
+//! Benchmark support for `lockstep bench`: the built-in synthetic workloads.
+
+pub mod workloads;
