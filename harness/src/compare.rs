@@ -215,7 +215,7 @@ mod tests {
             .expect("one account");
         acc.storage.insert(U256::from(7), U256::from(2));
         let d = diff_outcomes("revm", &a, "parallel", &b).expect("divergence");
-        assert_eq!(d, "account 0x00000000000000000000000000000000000000aA storage slot 0x7: revm 0x1 != parallel 0x2");
+        assert_eq!(d, "account 0x00000000000000000000000000000000000000AA storage slot 0x7: revm 0x1 != parallel 0x2");
     }
 
     #[test]
