@@ -30,6 +30,7 @@ impl Run<'_> {
             self.counters.incarnation();
             match vm.execute(version.tx) {
                 Execution::Blocked(blocking) => {
+                    debug_assert!(blocking < version.tx, "a dependency must be lower");
                     if self.scheduler.add_dependency(version.tx, blocking) {
                         self.counters.dependency_wait();
                         self.counters.abort();

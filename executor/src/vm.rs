@@ -240,6 +240,9 @@ impl<'a> Vm<'a> {
             db.accounts.clear();
             db.blocked = None;
         }
+        // revm takes its context error when it reports it; clear it anyway, so that nothing
+        // of an earlier incarnation can leak into this one.
+        *self.evm.ctx.error() = Ok(());
         self.evm.ctx.set_tx(tx_env.clone());
         let mut handler = DeferredFee::default();
         let result = handler.run(&mut self.evm);
