@@ -105,10 +105,22 @@ pub fn exp(evm: &mut Evm, frame: &mut Frame) -> Result<(), Halt> {
     let bytes = exponent.bit_len().div_ceil(8) as u64;
     frame.charge(gas::EXP + gas::exp_byte(evm.fork) * bytes)?;
     // operation
-    frame.stack.push(base.wrapping_pow(exponent))?;
+    frame.stack.push(wrapping_pow(base, exponent))?;
     // program counter
     frame.pc += 1;
     Ok(())
+}
+
+/// base ^ exponent modulo 2^256, by square and multiply over the exponent's bits.
+pub fn wrapping_pow(mut base: U256, exponent: U256) -> U256 {
+    let mut result = U256::from(1);
+    for i in 0..exponent.bit_len() {
+        if exponent.bit(i) {
+            result = result.wrapping_mul(base);
+        }
+        base = base.wrapping_mul(base);
+    }
+    result
 }
 
 /// SIGNEXTEND: extends the sign of the (b + 1)-byte number x.
@@ -125,4 +137,27 @@ pub fn signextend(_: &mut Evm, frame: &mut Frame) -> Result<(), Halt> {
             x & mask
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pow_wraps_like_ruint() {
+        let cases = [
+            (3u64, 0u64),
+            (0, 0),
+            (0, 5),
+            (2, 255),
+            (2, 256),
+            (7, 1_000_003),
+            (u64::MAX, 77),
+        ];
+        for (b, e) in cases {
+            let (b, e) = (U256::from(b), U256::from(e));
+            assert_eq!(wrapping_pow(b, e), b.wrapping_pow(e));
+        }
+        assert_eq!(wrapping_pow(U256::MAX, U256::MAX), U256::MAX);
+    }
 }
