@@ -1,19 +1,35 @@
-//! `lockstep bench`: executors side by side on the same blocks in one run, release build,
-//! each block repeated, wall time and gas throughput per executor and the speedup over the
-//! first (the baseline). Set-up (loading, decompression) is outside the timed part.
+//! `lockstep bench`: executors side by side on the same blocks in one run, release build.
+//!
+//! Blocks come from fixture files or folders and from the built-in synthetic workloads
+//! (`builtin:transfers`, `builtin:erc20`, `builtin:hot-slot`, `builtin:few-accounts`, see
+//! [`crate::bench::workloads`]). Every built-in workload is first run once with sequential revm,
+//! which must include every transaction and see every one succeed, so that the figures are for
+//! real work. Then each block is run by each executor in turn (one warm-up run, then `--repeat`
+//! timed runs), and the table gives per block each executor's time per run, its speedup over the
+//! first executor and the peak resident memory during its runs, plus a TOTAL row. Set-up
+//! (loading, decompression, building workloads) is outside the timed part.
 
+use crate::bench::workloads;
 use crate::case::Case;
-use crate::executors::{self, ExecutorOptions};
+use crate::executors::{self, BlockExecutor, ExecutorOptions};
 use crate::fixtures;
 use anyhow::{bail, Context};
 use clap::Args;
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use lockstep_spec::types::{Block, WorldState};
+use lockstep_spec::Fork;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The prefix that names a built-in workload on the command line.
+pub const BUILTIN_PREFIX: &str = "builtin:";
 
 /// Arguments of `lockstep bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Fixture files or folders (default: the bundled sample's mainnet blocks).
+    /// Fixture files or folders, and built-in workloads `builtin:transfers`, `builtin:erc20`,
+    /// `builtin:hot-slot`, `builtin:few-accounts` (default: the bundled sample's mainnet blocks).
     pub paths: Vec<PathBuf>,
     /// Executors to time; the first is the baseline of the speedup column. `parallel:N` sets
     /// that executor's thread count.
@@ -23,49 +39,84 @@ pub struct BenchArgs {
         value_delimiter = ','
     )]
     pub executors: Vec<String>,
+    /// Threads of `parallel` entries given without `:N` (default: the cores available).
+    #[arg(long)]
+    pub threads: Option<usize>,
     /// Times each block is executed per executor (after one warm-up run).
     #[arg(long, default_value_t = 5)]
     pub repeat: u32,
+    /// Also write the table as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
-struct Timed {
-    name: String,
-    total: Duration,
+/// One block to time.
+struct Item {
+    id: String,
+    fork: Fork,
+    pre: WorldState,
+    block: Block,
+    /// Gas the block uses (measured for built-ins, from the header for mainnet blocks, else the
+    /// sum of the transactions' gas limits).
+    gas: u64,
+}
+
+/// One executor's figures on one block (or on all of them, in the total row).
+#[derive(Debug, Serialize)]
+struct Cell {
+    executor: String,
+    /// Wall time of one execution of the block, in seconds (mean over the timed runs).
+    seconds: f64,
+    /// Million gas per second.
+    mgas_per_s: f64,
+    /// The first executor's time divided by this one's: above 1 is faster.
+    speedup: f64,
+    /// VmHWM after this executor's runs, in KiB (see `peak_memory_note`).
+    peak_rss_kib: Option<u64>,
+    /// Whether the executor's last run took its parallel path (sequential executors: false).
+    parallel: bool,
+    /// Incarnations aborted in the executor's last run.
+    aborts: u64,
+}
+
+/// One row of the table.
+#[derive(Debug, Serialize)]
+struct Row {
+    block: String,
+    transactions: usize,
+    gas: u64,
+    results: Vec<Cell>,
+}
+
+/// The whole table, as written by `--json`.
+#[derive(Debug, Serialize)]
+struct Report {
+    repeat: u32,
+    cores: usize,
+    peak_memory_note: String,
+    executors: Vec<String>,
+    rows: Vec<Row>,
+    total: Row,
 }
 
 /// Runs the benchmark and prints its table.
 pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
+    if args.repeat == 0 {
+        bail!("--repeat must be at least 1");
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let default_threads = args.threads.unwrap_or(cores);
     let paths = if args.paths.is_empty() {
         vec![super::run::bundled_sample().join("mainnet")]
     } else {
         args.paths.clone()
     };
-    let files = fixtures::collect_files(&paths)?;
-    let mut cases: Vec<Case> = Vec::new();
-    for file in &files {
-        cases.extend(
-            fixtures::load_file(file).with_context(|| format!("loading {}", file.display()))?,
-        );
-    }
-    let blocks: Vec<_> = cases
-        .iter()
-        .filter_map(|c| {
-            let b = c.blocks.first()?;
-            let block = b.block.clone().ok()?;
-            // Gas actually used where the fixture says (mainnet headers), else the gas limits.
-            let gas = b
-                .expect
-                .claims
-                .gas_used
-                .unwrap_or_else(|| block.transactions.iter().map(|t| t.gas_limit).sum());
-            Some((c.id.clone(), b.fork, c.pre.clone(), block, gas))
-        })
-        .collect();
-    if blocks.is_empty() {
+    let items = load_items(&paths)?;
+    if items.is_empty() {
         bail!("no runnable blocks under the given paths");
     }
-    let gas: u64 = blocks.iter().map(|b| b.4).sum();
-    let mut timed = Vec::new();
+
+    let mut execs: Vec<(String, Arc<dyn BlockExecutor>)> = Vec::new();
     for spec in &args.executors {
         let (name, threads) = match spec.split_once(':') {
             Some((n, t)) => (
@@ -73,50 +124,281 @@ pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
                 t.parse::<usize>()
                     .with_context(|| format!("thread count in `{spec}`"))?,
             ),
-            None => (spec.as_str(), 4),
+            None => (spec.as_str(), default_threads),
         };
         let executor =
             executors::by_name(name, &ExecutorOptions { threads }).map_err(anyhow::Error::msg)?;
-        let mut total = Duration::ZERO;
-        for (id, fork, pre, block, _) in &blocks {
-            if let Some(reason) = executor.unsupported(*fork, block) {
-                bail!("{spec} cannot run {id}: {reason}");
+        let label = if name == "parallel" {
+            format!("parallel:{threads}")
+        } else {
+            spec.clone()
+        };
+        execs.push((label, executor));
+    }
+    if execs.is_empty() {
+        bail!("no executors given");
+    }
+    for item in &items {
+        for (label, executor) in &execs {
+            if let Some(reason) = executor.unsupported(item.fork, &item.block) {
+                bail!("{label} cannot run {}: {reason}", item.id);
             }
-            let _ = executor.execute(*fork, pre, block); // warm-up
-            let started = Instant::now();
-            for _ in 0..args.repeat {
-                executor
-                    .execute(*fork, pre, block)
-                    .map_err(|e| anyhow::anyhow!("{spec} on {id}: {e}"))?;
-            }
-            total += started.elapsed();
         }
-        timed.push(Timed {
-            name: spec.clone(),
-            total,
+    }
+
+    let can_reset = reset_peak_rss();
+    let peak_memory_note = if can_reset {
+        "peak MiB: VmHWM, the high-water mark of the whole process's resident memory (every \
+         loaded block and pre-state included), reset before each executor's runs on each block"
+    } else {
+        "peak MiB: VmHWM, the high-water mark of the whole process's resident memory (every \
+         loaded block and pre-state included); it could not be reset, so it never decreases and \
+         includes every earlier run"
+    }
+    .to_owned();
+
+    let mut rows = Vec::with_capacity(items.len());
+    for item in &items {
+        let mut cells: Vec<Cell> = Vec::with_capacity(execs.len());
+        for (label, executor) in &execs {
+            if can_reset {
+                reset_peak_rss();
+            }
+            let run_once = || {
+                executor
+                    .execute(item.fork, &item.pre, &item.block)
+                    .map_err(|e| anyhow::anyhow!("{label} on {}: {e}", item.id))
+            };
+            run_once()?; // warm-up
+            let started = Instant::now();
+            let mut last = None;
+            for _ in 0..args.repeat {
+                last = Some(run_once()?);
+            }
+            let seconds = started.elapsed().as_secs_f64() / f64::from(args.repeat);
+            let stats = last.map(|o| o.stats).unwrap_or_default();
+            let base = cells.first().map_or(seconds, |c| c.seconds);
+            cells.push(Cell {
+                executor: label.clone(),
+                seconds,
+                mgas_per_s: mgas_per_s(item.gas, seconds),
+                speedup: base / seconds,
+                peak_rss_kib: peak_rss_kib(),
+                parallel: stats.parallel,
+                aborts: stats.aborts,
+            });
+        }
+        rows.push(Row {
+            block: item.id.clone(),
+            transactions: item.block.transactions.len(),
+            gas: item.gas,
+            results: cells,
         });
     }
-    println!(
-        "{} blocks, {} transactions, each run {} times",
-        blocks.len(),
-        blocks.iter().map(|b| b.3.transactions.len()).sum::<usize>(),
-        args.repeat
-    );
-    println!(
-        "{:<16} {:>12} {:>14} {:>9}",
-        "executor", "seconds", "Mgas/s", "speedup"
-    );
-    let base = timed[0].total.as_secs_f64();
-    for t in &timed {
-        let secs = t.total.as_secs_f64();
-        let mgas = gas as f64 * args.repeat as f64 / secs / 1e6;
-        println!(
-            "{:<16} {:>12.3} {:>14.1} {:>8.2}x",
-            t.name,
-            secs,
-            mgas,
-            base / secs
-        );
+    let total = total_row(&rows, &execs);
+    let report = Report {
+        repeat: args.repeat,
+        cores,
+        peak_memory_note,
+        executors: execs.iter().map(|(l, _)| l.clone()).collect(),
+        rows,
+        total,
+    };
+    print_table(&report);
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(true)
+}
+
+/// Loads the blocks named by `paths`, in order: built-in workloads (checked with revm first)
+/// and fixture files or folders.
+fn load_items(paths: &[PathBuf]) -> anyhow::Result<Vec<Item>> {
+    let mut items = Vec::new();
+    for path in paths {
+        if let Some(name) = builtin_name(path) {
+            let workload = workloads::by_name(name).with_context(|| {
+                format!(
+                    "unknown built-in workload `{name}` (known: {})",
+                    workloads::NAMES.join(", ")
+                )
+            })?;
+            let gas = workloads::check_with_revm(&workload).map_err(anyhow::Error::msg)?;
+            items.push(Item {
+                id: format!("{BUILTIN_PREFIX}{name}"),
+                fork: workload.fork,
+                pre: workload.pre,
+                block: workload.block,
+                gas,
+            });
+            continue;
+        }
+        let files = fixtures::collect_files(std::slice::from_ref(path))?;
+        for file in &files {
+            let cases: Vec<Case> =
+                fixtures::load_file(file).with_context(|| format!("loading {}", file.display()))?;
+            for case in cases {
+                let Some(b) = case.blocks.first() else {
+                    continue;
+                };
+                let Ok(block) = b.block.clone() else {
+                    continue;
+                };
+                // Gas actually used where the fixture says (mainnet headers), else the limits.
+                let gas = b
+                    .expect
+                    .claims
+                    .gas_used
+                    .unwrap_or_else(|| block.transactions.iter().map(|t| t.gas_limit).sum());
+                items.push(Item {
+                    id: case.id.clone(),
+                    fork: b.fork,
+                    pre: case.pre.clone(),
+                    block,
+                    gas,
+                });
+            }
+        }
+    }
+    Ok(items)
+}
+
+/// The workload name of a `builtin:NAME` argument.
+fn builtin_name(path: &Path) -> Option<&str> {
+    path.to_str()?.strip_prefix(BUILTIN_PREFIX)
+}
+
+fn mgas_per_s(gas: u64, seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        gas as f64 / seconds / 1e6
+    } else {
+        0.0
+    }
+}
+
+/// The TOTAL row: times summed over blocks, peak memory the largest seen.
+fn total_row(rows: &[Row], execs: &[(String, Arc<dyn BlockExecutor>)]) -> Row {
+    let gas: u64 = rows.iter().map(|r| r.gas).sum();
+    let mut results: Vec<Cell> = Vec::with_capacity(execs.len());
+    for (i, (label, _)) in execs.iter().enumerate() {
+        let cells = rows.iter().filter_map(|r| r.results.get(i));
+        let seconds: f64 = cells.clone().map(|c| c.seconds).sum();
+        let base = results.first().map_or(seconds, |c| c.seconds);
+        results.push(Cell {
+            executor: label.clone(),
+            seconds,
+            mgas_per_s: mgas_per_s(gas, seconds),
+            speedup: if seconds > 0.0 { base / seconds } else { 0.0 },
+            peak_rss_kib: cells.clone().filter_map(|c| c.peak_rss_kib).max(),
+            parallel: cells.clone().any(|c| c.parallel),
+            aborts: cells.map(|c| c.aborts).sum(),
+        });
+    }
+    Row {
+        block: "TOTAL".to_owned(),
+        transactions: rows.iter().map(|r| r.transactions).sum(),
+        gas,
+        results,
+    }
+}
+
+fn print_table(report: &Report) {
+    println!(
+        "{} blocks, {} transactions, each run once to warm up then {} times; {} cores available \
+         (shared with anything else running on the machine)",
+        report.rows.len(),
+        report.total.transactions,
+        report.repeat,
+        report.cores
+    );
+    println!(
+        "ms: wall time per run; x: speedup over {}",
+        report.executors[0]
+    );
+    println!("{}", report.peak_memory_note);
+    let mut header = format!("{:<34} {:>6} {:>8}", "block", "txs", "Mgas");
+    for name in &report.executors {
+        header.push_str(&format!(" | {:>24}", format!("{name}: ms x MiB")));
+    }
+    println!("{header}");
+    for row in report.rows.iter().chain(std::iter::once(&report.total)) {
+        if std::ptr::eq(row, &report.total) {
+            println!("{}", "-".repeat(header.len()));
+        }
+        let mut line = format!(
+            "{:<34} {:>6} {:>8.2}",
+            shorten(&row.block, 34),
+            row.transactions,
+            row.gas as f64 / 1e6
+        );
+        for cell in &row.results {
+            let mib = cell
+                .peak_rss_kib
+                .map_or_else(|| "?".to_owned(), |k| format!("{:.0}", k as f64 / 1024.0));
+            line.push_str(&format!(
+                " | {:>10.3} {:>6.2}x {:>6}",
+                cell.seconds * 1e3,
+                cell.speedup,
+                mib
+            ));
+        }
+        println!("{line}");
+    }
+    let mut throughput = format!("{:<50}", "Mgas/s over all blocks");
+    for cell in &report.total.results {
+        throughput.push_str(&format!(" | {:>24.1}", cell.mgas_per_s));
+    }
+    println!("{throughput}");
+}
+
+/// The last `width` characters of `id` (the distinguishing end of long fixture paths).
+fn shorten(id: &str, width: usize) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() <= width {
+        id.to_owned()
+    } else {
+        let tail: String = chars[chars.len() - (width - 1)..].iter().collect();
+        format!("…{tail}")
+    }
+}
+
+/// Resets the process's VmHWM to its current resident size (Linux `clear_refs` value 5);
+/// whether it could.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// The process's VmHWM (peak resident memory) in KiB, where /proc says.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_names_are_recognised() {
+        assert_eq!(
+            builtin_name(Path::new("builtin:transfers")),
+            Some("transfers")
+        );
+        assert_eq!(builtin_name(Path::new("../shared/mainnet-blocks")), None);
+    }
+
+    #[test]
+    fn long_ids_keep_their_end() {
+        assert_eq!(shorten("abc", 5), "abc");
+        assert_eq!(shorten("abcdefgh", 5), "…efgh");
+    }
+
+    #[test]
+    fn peak_memory_is_read_where_proc_exists() {
+        if Path::new("/proc/self/status").exists() {
+            assert!(peak_rss_kib().is_some_and(|k| k > 0));
+        }
+    }
 }
