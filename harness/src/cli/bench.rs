@@ -15,7 +15,8 @@ use crate::executors::{self, BlockExecutor, ExecutorOptions};
 use crate::fixtures;
 use anyhow::{bail, Context};
 use clap::Args;
-use lockstep_spec::types::{Block, WorldState};
+use lockstep_executor::ParallelExecutor;
+use lockstep_spec::types::{Block, BlockError, BlockOutcome, WorldState};
 use lockstep_spec::Fork;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -45,6 +46,11 @@ pub struct BenchArgs {
     /// Times each block is executed per executor (after one warm-up run).
     #[arg(long, default_value_t = 5)]
     pub repeat: u32,
+    /// Let `parallel` entries fall back to sequential execution where the executor's own
+    /// heuristics choose to (small blocks); by default their parallel path is forced, as in
+    /// `lockstep run`. Cells where an executor fell back are marked `*`.
+    #[arg(long)]
+    pub allow_fallback: bool,
     /// Also write the table as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -77,6 +83,8 @@ struct Cell {
     parallel: bool,
     /// Incarnations aborted in the executor's last run.
     aborts: u64,
+    /// Why the executor's last run fell back to sequential execution, if it did.
+    fallback: Option<String>,
 }
 
 /// One row of the table.
@@ -93,6 +101,8 @@ struct Row {
 struct Report {
     repeat: u32,
     cores: usize,
+    /// VmRSS just before the timed part (everything loaded), in KiB.
+    resident_before_kib: Option<u64>,
     peak_memory_note: String,
     executors: Vec<String>,
     rows: Vec<Row>,
@@ -126,8 +136,14 @@ pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
             ),
             None => (spec.as_str(), default_threads),
         };
-        let executor =
-            executors::by_name(name, &ExecutorOptions { threads }).map_err(anyhow::Error::msg)?;
+        let executor: Arc<dyn BlockExecutor> = if name == "parallel" && args.allow_fallback {
+            Arc::new(AutoParallel(ParallelExecutor {
+                threads,
+                force_parallel: false,
+            }))
+        } else {
+            executors::by_name(name, &ExecutorOptions { threads }).map_err(anyhow::Error::msg)?
+        };
         let label = if name == "parallel" {
             format!("parallel:{threads}")
         } else {
@@ -146,6 +162,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
         }
     }
 
+    let resident_before = status_kib("VmRSS:");
     let can_reset = reset_peak_rss();
     let peak_memory_note = if can_reset {
         "peak MiB: VmHWM, the high-water mark of the whole process's resident memory (every \
@@ -186,6 +203,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
                 peak_rss_kib: peak_rss_kib(),
                 parallel: stats.parallel,
                 aborts: stats.aborts,
+                fallback: stats.fallback,
             });
         }
         rows.push(Row {
@@ -199,6 +217,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
     let report = Report {
         repeat: args.repeat,
         cores,
+        resident_before_kib: resident_before,
         peak_memory_note,
         executors: execs.iter().map(|(l, _)| l.clone()).collect(),
         rows,
@@ -293,6 +312,7 @@ fn total_row(rows: &[Row], execs: &[(String, Arc<dyn BlockExecutor>)]) -> Row {
             peak_rss_kib: cells.clone().filter_map(|c| c.peak_rss_kib).max(),
             parallel: cells.clone().any(|c| c.parallel),
             aborts: cells.map(|c| c.aborts).sum(),
+            fallback: None,
         });
     }
     Row {
@@ -313,10 +333,16 @@ fn print_table(report: &Report) {
         report.cores
     );
     println!(
-        "ms: wall time per run; x: speedup over {}",
+        "ms: wall time per run; x: speedup over {} (*: the executor fell back to sequential)",
         report.executors[0]
     );
     println!("{}", report.peak_memory_note);
+    if let Some(kib) = report.resident_before_kib {
+        println!(
+            "resident memory before timing: {:.0} MiB",
+            kib as f64 / 1024.0
+        );
+    }
     let mut header = format!("{:<34} {:>6} {:>8}", "block", "txs", "Mgas");
     for name in &report.executors {
         header.push_str(&format!(" | {:>24}", format!("{name}: ms x MiB")));
@@ -328,7 +354,7 @@ fn print_table(report: &Report) {
         }
         let mut line = format!(
             "{:<34} {:>6} {:>8.2}",
-            shorten(&row.block, 34),
+            shorten(display_id(&row.block), 34),
             row.transactions,
             row.gas as f64 / 1e6
         );
@@ -336,8 +362,9 @@ fn print_table(report: &Report) {
             let mib = cell
                 .peak_rss_kib
                 .map_or_else(|| "?".to_owned(), |k| format!("{:.0}", k as f64 / 1024.0));
+            let mark = if cell.fallback.is_some() { "*" } else { " " };
             line.push_str(&format!(
-                " | {:>10.3} {:>6.2}x {:>6}",
+                " | {:>10.3} {:>6.2}x{mark}{:>5}",
                 cell.seconds * 1e3,
                 cell.speedup,
                 mib
@@ -350,6 +377,25 @@ fn print_table(report: &Report) {
         throughput.push_str(&format!(" | {:>24.1}", cell.mgas_per_s));
     }
     println!("{throughput}");
+    for (i, name) in report.executors.iter().enumerate().skip(1) {
+        let lowest = report
+            .rows
+            .iter()
+            .filter_map(|r| r.results.get(i).map(|c| (c.speedup, &r.block)))
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((speedup, block)) = lowest {
+            println!("{name}: lowest speedup {speedup:.2}x on {block}");
+        }
+    }
+}
+
+/// A case id without the directories of its file (`10760440.json.gz::10760440`).
+fn display_id(id: &str) -> &str {
+    let file_end = id.find("::").unwrap_or(id.len());
+    match id[..file_end].rfind('/') {
+        Some(slash) => &id[slash + 1..],
+        None => id,
+    }
 }
 
 /// The last `width` characters of `id` (the distinguishing end of long fixture paths).
@@ -371,9 +417,36 @@ fn reset_peak_rss() -> bool {
 
 /// The process's VmHWM (peak resident memory) in KiB, where /proc says.
 fn peak_rss_kib() -> Option<u64> {
+    status_kib("VmHWM:")
+}
+
+/// A `/proc/self/status` figure in KiB (`key` with its colon, such as `VmRSS:`).
+fn status_kib(key: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The Block-STM executor with its own size heuristics (`--allow-fallback`).
+struct AutoParallel(ParallelExecutor);
+
+impl BlockExecutor for AutoParallel {
+    fn name(&self) -> &str {
+        "parallel"
+    }
+
+    fn unsupported(&self, fork: Fork, block: &Block) -> Option<String> {
+        ParallelExecutor::unsupported(fork, block)
+    }
+
+    fn execute(
+        &self,
+        fork: Fork,
+        pre: &WorldState,
+        block: &Block,
+    ) -> Result<BlockOutcome, BlockError> {
+        self.0.execute(fork, pre, block)
+    }
 }
 
 #[cfg(test)]
@@ -387,6 +460,16 @@ mod tests {
             Some("transfers")
         );
         assert_eq!(builtin_name(Path::new("../shared/mainnet-blocks")), None);
+    }
+
+    #[test]
+    fn ids_lose_their_directories() {
+        assert_eq!(
+            display_id("../shared/mainnet-blocks/1150000.json.gz::1150000"),
+            "1150000.json.gz::1150000"
+        );
+        assert_eq!(display_id("a/b.json::t/x::Cancun"), "b.json::t/x::Cancun");
+        assert_eq!(display_id("builtin:erc20"), "builtin:erc20");
     }
 
     #[test]
