@@ -224,6 +224,7 @@ fn apply_block<'a>(
             blob_hashes: Vec::new(),
         },
         state: State::new(pre),
+        jumpdests: Default::default(),
         tracer,
     };
     if block.full_block && block.dao_transition {

@@ -5,24 +5,7 @@ use super::memory::Memory;
 use super::stack::Stack;
 use super::{Halt, Message};
 use alloy_primitives::{Address, Bytes, U256};
-
-/// The positions of `code` that are valid JUMPDESTs (not inside PUSH data).
-pub fn jumpdests(code: &[u8]) -> Vec<bool> {
-    let mut valid = vec![false; code.len()];
-    let mut pc = 0;
-    while pc < code.len() {
-        let op = code[pc];
-        if op == 0x5b {
-            valid[pc] = true;
-        }
-        pc += if (0x60..=0x7f).contains(&op) {
-            (op - 0x5f) as usize + 1
-        } else {
-            1
-        };
-    }
-    valid
-}
+use std::rc::Rc;
 
 /// One executing frame.
 #[derive(Debug)]
@@ -38,7 +21,7 @@ pub struct Frame {
     /// The code running.
     pub code: Bytes,
     /// Valid jump destinations of `code`.
-    pub jumpdests: Vec<bool>,
+    pub jumpdests: Rc<[bool]>,
     /// Whether state changes are forbidden (EIP-214).
     pub is_static: bool,
     /// Call depth (0 for the transaction's own frame).
@@ -63,13 +46,13 @@ pub struct Frame {
 
 impl Frame {
     /// A frame for `message`, running `code`.
-    pub fn new(message: &Message, code: Bytes) -> Self {
+    pub fn new(message: &Message, code: Bytes, jumpdests: Rc<[bool]>) -> Self {
         Frame {
             caller: message.caller,
             address: message.target,
             value: message.value,
             input: message.data.clone(),
-            jumpdests: jumpdests(&code),
+            jumpdests,
             code,
             is_static: message.is_static,
             depth: message.depth,
@@ -137,17 +120,5 @@ impl Frame {
     pub fn pop_address(&mut self) -> Result<Address, Halt> {
         let word = self.stack.pop()?;
         Ok(Address::from_word(word.to_be_bytes::<32>().into()))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn push_data_is_not_a_jumpdest() {
-        // PUSH1 0x5b, JUMPDEST, PUSH2 0x5b5b
-        let valid = jumpdests(&[0x60, 0x5b, 0x5b, 0x61, 0x5b, 0x5b]);
-        assert_eq!(valid, vec![false, false, true, false, false, false]);
     }
 }

@@ -76,7 +76,8 @@ fn execute_code(evm: &mut Evm, message: &Message) -> CallOutcome {
             _ => CallOutcome::failed(0, Bytes::new()),
         };
     }
-    let mut frame = Frame::new(message, message.code.clone());
+    let jumpdests = evm.jumpdests.get(&message.code);
+    let mut frame = Frame::new(message, message.code.clone(), jumpdests);
     match interpreter::run(evm, &mut frame) {
         Ok(()) => CallOutcome {
             success: true,

@@ -1,5 +1,6 @@
 //! The EVM: its context, call frames and the instructions they run.
 
+pub mod analysis;
 pub mod frame;
 pub mod gas;
 pub mod instructions;
@@ -69,6 +70,8 @@ pub struct Evm<'a> {
     pub tx: TxContext,
     /// The world state with its journal.
     pub state: State,
+    /// Jump destination analyses of the codes run in this block.
+    pub jumpdests: analysis::JumpdestCache,
     /// The EIP-3155 tracer, if tracing is on.
     pub tracer: Option<&'a mut dyn trace::Tracer>,
 }

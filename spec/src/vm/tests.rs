@@ -43,6 +43,7 @@ fn run_with(fork: Fork, code: &str, extra: &[(Address, Account)]) -> (CallOutcom
             blob_hashes: Vec::new(),
         },
         state: State::new(&pre),
+        jumpdests: Default::default(),
         tracer: None,
     };
     let message = Message {
