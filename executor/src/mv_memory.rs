@@ -10,7 +10,7 @@
 use crate::sync::{Mutex, RwLock};
 use alloy_primitives::{Address, U256};
 use revm::state::AccountInfo;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hash, Hasher};
 
 /// A transaction's position in the block.
@@ -196,15 +196,28 @@ impl MvMemory {
                 .or_default()
                 .insert(version.tx, Entry::Written(version.incarnation, value));
         }
-        let mut wrote_new = false;
-        let previous: std::collections::HashSet<Location> = last.iter().copied().collect();
-        for location in &new_locations {
-            if !previous.contains(location) {
-                wrote_new = true;
-            }
-        }
-        let current: std::collections::HashSet<Location> = new_locations.iter().copied().collect();
-        for location in previous.iter().filter(|l| !current.contains(l)) {
+        // Write sets are usually tiny: compare them directly, with hash sets only when large.
+        let (wrote_new, stale): (bool, Vec<Location>) =
+            if last.len().saturating_mul(new_locations.len()) <= 256 {
+                (
+                    new_locations.iter().any(|l| !last.contains(l)),
+                    last.iter()
+                        .filter(|l| !new_locations.contains(l))
+                        .copied()
+                        .collect(),
+                )
+            } else {
+                let previous: HashSet<&Location> = last.iter().collect();
+                let current: HashSet<&Location> = new_locations.iter().collect();
+                (
+                    new_locations.iter().any(|l| !previous.contains(l)),
+                    last.iter()
+                        .filter(|l| !current.contains(l))
+                        .copied()
+                        .collect(),
+                )
+            };
+        for location in &stale {
             if let Some(entries) = self.shard(location).write().get_mut(location) {
                 entries.remove(version.tx);
             }
@@ -340,6 +353,25 @@ mod tests {
             )
         ));
         assert!(!mv.has_estimates());
+    }
+
+    #[test]
+    fn large_write_sets_drop_what_the_next_incarnation_does_not_write() {
+        let mv = MvMemory::new(2);
+        let slots: Vec<Location> = (0..40)
+            .map(|n| Location::Storage(Address::ZERO, U256::from(n)))
+            .collect();
+        let writes = |n: usize| -> Vec<(Location, Value)> {
+            slots[..n]
+                .iter()
+                .map(|l| (*l, Value::Slot(U256::from(1))))
+                .collect()
+        };
+        assert!(mv.record(v(0, 0), writes(40)));
+        assert!(!mv.record(v(0, 1), writes(25)));
+        assert!(matches!(mv.read(&slots[24], 1), Read::Value(..)));
+        assert!(matches!(mv.read(&slots[25], 1), Read::PreState));
+        assert!(mv.record(v(0, 2), writes(30)));
     }
 
     #[test]
