@@ -23,11 +23,14 @@ pub fn jumpdests(code: &[u8]) -> Vec<bool> {
     valid
 }
 
+/// A code buffer's address and length.
+type CodeKey = (usize, usize);
+
 /// Analyses by code buffer. An entry keeps its code alive, so the buffer's address cannot be
 /// reused by other code while the entry exists: address and length identify the bytes.
 #[derive(Debug, Default)]
 pub struct JumpdestCache {
-    entries: HashMap<(usize, usize), (Bytes, Rc<[bool]>)>,
+    entries: HashMap<CodeKey, (Bytes, Rc<[bool]>)>,
 }
 
 impl JumpdestCache {
