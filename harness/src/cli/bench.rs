@@ -384,7 +384,10 @@ fn print_table(report: &Report) {
             .filter_map(|r| r.results.get(i).map(|c| (c.speedup, &r.block)))
             .min_by(|a, b| a.0.total_cmp(&b.0));
         if let Some((speedup, block)) = lowest {
-            println!("{name}: lowest speedup {speedup:.2}x on {block}");
+            println!(
+                "{name}: lowest speedup {speedup:.2}x on {}",
+                display_id(block)
+            );
         }
     }
 }
