@@ -5,7 +5,8 @@ use super::{check_gas, padded};
 use crate::vm::Halt;
 use crate::Fork;
 use alloy_primitives::keccak256;
-use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
+use secp256k1::ecdsa::{RecoverableSignature, RecoveryId};
+use secp256k1::Message;
 
 /// Gas of ECRECOVER.
 pub const GAS: u64 = 3_000;
@@ -18,23 +19,16 @@ pub fn run(_: Fork, input: &[u8], gas: u64) -> Result<(u64, Vec<u8>), Halt> {
 }
 
 fn recover(input: &[u8]) -> Option<Vec<u8>> {
-    let hash = &input[0..32];
+    let hash: [u8; 32] = input[0..32].try_into().ok()?;
     let v = &input[32..64];
     if v[..31].iter().any(|b| *b != 0) || !(v[31] == 27 || v[31] == 28) {
         return None;
     }
-    let mut signature = Signature::from_slice(&input[64..128]).ok()?;
-    let mut parity = v[31] - 27;
-    // The EVM accepts high-s signatures; k256 recovers only low-s ones, so negate s and
-    // flip the parity, which names the same public key.
-    if let Some(low) = signature.normalize_s() {
-        signature = low;
-        parity ^= 1;
-    }
-    let recovery_id = RecoveryId::from_byte(parity)?;
-    let key = VerifyingKey::recover_from_prehash(hash, &signature, recovery_id).ok()?;
-    let point = key.to_encoded_point(false);
-    let digest = keccak256(&point.as_bytes()[1..]);
+    // r and s must be in 1..n; high s is accepted (EIP-2 binds transactions only).
+    let id = RecoveryId::try_from(i32::from(v[31] - 27)).ok()?;
+    let signature = RecoverableSignature::from_compact(&input[64..128], id).ok()?;
+    let key = signature.recover(Message::from_digest(hash)).ok()?;
+    let digest = keccak256(&key.serialize_uncompressed()[1..]);
     let mut out = vec![0u8; 12];
     out.extend_from_slice(&digest[12..]);
     Some(out)
@@ -61,5 +55,19 @@ mod tests {
     fn bad_v_returns_nothing() {
         let (_, out) = run(Fork::Cancun, &[0u8; 128], 3000).unwrap();
         assert!(out.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod high_s {
+    use super::*;
+    use alloy_primitives::hex;
+
+    #[test]
+    fn zero_r_and_overflowing_s_return_nothing() {
+        let mut input = hex::decode("38d18acb67d25c8bb9942764b62f18e17054f66a817bd4295423adf9ed98873e000000000000000000000000000000000000000000000000000000000000001b").unwrap_or_default();
+        input.extend_from_slice(&[0u8; 32]);
+        input.extend_from_slice(&[0xffu8; 32]);
+        assert_eq!(run(Fork::Cancun, &input, 3000), Ok((3000, vec![])));
     }
 }
