@@ -150,5 +150,15 @@ mod tests {
         let mut bad = vec![0u8; 64];
         bad[63] = 1;
         assert_eq!(add(Fork::Istanbul, &bad, 150), Err(Halt::PrecompileFailure));
+        assert_eq!(
+            pairing(Fork::Istanbul, &[0u8; 191], 1_000_000),
+            Err(Halt::PrecompileFailure)
+        );
+        // Byzantium prices (EIP-197) before EIP-1108.
+        assert_eq!(
+            pairing(Fork::Byzantium, &[], 100_000).map(|r| r.0),
+            Ok(100_000)
+        );
+        assert_eq!(pairing(Fork::Byzantium, &[], 99_999), Err(Halt::OutOfGas));
     }
 }

@@ -106,5 +106,25 @@ mod tests {
     fn zero_modulus_and_empty() {
         assert_eq!(run(Fork::Berlin, &[], 1000), Ok((200, vec![])));
         assert_eq!(run(Fork::Byzantium, &[], 1000), Ok((0, vec![])));
+        // 2 ^ 3 mod 0 with a two-byte modulus: two zero bytes.
+        let mut input = vec![0u8; 96];
+        input[31] = 1;
+        input[63] = 1;
+        input[95] = 2;
+        input.extend_from_slice(&[2, 3, 0, 0]);
+        assert_eq!(run(Fork::Berlin, &input, 1000), Ok((200, vec![0, 0])));
+        // The modulus runs past the end of the input and is padded with zeros: 0x0500, and
+        // 2 ^ 3 mod 0x0500 = 8.
+        input.truncate(98);
+        input.push(5);
+        assert_eq!(run(Fork::Berlin, &input, 1000), Ok((200, vec![0, 8])));
+    }
+
+    #[test]
+    fn huge_lengths_are_out_of_gas() {
+        let mut input = vec![0u8; 96];
+        input[0] = 1;
+        input[95] = 1;
+        assert_eq!(run(Fork::Berlin, &input, u64::MAX), Err(Halt::OutOfGas));
     }
 }
