@@ -393,6 +393,48 @@ mod tests {
     }
 
     #[test]
+    fn blob_transactions_follow_eip4844() {
+        let blob_tx = |hashes: Vec<alloy_primitives::B256>, max_fee: u128| {
+            let mut tx = Transaction::call(SENDER, TARGET, 0, 21_000, 10);
+            tx.tx_type = crate::types::TxType::Blob;
+            tx.max_priority_fee_per_gas = Some(1);
+            tx.max_fee_per_blob_gas = Some(max_fee);
+            tx.blob_versioned_hashes = hashes;
+            tx
+        };
+        let mut good = alloy_primitives::B256::ZERO;
+        good.0[0] = 1;
+        let rule = |tx| match execute_block(Fork::Cancun, &pre(&[]), &block(tx)) {
+            Err(BlockError::Transaction { rule, .. }) => Some(rule),
+            Err(_) => None,
+            Ok(_) => Some(TxRule::Other),
+        };
+        assert_eq!(rule(blob_tx(vec![], 1)), Some(TxRule::BlobRules));
+        assert_eq!(
+            rule(blob_tx(vec![alloy_primitives::B256::ZERO], 1)),
+            Some(TxRule::BlobRules)
+        );
+        assert_eq!(rule(blob_tx(vec![good; 7], 1)), Some(TxRule::BlobRules));
+        assert_eq!(rule(blob_tx(vec![good], 0)), Some(TxRule::BlobRules));
+        // A valid one pays 2^17 blob gas at the minimum blob base fee of 1 wei, burnt.
+        let outcome =
+            execute_block(Fork::Cancun, &pre(&[]), &block(blob_tx(vec![good], 1))).expect("valid");
+        assert_eq!(outcome.blob_gas_used, GAS_PER_BLOB);
+        assert_eq!(
+            outcome.post_state.accounts[&SENDER].balance,
+            U256::from(10u64.pow(18) - 21_000 * 8 - GAS_PER_BLOB)
+        );
+        let shanghai = execute_block(Fork::Shanghai, &pre(&[]), &block(blob_tx(vec![good], 1)));
+        assert!(matches!(
+            shanghai,
+            Err(BlockError::Transaction {
+                rule: TxRule::TypeNotSupported,
+                ..
+            })
+        ));
+    }
+
+    #[test]
     fn unsupported_forks_say_so() {
         let b = Block::default();
         assert!(unsupported(Fork::Prague, &b).is_some());
