@@ -25,10 +25,11 @@ pub const MIN_BLOB_BASE_FEE: u64 = 1;
 /// Stack size of the thread a block runs on: 1024 nested frames need more than the default.
 const STACK_SIZE: usize = 256 << 20;
 
-/// Why the spec cannot run this fork or block yet, or `None`.
+/// Why the spec cannot run this fork or block yet, or `None`. Reports name the executor, so
+/// the reason does not.
 pub fn unsupported(fork: Fork, _block: &Block) -> Option<String> {
     if fork == Fork::Constantinople || fork >= Fork::Prague {
-        return Some(format!("spec: fork {fork} not implemented"));
+        return Some(format!("fork {fork} not implemented"));
     }
     None
 }
