@@ -28,7 +28,7 @@ const STACK_SIZE: usize = 256 << 20;
 /// Why the spec cannot run this fork or block yet, or `None`. Reports name the executor, so
 /// the reason does not.
 pub fn unsupported(fork: Fork, _block: &Block) -> Option<String> {
-    if fork == Fork::Constantinople || fork >= Fork::Prague {
+    if fork >= Fork::Prague {
         return Some(format!("fork {fork} not implemented"));
     }
     None
@@ -439,7 +439,7 @@ mod tests {
     fn unsupported_forks_say_so() {
         let b = Block::default();
         assert!(unsupported(Fork::Prague, &b).is_some());
-        assert!(unsupported(Fork::Constantinople, &b).is_some());
+        assert!(unsupported(Fork::Constantinople, &b).is_none());
         assert!(unsupported(Fork::Frontier, &b).is_none());
         assert!(unsupported(Fork::Cancun, &b).is_none());
     }

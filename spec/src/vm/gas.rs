@@ -196,15 +196,24 @@ pub fn sstore_clears_refund(fork: Fork) -> i64 {
     }
 }
 
+/// Whether SSTORE is net metered against the slot's value at the start of the transaction:
+/// EIP-1283 in Constantinople (dropped again by Petersburg), and EIP-2200 from Istanbul.
+pub fn sstore_net_metering(fork: Fork) -> bool {
+    fork == Fork::Constantinople || fork >= Fork::Istanbul
+}
+
 /// The cost of SSTORE and its change of the refund counter.
 ///
-/// Before Istanbul (and in Petersburg, which dropped EIP-1283) the Yellow Paper rule: 20000
-/// to set a zero slot, 5000 otherwise, a 15000 refund for clearing. From Istanbul, EIP-2200's
-/// net metering against the slot's value at the start of the transaction; from Berlin with
-/// EIP-2929's prices (a warm read is 100; a reset is 5000 minus the cold SLOAD 2100) and
-/// cold surcharge; from London with EIP-3529's clearing refund.
+/// Without net metering (before Constantinople, and in Petersburg) the Yellow Paper rule:
+/// 20000 to set a zero slot, 5000 otherwise, a 15000 refund for clearing. In Constantinople
+/// EIP-1283's net metering against the slot's value at the start of the transaction, with a
+/// no-op or dirty store costing the SLOAD price of the time (200): a fresh set 20000, a fresh
+/// reset 5000, refunds of 15000 for clearing and 19800 / 4800 for restoring a zero / non-zero
+/// original. From Istanbul the same rule as EIP-2200, where that SLOAD price is 800 (EIP-1884);
+/// from Berlin with EIP-2929's prices (a warm read is 100; a reset is 5000 minus the cold
+/// SLOAD 2100) and cold surcharge; from London with EIP-3529's clearing refund.
 pub fn sstore(fork: Fork, original: U256, current: U256, new: U256, cold: bool) -> (u64, i64) {
-    if fork < Fork::Istanbul {
+    if !sstore_net_metering(fork) {
         let cost = if current.is_zero() && !new.is_zero() {
             SSTORE_SET
         } else {
@@ -314,6 +323,12 @@ mod tests {
             sstore(Fork::Petersburg, one, one, zero, false),
             (5_000, 15_000)
         );
+        // Petersburg dropped EIP-1283: a dirty store is a full reset, restoring refunds nothing.
+        assert_eq!(
+            sstore(Fork::Petersburg, zero, one, zero, false),
+            (5_000, 15_000)
+        );
+        assert_eq!(sstore(Fork::Petersburg, one, one, one, false), (5_000, 0));
         // EIP-2200: no-op store costs a read; restoring the original refunds.
         assert_eq!(sstore(Fork::Istanbul, one, one, one, false), (800, 0));
         assert_eq!(sstore(Fork::Istanbul, one, two, one, false), (800, 4_200));
@@ -325,6 +340,45 @@ mod tests {
         assert_eq!(sstore(Fork::London, one, one, zero, false), (2_900, 4_800));
         assert_eq!(sstore(Fork::London, zero, zero, one, true), (22_100, 0));
         assert_eq!(sstore(Fork::London, zero, one, zero, false), (100, 19_900));
+    }
+
+    /// Rows of EIP-1283's test table, each SSTORE as (original, current, new) and its
+    /// (gas, refund); the table's totals are these summed over a transaction's stores.
+    #[test]
+    fn sstore_eip1283_constantinople() {
+        let (zero, one, two) = (U256::ZERO, U256::from(1), U256::from(2));
+        let c =
+            |original, current, new| sstore(Fork::Constantinople, original, current, new, false);
+        // No-op: 200.
+        assert_eq!(c(zero, zero, zero), (200, 0));
+        assert_eq!(c(one, one, one), (200, 0));
+        // Fresh: set 20000, reset 5000, clearing refunds 15000.
+        assert_eq!(c(zero, zero, one), (20_000, 0));
+        assert_eq!(c(one, one, two), (5_000, 0));
+        assert_eq!(c(one, one, zero), (5_000, 15_000));
+        // Dirty: 200; restoring a zero original refunds 19800, a non-zero one 4800.
+        assert_eq!(c(zero, one, zero), (200, 19_800));
+        assert_eq!(c(zero, one, two), (200, 0));
+        assert_eq!(c(one, two, one), (200, 4_800));
+        // Dirty clear of a non-zero original refunds 15000; un-clearing takes it back.
+        assert_eq!(c(one, two, zero), (200, 15_000));
+        assert_eq!(c(one, zero, two), (200, -15_000));
+        assert_eq!(c(one, zero, one), (200, -15_000 + 4_800));
+        // Table row 0x600160005560006000556001600055 (0 -> 1 -> 0 -> 1): 40218 gas, 19800 refund
+        // (three stores plus six PUSHes of 3).
+        let rows = [c(zero, zero, one), c(zero, one, zero), c(zero, zero, one)];
+        let gas: u64 = rows.iter().map(|r| r.0).sum::<u64>() + 18;
+        let refund: i64 = rows.iter().map(|r| r.1).sum();
+        assert_eq!((gas, refund), (40_218, 19_800));
+        // Byzantium before it and Petersburg after it keep the Yellow Paper rule.
+        for fork in [Fork::Byzantium, Fork::Petersburg] {
+            assert_eq!(sstore(fork, zero, one, zero, false), (5_000, 15_000));
+            assert_eq!(sstore(fork, one, one, one, false), (5_000, 0));
+            assert_eq!(sstore(fork, one, two, one, false), (5_000, 0));
+        }
+        assert!(sstore_net_metering(Fork::Constantinople));
+        assert!(!sstore_net_metering(Fork::Petersburg));
+        assert!(sstore_net_metering(Fork::Istanbul));
     }
 
     #[test]

@@ -179,7 +179,19 @@ fn sstore_gas_across_forks() {
     // SSTORE 1 into slot 0 (zero to non-zero).
     let code = "6001600055";
     assert_eq!(gas_used(&run(Fork::Petersburg, code)), 6 + 20_000);
-    assert_eq!(gas_used(&run(Fork::Istanbul, code)), 6 + 20_000);
+    // EIP-1283 (Constantinople only): setting and clearing again is 20000 then a dirty 200
+    // with a 19800 refund; Petersburg pays 20000 + 5000 and refunds the 15000 for clearing.
+    let set_and_clear = "60016000556000600055";
+    let outcome = run(Fork::Constantinople, set_and_clear);
+    assert_eq!(
+        (gas_used(&outcome), outcome.refund),
+        (12 + 20_000 + 200, 19_800)
+    );
+    let outcome = run(Fork::Petersburg, set_and_clear);
+    assert_eq!(
+        (gas_used(&outcome), outcome.refund),
+        (12 + 20_000 + 5_000, 15_000)
+    );
     // Berlin: the slot is cold.
     assert_eq!(gas_used(&run(Fork::Berlin, code)), 6 + 22_100);
     // EIP-2200: storing the same value twice costs a warm read the second time.
