@@ -57,6 +57,23 @@ struct Row {
     by_executor: BTreeMap<String, [usize; 4]>, // passed, failed (incl. error), skipped, known
 }
 
+/// How often a parallel executor's parallel path ran, per executor name: cases where it ran
+/// on every block, and cases where it fell back to sequential execution on some block.
+pub fn parallel_path_counts(results: &[CaseResult]) -> BTreeMap<String, (usize, usize)> {
+    let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for e in results.iter().flat_map(|r| &r.executors) {
+        if let Some(ran) = e.parallel {
+            let entry = counts.entry(e.executor.clone()).or_default();
+            if ran {
+                entry.0 += 1;
+            } else {
+                entry.1 += 1;
+            }
+        }
+    }
+    counts
+}
+
 /// Renders the summary table, skip reasons and failures (at most `max_failures` listed).
 pub fn render_summary(
     results: &[CaseResult],
@@ -134,6 +151,12 @@ pub fn render_summary(
                 r.status.reason().unwrap_or_default()
             );
         }
+    }
+    for (executor, (ran, fell_back)) in parallel_path_counts(results) {
+        let _ = writeln!(
+            out,
+            "\n{executor}: parallel path ran in {ran} cases, fell back to sequential in {fell_back}"
+        );
     }
     let s = Summary::of(results);
     let _ = writeln!(
