@@ -84,6 +84,8 @@ impl Expectations {
 
     /// The reason the failure of `executor` on this case is known, if it is.
     pub fn known_failure(&self, executor: &str, id: &str) -> Option<String> {
+        // Repeats of an executor (`parallel@2#1`) share its known failures.
+        let executor = executor.split('@').next().unwrap_or(executor);
         self.known
             .iter()
             .find(|r| {

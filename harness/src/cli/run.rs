@@ -54,6 +54,10 @@ pub struct RunArgs {
     /// Ignore the expectations file: run slow cases, report known failures as failures.
     #[arg(long)]
     pub no_expectations: bool,
+    /// Also run the parallel executor N times at each of 1, 2, 3 and 8 threads; every run must
+    /// produce bit-identical outcomes (a non-determinism check).
+    #[arg(long)]
+    pub repeat: Option<usize>,
     /// How many failing cases to list in the summary.
     #[arg(long, default_value_t = 50)]
     pub max_failures: usize,
@@ -108,11 +112,19 @@ pub fn run(args: RunArgs) -> anyhow::Result<bool> {
     let options = ExecutorOptions {
         threads: args.threads.max(1),
     };
-    let executors = args
+    let mut executors = args
         .executors
         .iter()
         .map(|name| executors::by_name(name.trim(), &options).map_err(anyhow::Error::msg))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    if let Some(repeat) = args.repeat {
+        for threads in [1, 2, 3, 8] {
+            for run in 1..=repeat {
+                let name = format!("parallel@{threads}#{run}");
+                executors.push(Arc::new(executors::ParallelAdapter::named(threads, name)));
+            }
+        }
+    }
     if executors.is_empty() {
         bail!("--executors names no executor");
     }

@@ -10,6 +10,7 @@ use lockstep_spec::Fork;
 #[derive(Debug)]
 pub struct ParallelAdapter {
     inner: ParallelExecutor,
+    name: String,
 }
 
 impl ParallelAdapter {
@@ -17,13 +18,24 @@ impl ParallelAdapter {
     pub fn new(threads: usize) -> Self {
         let mut inner = ParallelExecutor::new(threads);
         inner.force_parallel = true;
-        ParallelAdapter { inner }
+        ParallelAdapter {
+            inner,
+            name: "parallel".into(),
+        }
+    }
+
+    /// The same executor under another name, for `--repeat` runs (`parallel@THREADS#RUN`).
+    pub fn named(threads: usize, name: String) -> Self {
+        ParallelAdapter {
+            name,
+            ..ParallelAdapter::new(threads)
+        }
     }
 }
 
 impl BlockExecutor for ParallelAdapter {
     fn name(&self) -> &str {
-        "parallel"
+        &self.name
     }
 
     fn unsupported(&self, fork: Fork, block: &Block) -> Option<String> {

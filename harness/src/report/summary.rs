@@ -152,10 +152,14 @@ pub fn render_summary(
             );
         }
     }
-    for (executor, (ran, fell_back)) in parallel_path_counts(results) {
+    let counts = parallel_path_counts(results);
+    if !counts.is_empty() {
+        out.push('\n');
+    }
+    for (executor, (ran, fell_back)) in counts {
         let _ = writeln!(
             out,
-            "\n{executor}: parallel path ran in {ran} cases, fell back to sequential in {fell_back}"
+            "{executor}: parallel path ran in {ran} cases, fell back to sequential in {fell_back}"
         );
     }
     let s = Summary::of(results);
