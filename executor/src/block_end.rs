@@ -123,7 +123,7 @@ pub const CONSOLIDATION_REQUEST_ADDRESS: Address =
 
 /// The system calls that follow a block's transactions (Prague on): EIP-7002 and EIP-7251
 /// dequeue their requests. (EIP-6110 deposits are read from logs and change no state.)
-pub fn post_block_system_calls(
+fn post_block_system_calls(
     fork: Fork,
     state: &mut BlockState,
     block: &Block,
@@ -137,10 +137,11 @@ pub fn post_block_system_calls(
     Ok(())
 }
 
-/// Rewards and withdrawals after a block's transactions.
-pub fn post_block(fork: Fork, state: &mut BlockState, block: &Block) {
+/// What follows a block's transactions: rewards, withdrawals, then (Prague on) the request
+/// system calls.
+pub fn post_block(fork: Fork, state: &mut BlockState, block: &Block) -> Result<(), BlockError> {
     if !block.full_block {
-        return;
+        return Ok(());
     }
     let reward = block_reward(fork);
     if !reward.is_zero() {
@@ -163,4 +164,5 @@ pub fn post_block(fork: Fork, state: &mut BlockState, block: &Block) {
         let wei = U256::from(withdrawal.amount_gwei) * U256::from(1_000_000_000u64);
         state.credit(fork, withdrawal.address, wei);
     }
+    post_block_system_calls(fork, state, block)
 }

@@ -65,8 +65,7 @@ pub fn execute_block(
         }
     }
 
-    block_end::post_block(fork, &mut state, block);
-    block_end::post_block_system_calls(fork, &mut state, block)?;
+    block_end::post_block(fork, &mut state, block)?;
     Ok(BlockOutcome {
         post_state: state.to_world_state(),
         receipts,

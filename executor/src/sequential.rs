@@ -136,8 +136,7 @@ pub fn execute_block(
         state.commit(fork, result.state);
     }
 
-    block_end::post_block(fork, &mut state, block);
-    block_end::post_block_system_calls(fork, &mut state, block)?;
+    block_end::post_block(fork, &mut state, block)?;
     Ok(BlockOutcome {
         post_state: state.to_world_state(),
         receipts,
