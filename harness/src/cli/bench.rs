@@ -15,8 +15,7 @@ use crate::executors::{self, BlockExecutor, ExecutorOptions};
 use crate::fixtures;
 use anyhow::{bail, Context};
 use clap::Args;
-use lockstep_executor::ParallelExecutor;
-use lockstep_spec::types::{Block, BlockError, BlockOutcome, WorldState};
+use lockstep_spec::types::{Block, WorldState};
 use lockstep_spec::Fork;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -137,10 +136,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
             None => (spec.as_str(), default_threads),
         };
         let executor: Arc<dyn BlockExecutor> = if name == "parallel" && args.allow_fallback {
-            Arc::new(AutoParallel(ParallelExecutor {
-                threads,
-                force_parallel: false,
-            }))
+            Arc::new(executors::ParallelAdapter::with_fallback(threads))
         } else {
             executors::by_name(name, &ExecutorOptions { threads }).map_err(anyhow::Error::msg)?
         };
@@ -428,28 +424,6 @@ fn status_kib(key: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with(key))?;
     line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// The Block-STM executor with its own size heuristics (`--allow-fallback`).
-struct AutoParallel(ParallelExecutor);
-
-impl BlockExecutor for AutoParallel {
-    fn name(&self) -> &str {
-        "parallel"
-    }
-
-    fn unsupported(&self, fork: Fork, block: &Block) -> Option<String> {
-        ParallelExecutor::unsupported(fork, block)
-    }
-
-    fn execute(
-        &self,
-        fork: Fork,
-        pre: &WorldState,
-        block: &Block,
-    ) -> Result<BlockOutcome, BlockError> {
-        self.0.execute(fork, pre, block)
-    }
 }
 
 #[cfg(test)]

@@ -225,12 +225,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<bool> {
     // A parallel executor whose parallel path never ran compared sequential with sequential:
     // that run proves nothing about it, so it fails loudly.
     let mut never_parallel = false;
+    let counts = report::parallel_path_counts(&results);
     for name in &names {
         let ran_any = results
             .iter()
             .flat_map(|r| &r.executors)
             .any(|e| &e.executor == name && e.parallel.is_some());
-        let counts = report::parallel_path_counts(&results);
         if ran_any && counts.get(name).is_some_and(|(ran, _)| *ran == 0) {
             eprintln!("error: executor `{name}` never ran its parallel path in this run");
             never_parallel = true;

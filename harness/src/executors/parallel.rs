@@ -24,6 +24,14 @@ impl ParallelAdapter {
         }
     }
 
+    /// An adapter that keeps the executor's own size heuristics (it may run small blocks
+    /// sequentially), for benchmarks that allow it.
+    pub fn with_fallback(threads: usize) -> Self {
+        let mut adapter = ParallelAdapter::new(threads);
+        adapter.inner.force_parallel = false;
+        adapter
+    }
+
     /// The same executor under another name, for `--repeat` runs (`parallel@THREADS#RUN`).
     pub fn named(threads: usize, name: String) -> Self {
         ParallelAdapter {
