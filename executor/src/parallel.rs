@@ -71,6 +71,7 @@ pub fn execute_block(
         receipts,
         gas_used,
         blob_gas_used,
+        requests: Vec::new(),
         stats: counters.to_exec_stats(),
     })
 }

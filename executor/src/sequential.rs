@@ -142,6 +142,7 @@ pub fn execute_block(
         receipts,
         gas_used,
         blob_gas_used,
+        requests: Vec::new(),
         stats: ExecStats {
             incarnations: block.transactions.len() as u64,
             ..Default::default()

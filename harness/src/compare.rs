@@ -123,6 +123,12 @@ pub fn diff_outcomes(
             a.blob_gas_used, b.blob_gas_used
         ));
     }
+    if a.requests != b.requests {
+        return Some(format!(
+            "requests (EIP-7685): {a_name} {:?} != {b_name} {:?}",
+            a.requests, b.requests
+        ));
+    }
     diff_states(a_name, &a.post_state, b_name, &b.post_state)
 }
 

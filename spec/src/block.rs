@@ -293,6 +293,7 @@ fn apply_block<'a>(
         receipts,
         gas_used,
         blob_gas_used,
+        requests: Vec::new(),
         stats: ExecStats {
             incarnations: block.transactions.len() as u64,
             ..Default::default()

@@ -1,6 +1,7 @@
 //! What executing a block produces.
 
 use super::{Receipt, WorldState};
+use alloy_primitives::Bytes;
 use serde::{Deserialize, Serialize};
 
 /// Counters an executor reports about how it ran a block. Not part of the semantics: two
@@ -32,6 +33,10 @@ pub struct BlockOutcome {
     pub gas_used: Vec<u64>,
     /// Blob gas used by the block (EIP-4844).
     pub blob_gas_used: u64,
+    /// The block's execution-layer requests (EIP-7685, Prague on): each entry is the request
+    /// type byte followed by the concatenated requests of that type, in type order, with
+    /// types that have no request left out (so `requestsHash` is computed over exactly these).
+    pub requests: Vec<Bytes>,
     /// How the executor ran. Ignored by comparison.
     pub stats: ExecStats,
 }
