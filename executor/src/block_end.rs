@@ -37,7 +37,7 @@ pub fn block_reward(fork: Fork) -> U256 {
 /// Runs one system call, committing its changes (the system address itself is never touched).
 fn system_call(
     fork: Fork,
-    state: &mut BlockState,
+    state: &mut BlockState<'_>,
     block: &Block,
     to: Address,
     data: Bytes,
@@ -47,15 +47,15 @@ fn system_call(
     };
     // A system contract without code changes nothing (EIP-4788, EIP-2935).
     let has_code = state
-        .account(&to)
-        .and_then(|a| a.info.code.as_ref())
+        .info(&to)
+        .and_then(|info| info.code.as_ref())
         .is_some_and(|c| !c.is_empty());
     if !has_code {
         return Ok(());
     }
     let changes = {
         let mut evm = Context::mainnet()
-            .with_db(StateReader(state))
+            .with_db(StateReader::from(&*state))
             .with_cfg(env::cfg_env(spec, fork, block))
             .with_block(env::block_env(fork, block))
             .with_tx(TxEnv::default())
@@ -76,7 +76,7 @@ fn system_call(
 }
 
 /// The system calls that precede a block's transactions.
-pub fn pre_block(fork: Fork, state: &mut BlockState, block: &Block) -> Result<(), BlockError> {
+pub fn pre_block(fork: Fork, state: &mut BlockState<'_>, block: &Block) -> Result<(), BlockError> {
     if !block.full_block {
         return Ok(());
     }
@@ -125,7 +125,7 @@ pub const CONSOLIDATION_REQUEST_ADDRESS: Address =
 /// dequeue their requests. (EIP-6110 deposits are read from logs and change no state.)
 fn post_block_system_calls(
     fork: Fork,
-    state: &mut BlockState,
+    state: &mut BlockState<'_>,
     block: &Block,
 ) -> Result<(), BlockError> {
     if !block.full_block || fork < Fork::Prague {
@@ -139,7 +139,7 @@ fn post_block_system_calls(
 
 /// What follows a block's transactions: rewards, withdrawals, then (Prague on) the request
 /// system calls.
-pub fn post_block(fork: Fork, state: &mut BlockState, block: &Block) -> Result<(), BlockError> {
+pub fn post_block(fork: Fork, state: &mut BlockState<'_>, block: &Block) -> Result<(), BlockError> {
     if !block.full_block {
         return Ok(());
     }

@@ -37,6 +37,7 @@ pub mod beneficiary;
 pub mod block_end;
 pub mod block_stm;
 pub mod env;
+pub mod executed;
 pub mod mv_memory;
 pub mod parallel;
 pub mod scheduler;
@@ -46,8 +47,10 @@ pub mod stats;
 pub mod sync;
 pub mod vm;
 
+use executed::Executed;
 use lockstep_spec::types::{Block, BlockError, BlockOutcome, ExecStats, WorldState};
 use lockstep_spec::Fork;
+use state::PreState;
 
 /// Blocks with fewer transactions than this run sequentially unless parallel execution is
 /// forced: there is nothing to overlap.
@@ -80,19 +83,32 @@ impl ParallelExecutor {
         pre: &WorldState,
         block: &Block,
     ) -> Result<BlockOutcome, BlockError> {
+        let pre = PreState::new(pre, &block.env);
+        self.execute_prepared(fork, &pre, block)
+            .map(Executed::into_outcome)
+    }
+
+    /// Executes `block` on a prepared pre-state: the executor's whole work, without the
+    /// conversions from and to lockstep's data model (what `lockstep bench` times).
+    pub fn execute_prepared<'a>(
+        &self,
+        fork: Fork,
+        pre: &'a PreState,
+        block: &Block,
+    ) -> Result<Executed<'a>, BlockError> {
         if !self.force_parallel && block.transactions.len() < MIN_PARALLEL_TXS {
-            let mut outcome = sequential::execute_block(fork, pre, block)?;
-            outcome.stats = ExecStats {
+            let mut executed = sequential::execute(fork, pre, block)?;
+            executed.stats = ExecStats {
                 parallel: false,
                 fallback: Some(format!(
                     "{} transaction(s), under the parallel threshold of {MIN_PARALLEL_TXS}",
                     block.transactions.len()
                 )),
-                ..outcome.stats
+                ..executed.stats
             };
-            return Ok(outcome);
+            return Ok(executed);
         }
-        parallel::execute_block(fork, pre, block, self.threads)
+        parallel::execute(fork, pre, block, self.threads)
     }
 
     /// Why the executor cannot run `fork` at all (the same reasons as sequential revm).

@@ -6,24 +6,25 @@
 use crate::block_end;
 use crate::block_stm;
 use crate::env;
+use crate::executed::Executed;
 use crate::sequential::{self, GAS_PER_BLOB};
-use crate::state::BlockState;
+use crate::state::{BlockState, PreState};
 use crate::vm::{BlockContext, TxOutput};
-use lockstep_spec::types::{Block, BlockError, BlockOutcome, BlockRule, WorldState};
+use lockstep_spec::types::{Block, BlockError, BlockRule};
 use lockstep_spec::Fork;
 
-/// Executes `block` on `pre` with Block-STM on `threads` threads.
-pub fn execute_block(
+/// Executes `block` on the prepared pre-state `pre` with Block-STM on `threads` threads.
+pub fn execute<'a>(
     fork: Fork,
-    pre: &WorldState,
+    pre: &'a PreState,
     block: &Block,
     threads: usize,
-) -> Result<BlockOutcome, BlockError> {
+) -> Result<Executed<'a>, BlockError> {
     let spec = env::spec_id(fork).ok_or_else(|| BlockError::Block {
         rule: BlockRule::Other,
         message: sequential::unsupported(fork).unwrap_or_default(),
     })?;
-    let mut state = BlockState::new(pre, &block.env);
+    let mut state = BlockState::new(pre);
     block_end::pre_block(fork, &mut state, block)?;
 
     let ctx = BlockContext {
@@ -66,8 +67,8 @@ pub fn execute_block(
     }
 
     block_end::post_block(fork, &mut state, block)?;
-    Ok(BlockOutcome {
-        post_state: state.to_world_state(),
+    Ok(Executed {
+        state,
         receipts,
         gas_used,
         blob_gas_used,

@@ -3,13 +3,16 @@
 
 use crate::block_end;
 use crate::env;
-use crate::state::{BlockState, StateReader};
+use crate::executed::Executed;
+use crate::state::{BlockState, OwnedState, PreState};
 use lockstep_spec::types::{
     Block, BlockError, BlockOutcome, ExecStats, Log, Receipt, Transaction, TxRule, WorldState,
 };
 use lockstep_spec::Fork;
 use revm::context::result::{EVMError, ExecutionResult};
 use revm::context::Context;
+use revm::context::ContextTr;
+use revm::database_interface::WrapDatabaseRef;
 use revm::{ExecuteEvm, MainBuilder, MainContext};
 
 /// Gas per blob (EIP-4844).
@@ -104,41 +107,50 @@ pub fn execute_block(
     pre: &WorldState,
     block: &Block,
 ) -> Result<BlockOutcome, BlockError> {
+    let pre = PreState::new(pre, &block.env);
+    execute(fork, &pre, block).map(Executed::into_outcome)
+}
+
+/// Executes `block` on the prepared pre-state `pre` one transaction after another, reusing
+/// one EVM for the whole block as a client would.
+pub fn execute<'a>(
+    fork: Fork,
+    pre: &'a PreState,
+    block: &Block,
+) -> Result<Executed<'a>, BlockError> {
     let spec = env::spec_id(fork).ok_or_else(|| BlockError::Block {
         rule: lockstep_spec::types::BlockRule::Other,
         message: unsupported(fork).unwrap_or_default(),
     })?;
-    let cfg = env::cfg_env(spec, fork, block);
-    let block_env = env::block_env(fork, block);
-    let mut state = BlockState::new(pre, &block.env);
+    let mut state = BlockState::new(pre);
     block_end::pre_block(fork, &mut state, block)?;
 
+    let mut evm = Context::mainnet()
+        .with_db(OwnedState::from(state))
+        .with_cfg(env::cfg_env(spec, fork, block))
+        .with_block(env::block_env(fork, block))
+        .build_mainnet();
     let mut receipts = Vec::with_capacity(block.transactions.len());
     let mut gas_used = Vec::with_capacity(block.transactions.len());
     let mut cumulative = 0u64;
     let mut blob_gas_used = 0u64;
     for (index, tx) in block.transactions.iter().enumerate() {
         check_block_limits(fork, block, index, tx, cumulative, blob_gas_used)?;
-        let result = {
-            let mut evm = Context::mainnet()
-                .with_db(StateReader(&state))
-                .with_cfg(cfg.clone())
-                .with_block(block_env.clone())
-                .build_mainnet();
-            evm.transact(env::tx_env(tx))
-                .map_err(|e| tx_error(index, e))?
-        };
+        let result = evm
+            .transact(env::tx_env(tx))
+            .map_err(|e| tx_error(index, e))?;
         let used = result.result.tx_gas_used();
         cumulative += used;
         blob_gas_used += tx.blob_versioned_hashes.len() as u64 * GAS_PER_BLOB;
         receipts.push(receipt(tx, &result.result, cumulative));
         gas_used.push(used);
-        state.commit(fork, result.state);
+        evm.ctx.db_mut().0.commit(fork, result.state);
     }
+    let WrapDatabaseRef(mut state) = evm.ctx.journaled_state.database;
 
     block_end::post_block(fork, &mut state, block)?;
-    Ok(BlockOutcome {
-        post_state: state.to_world_state(),
+    Ok(Executed {
+        state,
         receipts,
         gas_used,
         blob_gas_used,

@@ -1,13 +1,17 @@
-//! The in-memory world state an executor runs a block against: revm's view of lockstep's
-//! [`WorldState`], and the commit of a transaction's changes with the EIP-161 rules.
+//! The world state an executor runs a block against. [`PreState`] is the state before the
+//! block in revm's form, built once (as a client's state database would hold it) and shared,
+//! read-only, by every executor and every run. [`BlockState`] is the block's changes layered
+//! over it: committing a transaction writes only the overlay, so executing a block never copies
+//! the pre-state. The commit applies the EIP-161 rules.
 
+use alloy_primitives::map::{AddressMap, U256Map};
 use alloy_primitives::{keccak256, Address, B256, U256};
 use lockstep_spec::types::{Account, BlockEnv, WorldState};
 use lockstep_spec::Fork;
 use revm::bytecode::Bytecode;
-use revm::database_interface::{Database, DatabaseRef};
+use revm::database_interface::{DatabaseRef, WrapDatabaseRef};
 use revm::state::{AccountInfo, EvmState};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 
 /// An account as revm sees it: info with analysed code, and storage.
@@ -16,7 +20,7 @@ pub struct StateAccount {
     /// Balance, nonce, code hash and analysed code.
     pub info: AccountInfo,
     /// Non-zero storage slots.
-    pub storage: HashMap<U256, U256>,
+    pub storage: U256Map<U256>,
 }
 
 /// Builds revm's bytecode for raw code: EIP-7702 delegation designators where the bytes are
@@ -41,15 +45,16 @@ pub fn account_info(account: &Account) -> AccountInfo {
     }
 }
 
-/// A mutable world state for sequential execution, readable by revm.
+/// The state before a block, in revm's form: every account with its analysed code, and the
+/// hashes of recent blocks. Immutable once built.
 #[derive(Clone, Debug, Default)]
-pub struct BlockState {
-    accounts: HashMap<Address, StateAccount>,
+pub struct PreState {
+    accounts: AddressMap<StateAccount>,
     block_hashes: BTreeMap<u64, B256>,
 }
 
-impl BlockState {
-    /// The state before a block.
+impl PreState {
+    /// Converts lockstep's pre-state (and the block hashes the block may ask for).
     pub fn new(pre: &WorldState, env: &BlockEnv) -> Self {
         let accounts = pre
             .accounts
@@ -61,24 +66,132 @@ impl BlockState {
                     .filter(|(_, v)| !v.is_zero())
                     .map(|(k, v)| (*k, *v))
                     .collect();
-                (
-                    *address,
-                    StateAccount {
-                        info: account_info(account),
-                        storage,
-                    },
-                )
+                let info = account_info(account);
+                (*address, StateAccount { info, storage })
             })
             .collect();
-        BlockState {
+        PreState {
             accounts,
             block_hashes: env.block_hashes.clone(),
         }
     }
 
-    /// The account at `address`, if it exists.
+    /// The account at `address` before the block, if it existed.
     pub fn account(&self, address: &Address) -> Option<&StateAccount> {
         self.accounts.get(address)
+    }
+
+    /// The hash of block `number`, if the block may read it.
+    pub fn block_hash(&self, number: u64) -> Option<B256> {
+        self.block_hashes.get(&number).copied()
+    }
+}
+
+/// What the block did to one account.
+#[derive(Clone, Debug)]
+enum Change {
+    /// The account no longer exists (destroyed, or deleted under EIP-161).
+    Deleted,
+    /// The account exists with this info; `storage` holds the slots written during the block
+    /// (zero included); every other slot reads from the pre-state, or as zero when `cleared`
+    /// (the account was created or re-created during the block).
+    Live {
+        info: AccountInfo,
+        cleared: bool,
+        storage: U256Map<U256>,
+    },
+}
+
+/// The state during a block: the changes made so far, over the pre-state.
+#[derive(Clone, Debug)]
+pub struct BlockState<'a> {
+    pre: &'a PreState,
+    changes: AddressMap<Change>,
+}
+
+impl<'a> BlockState<'a> {
+    /// The state at the start of a block on `pre`.
+    pub fn new(pre: &'a PreState) -> Self {
+        BlockState {
+            pre,
+            changes: AddressMap::default(),
+        }
+    }
+
+    /// The state before the block.
+    pub fn pre(&self) -> &'a PreState {
+        self.pre
+    }
+
+    /// The account info at `address` now, if the account exists.
+    pub fn info(&self, address: &Address) -> Option<&AccountInfo> {
+        match self.changes.get(address) {
+            Some(Change::Deleted) => None,
+            Some(Change::Live { info, .. }) => Some(info),
+            None => self.pre.account(address).map(|a| &a.info),
+        }
+    }
+
+    /// The value of a storage slot now (zero for absent accounts and slots).
+    pub fn storage(&self, address: &Address, slot: &U256) -> U256 {
+        match self.changes.get(address) {
+            Some(Change::Deleted) => return U256::ZERO,
+            Some(Change::Live {
+                cleared, storage, ..
+            }) => {
+                if let Some(value) = storage.get(slot) {
+                    return *value;
+                }
+                if *cleared {
+                    return U256::ZERO;
+                }
+            }
+            None => {}
+        }
+        self.pre
+            .account(address)
+            .and_then(|a| a.storage.get(slot).copied())
+            .unwrap_or_default()
+    }
+
+    /// The overlay entry of a live account, created from its current value when needed (an
+    /// account absent now starts with cleared storage).
+    fn live(&mut self, address: Address) -> (&mut AccountInfo, &mut bool, &mut U256Map<U256>) {
+        let pre = self.pre;
+        let change = self
+            .changes
+            .entry(address)
+            .or_insert_with(|| match pre.account(&address) {
+                Some(account) => Change::Live {
+                    info: account.info.clone(),
+                    cleared: false,
+                    storage: U256Map::default(),
+                },
+                None => Change::Live {
+                    info: AccountInfo::default(),
+                    cleared: true,
+                    storage: U256Map::default(),
+                },
+            });
+        if matches!(change, Change::Deleted) {
+            *change = Change::Live {
+                info: AccountInfo::default(),
+                cleared: true,
+                storage: U256Map::default(),
+            };
+        }
+        match change {
+            Change::Live {
+                info,
+                cleared,
+                storage,
+            } => (info, cleared, storage),
+            Change::Deleted => unreachable!("replaced by a live entry just above"),
+        }
+    }
+
+    fn delete(&mut self, address: Address) {
+        self.changes.insert(address, Change::Deleted);
     }
 
     /// Commits the changes of one transaction (or system call) under `fork`'s rules.
@@ -88,26 +201,23 @@ impl BlockState {
                 continue;
             }
             if account.is_selfdestructed() {
-                self.accounts.remove(&address);
+                self.delete(address);
                 continue;
             }
             // EIP-161: a touched account that is empty is deleted, from Spurious Dragon on.
             if fork >= Fork::SpuriousDragon && account.is_empty() {
-                self.accounts.remove(&address);
+                self.delete(address);
                 continue;
             }
-            let entry = self.accounts.entry(address).or_default();
-            if account.is_created() {
-                entry.storage.clear();
+            let created = account.is_created();
+            let (info, cleared, storage) = self.live(address);
+            if created {
+                *cleared = true;
+                storage.clear();
             }
-            entry.info = account.info;
+            *info = account.info;
             for (slot, value) in account.storage {
-                let value = value.present_value();
-                if value.is_zero() {
-                    entry.storage.remove(&slot);
-                } else {
-                    entry.storage.insert(slot, value);
-                }
+                storage.insert(slot, value.present_value());
             }
         }
     }
@@ -115,64 +225,83 @@ impl BlockState {
     /// Adds `amount` wei to `address`, creating the account if needed; under EIP-161, a zero
     /// credit to an absent account creates nothing and an empty account it touches is deleted.
     pub fn credit(&mut self, fork: Fork, address: Address, amount: U256) {
-        let exists = self.accounts.contains_key(&address);
         if fork >= Fork::SpuriousDragon && amount.is_zero() {
-            if exists && self.accounts[&address].info.is_empty() {
-                self.accounts.remove(&address);
+            if self.info(&address).is_some_and(AccountInfo::is_empty) {
+                self.delete(address);
             }
             return;
         }
-        let entry = self.accounts.entry(address).or_default();
-        entry.info.balance = entry.info.balance.saturating_add(amount);
+        let (info, _, _) = self.live(address);
+        info.balance = info.balance.saturating_add(amount);
     }
 
-    /// Removes `address` and returns its balance (the DAO fork's drain).
+    /// Empties the balance of `address` and returns what it was (the DAO fork's drain).
     pub fn take_balance(&mut self, address: &Address) -> U256 {
-        match self.accounts.get_mut(address) {
-            Some(account) => std::mem::take(&mut account.info.balance),
-            None => U256::ZERO,
+        if self.info(address).is_none() {
+            return U256::ZERO;
         }
+        let (info, _, _) = self.live(*address);
+        std::mem::take(&mut info.balance)
     }
 
-    /// The world state in lockstep's data model.
+    /// The world state after the block, in lockstep's data model.
     pub fn to_world_state(&self) -> WorldState {
-        self.accounts
-            .iter()
-            .map(|(address, account)| {
-                let code = account
-                    .info
-                    .code
-                    .as_ref()
-                    .map(|c| c.original_bytes())
-                    .unwrap_or_default();
-                (
-                    *address,
-                    Account {
-                        balance: account.info.balance,
-                        nonce: account.info.nonce,
-                        code,
-                        storage: account
-                            .storage
-                            .iter()
-                            .filter(|(_, v)| !v.is_zero())
-                            .map(|(k, v)| (*k, *v))
-                            .collect(),
-                    },
-                )
-            })
-            .collect()
+        let mut world = WorldState::default();
+        for (address, account) in &self.pre.accounts {
+            if !self.changes.contains_key(address) {
+                world
+                    .accounts
+                    .insert(*address, world_account(&account.info, &account.storage));
+            }
+        }
+        for (address, change) in &self.changes {
+            let Change::Live {
+                info,
+                cleared,
+                storage,
+            } = change
+            else {
+                continue;
+            };
+            let mut account = world_account(info, storage);
+            if !cleared {
+                if let Some(pre) = self.pre.account(address) {
+                    for (slot, value) in &pre.storage {
+                        if !storage.contains_key(slot) {
+                            account.storage.insert(*slot, *value);
+                        }
+                    }
+                }
+            }
+            world.accounts.insert(*address, account);
+        }
+        world
     }
 }
 
-/// Reads through to a [`BlockState`]; revm's `Database` for one transaction.
-#[derive(Clone, Copy, Debug)]
-pub struct StateReader<'a>(pub &'a BlockState);
+/// An account in lockstep's data model (zero slots dropped).
+fn world_account(info: &AccountInfo, storage: &U256Map<U256>) -> Account {
+    Account {
+        balance: info.balance,
+        nonce: info.nonce,
+        code: info
+            .code
+            .as_ref()
+            .map(|c| c.original_bytes())
+            .unwrap_or_default(),
+        storage: storage
+            .iter()
+            .filter(|(_, v)| !v.is_zero())
+            .map(|(k, v)| (*k, *v))
+            .collect(),
+    }
+}
 
-impl DatabaseRef for StateReader<'_> {
+impl DatabaseRef for BlockState<'_> {
     type Error = Infallible;
 
     fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
-        Ok(self.0.accounts.get(&address).map(|a| a.info.clone()))
+        Ok(self.info(&address).cloned())
     }
 
     fn code_by_hash_ref(&self, _code_hash: B256) -> Result<Bytecode, Self::Error> {
@@ -181,40 +310,84 @@ impl DatabaseRef for StateReader<'_> {
     }
 
     fn storage_ref(&self, address: Address, index: U256) -> Result<U256, Self::Error> {
-        Ok(self
-            .0
-            .accounts
-            .get(&address)
-            .and_then(|a| a.storage.get(&index).copied())
-            .unwrap_or_default())
+        Ok(self.storage(&address, &index))
     }
 
     fn block_hash_ref(&self, number: u64) -> Result<B256, Self::Error> {
-        Ok(self
-            .0
-            .block_hashes
-            .get(&number)
-            .copied()
-            .unwrap_or_default())
+        Ok(self.pre.block_hash(number).unwrap_or_default())
     }
 }
 
-impl Database for StateReader<'_> {
-    type Error = Infallible;
+/// revm's `Database` over a borrowed [`BlockState`], for an EVM that lives for one call.
+pub type StateReader<'s, 'a> = WrapDatabaseRef<&'s BlockState<'a>>;
 
-    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
-        self.basic_ref(address)
+/// revm's `Database` over an owned [`BlockState`]: an EVM that runs a whole block holds the
+/// state and commits into it between transactions.
+pub type OwnedState<'a> = WrapDatabaseRef<BlockState<'a>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pre() -> PreState {
+        let mut world = WorldState::default();
+        let mut account = Account {
+            balance: U256::from(10),
+            nonce: 1,
+            ..Default::default()
+        };
+        account.storage.insert(U256::from(1), U256::from(11));
+        account.storage.insert(U256::from(2), U256::from(22));
+        world
+            .accounts
+            .insert(Address::with_last_byte(0xaa), account);
+        PreState::new(&world, &BlockEnv::default())
     }
 
-    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, Self::Error> {
-        self.code_by_hash_ref(code_hash)
+    #[test]
+    fn overlay_reads_fall_through_and_merge_back() {
+        let pre = pre();
+        let a = Address::with_last_byte(0xaa);
+        let mut state = BlockState::new(&pre);
+        state.credit(Fork::Cancun, a, U256::from(5));
+        assert_eq!(state.info(&a).map(|i| i.balance), Some(U256::from(15)));
+        assert_eq!(state.storage(&a, &U256::from(2)), U256::from(22));
+        let world = state.to_world_state();
+        assert_eq!(world.accounts[&a].balance, U256::from(15));
+        assert_eq!(world.accounts[&a].storage.len(), 2);
+        // The pre-state itself is untouched.
+        assert_eq!(
+            pre.account(&a).map(|acc| acc.info.balance),
+            Some(U256::from(10))
+        );
     }
 
-    fn storage(&mut self, address: Address, index: U256) -> Result<U256, Self::Error> {
-        self.storage_ref(address, index)
+    #[test]
+    fn a_deleted_then_recreated_account_loses_its_old_storage() {
+        let pre = pre();
+        let a = Address::with_last_byte(0xaa);
+        let mut state = BlockState::new(&pre);
+        state.delete(a);
+        assert!(state.info(&a).is_none());
+        assert_eq!(state.storage(&a, &U256::from(1)), U256::ZERO);
+        state.credit(Fork::Cancun, a, U256::from(1));
+        assert_eq!(state.storage(&a, &U256::from(1)), U256::ZERO);
+        let world = state.to_world_state();
+        assert!(world.accounts[&a].storage.is_empty());
+        assert_eq!(world.accounts[&a].nonce, 0);
     }
 
-    fn block_hash(&mut self, number: u64) -> Result<B256, Self::Error> {
-        self.block_hash_ref(number)
+    #[test]
+    fn zero_credit_deletes_an_empty_account_only_after_spurious_dragon() {
+        let mut world = WorldState::default();
+        let empty = Address::with_last_byte(1);
+        world.accounts.insert(empty, Account::default());
+        let pre = PreState::new(&world, &BlockEnv::default());
+        let mut state = BlockState::new(&pre);
+        state.credit(Fork::Homestead, empty, U256::ZERO);
+        assert!(state.info(&empty).is_some());
+        state.credit(Fork::SpuriousDragon, empty, U256::ZERO);
+        assert!(state.info(&empty).is_none());
+        assert!(state.to_world_state().accounts.is_empty());
     }
 }

@@ -5,14 +5,14 @@
 use crate::beneficiary::{self, DeferredFee, Summary};
 use crate::mv_memory::{LazyRead, Location, MvMemory, Read, TxIdx, Value, Version};
 use crate::sequential;
-use crate::state::{BlockState, StateReader};
+use crate::state::BlockState;
 use alloy_primitives::{Address, B256, U256};
 use lockstep_spec::types::BlockError;
 use lockstep_spec::Fork;
 use revm::bytecode::Bytecode;
 use revm::context::result::{EVMError, ExecutionResult};
 use revm::context::{BlockEnv, CfgEnv, Context, ContextSetters, ContextTr, TxEnv};
-use revm::database_interface::{DBErrorMarker, Database, DatabaseRef};
+use revm::database_interface::{DBErrorMarker, Database};
 use revm::handler::{Handler, MainnetContext, MainnetEvm};
 use revm::state::{AccountInfo, EvmState};
 use revm::{ExecuteEvm, MainBuilder, MainContext};
@@ -24,7 +24,7 @@ pub struct BlockContext<'a> {
     /// The fork's rules.
     pub fork: Fork,
     /// The state before the transactions (after the pre-block system calls).
-    pub pre: &'a BlockState,
+    pub pre: &'a BlockState<'a>,
     /// revm's configuration.
     pub cfg: CfgEnv,
     /// revm's block environment.
@@ -83,7 +83,7 @@ impl VmDb<'_> {
     }
 
     fn pre_account(&self, address: Address) -> Option<AccountInfo> {
-        self.ctx.pre.account(&address).map(|a| a.info.clone())
+        self.ctx.pre.info(&address).cloned()
     }
 }
 
@@ -152,9 +152,7 @@ impl Database for VmDb<'_> {
                 }
             }
             _ if wiped_at.is_some() => U256::ZERO,
-            _ => StateReader(self.ctx.pre)
-                .storage_ref(address, index)
-                .unwrap_or_default(),
+            _ => self.ctx.pre.storage(&address, &index),
         };
         self.reads.push(ReadEntry {
             location: slot,
@@ -168,9 +166,7 @@ impl Database for VmDb<'_> {
     }
 
     fn block_hash(&mut self, number: u64) -> Result<B256, Blocked> {
-        Ok(StateReader(self.ctx.pre)
-            .block_hash_ref(number)
-            .unwrap_or_default())
+        Ok(self.ctx.pre.pre().block_hash(number).unwrap_or_default())
     }
 }
 
@@ -344,7 +340,7 @@ pub fn validate(ctx: &BlockContext<'_>, mv: &MvMemory, tx: TxIdx, reads: &[ReadE
                     let Location::Account(address) = read.location else {
                         return None;
                     };
-                    ctx.pre.account(&address).map(|a| a.info.clone())
+                    ctx.pre.info(&address).cloned()
                 });
                 beneficiary::summary(&beneficiary::apply_fees(ctx.fork, base, &fees)) == *summary
             }

@@ -177,11 +177,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
             if can_reset {
                 reset_peak_rss();
             }
-            let run_once = || {
-                executor
-                    .execute(item.fork, &item.pre, &item.block)
-                    .map_err(|e| anyhow::anyhow!("{label} on {}: {e}", item.id))
-            };
+            let timed = executor.prepare(item.fork, &item.pre, &item.block);
+            let run_once = || timed().map_err(|e| anyhow::anyhow!("{label} on {}: {e}", item.id));
             run_once()?; // warm-up
             let started = Instant::now();
             let mut last = None;
@@ -189,7 +186,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
                 last = Some(run_once()?);
             }
             let seconds = started.elapsed().as_secs_f64() / f64::from(args.repeat);
-            let stats = last.map(|o| o.stats).unwrap_or_default();
+            let stats = last.unwrap_or_default();
             let base = cells.first().map_or(seconds, |c| c.seconds);
             cells.push(Cell {
                 executor: label.clone(),

@@ -9,7 +9,7 @@ pub use self::parallel::ParallelAdapter;
 pub use self::revm::RevmExecutor;
 pub use self::spec::SpecExecutor;
 
-use lockstep_spec::types::{Block, BlockError, BlockOutcome, WorldState};
+use lockstep_spec::types::{Block, BlockError, BlockOutcome, ExecStats, WorldState};
 use lockstep_spec::Fork;
 use std::sync::Arc;
 
@@ -30,6 +30,19 @@ pub trait BlockExecutor: Send + Sync {
         pre: &WorldState,
         block: &Block,
     ) -> Result<BlockOutcome, BlockError>;
+
+    /// Readies `block` for timing: what `lockstep bench` measures is the returned closure,
+    /// the executor's own work. The default times [`BlockExecutor::execute`] whole; an
+    /// engine with a state database of its own converts `pre` into it here, once, as a
+    /// client's database would already hold it, and leaves the post-state as its changes.
+    fn prepare<'a>(
+        &'a self,
+        fork: Fork,
+        pre: &'a WorldState,
+        block: &'a Block,
+    ) -> Box<dyn Fn() -> Result<ExecStats, BlockError> + 'a> {
+        Box::new(move || self.execute(fork, pre, block).map(|outcome| outcome.stats))
+    }
 }
 
 /// Options that shape executors built from names.

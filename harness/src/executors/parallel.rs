@@ -2,8 +2,9 @@
 //! forced parallelism, so that no size heuristic quietly compares sequential with sequential.
 
 use super::BlockExecutor;
+use lockstep_executor::state::PreState;
 use lockstep_executor::ParallelExecutor;
-use lockstep_spec::types::{Block, BlockError, BlockOutcome, WorldState};
+use lockstep_spec::types::{Block, BlockError, BlockOutcome, ExecStats, WorldState};
 use lockstep_spec::Fork;
 
 /// The Block-STM executor with a fixed number of worker threads.
@@ -57,5 +58,19 @@ impl BlockExecutor for ParallelAdapter {
         block: &Block,
     ) -> Result<BlockOutcome, BlockError> {
         self.inner.execute(fork, pre, block)
+    }
+
+    fn prepare<'a>(
+        &'a self,
+        fork: Fork,
+        pre: &'a WorldState,
+        block: &'a Block,
+    ) -> Box<dyn Fn() -> Result<ExecStats, BlockError> + 'a> {
+        let prepared = PreState::new(pre, &block.env);
+        Box::new(move || {
+            self.inner
+                .execute_prepared(fork, &prepared, block)
+                .map(|executed| executed.stats)
+        })
     }
 }

@@ -2,7 +2,8 @@
 
 use super::BlockExecutor;
 use lockstep_executor::sequential;
-use lockstep_spec::types::{Block, BlockError, BlockOutcome, WorldState};
+use lockstep_executor::state::PreState;
+use lockstep_spec::types::{Block, BlockError, BlockOutcome, ExecStats, WorldState};
 use lockstep_spec::Fork;
 
 /// Executes blocks one transaction after another with revm.
@@ -25,5 +26,15 @@ impl BlockExecutor for RevmExecutor {
         block: &Block,
     ) -> Result<BlockOutcome, BlockError> {
         sequential::execute_block(fork, pre, block)
+    }
+
+    fn prepare<'a>(
+        &'a self,
+        fork: Fork,
+        pre: &'a WorldState,
+        block: &'a Block,
+    ) -> Box<dyn Fn() -> Result<ExecStats, BlockError> + 'a> {
+        let prepared = PreState::new(pre, &block.env);
+        Box::new(move || sequential::execute(fork, &prepared, block).map(|executed| executed.stats))
     }
 }
