@@ -43,7 +43,9 @@ impl Run<'_> {
                     writes,
                     output,
                 } => {
-                    *self.reads[version.tx].lock() = reads;
+                    let previous_reads =
+                        std::mem::replace(&mut *self.reads[version.tx].lock(), reads);
+                    vm.recycle(previous_reads);
                     let previous = self.outputs[version.tx]
                         .lock()
                         .replace((version.incarnation, *output));

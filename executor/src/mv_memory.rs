@@ -10,6 +10,7 @@
 use crate::sync::{Mutex, RwLock};
 use alloy_primitives::{Address, U256};
 use revm::state::AccountInfo;
+use smallvec::SmallVec;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hash, Hasher};
 
@@ -28,7 +29,7 @@ pub struct Version {
 }
 
 /// A piece of state a transaction reads or writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Location {
     /// Balance, nonce, code hash and code of an account, or its absence.
     Account(Address),
@@ -36,6 +37,32 @@ pub enum Location {
     Storage(Address, U256),
     /// The account's whole storage was wiped (destruction, EIP-161 deletion or creation).
     StorageReset(Address),
+}
+
+impl Hash for Location {
+    // Whole 8-byte words, without the length prefixes a derived hash writes for the byte
+    // arrays: hashing is on the path of every read and write.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let (tag, address) = match self {
+            Location::Account(address) => (0, address),
+            Location::Storage(address, _) => (1, address),
+            Location::StorageReset(address) => (2, address),
+        };
+        let bytes = address.as_slice();
+        let word = |range: std::ops::Range<usize>| {
+            let mut word = [0u8; 8];
+            word[..range.len()].copy_from_slice(&bytes[range]);
+            u64::from_le_bytes(word)
+        };
+        state.write_u64(word(0..8));
+        state.write_u64(word(8..16));
+        state.write_u64(word(16..20) | (tag << 32));
+        if let Location::Storage(_, slot) = self {
+            for limb in slot.as_limbs() {
+                state.write_u64(*limb);
+            }
+        }
+    }
 }
 
 /// What a transaction wrote to a location.
@@ -81,10 +108,11 @@ pub enum LazyRead {
 
 const SHARDS: usize = 64;
 
-/// The entries of one location, sorted by transaction. Most locations have one or two, and
-/// transactions mostly write in increasing order, so a sorted vector beats a tree.
+/// The entries of one location, sorted by transaction. Most locations have one (held inline,
+/// without an allocation), and transactions mostly write in increasing order, so a sorted
+/// vector beats a tree.
 #[derive(Debug, Default)]
-struct Versions(Vec<(TxIdx, Entry)>);
+struct Versions(SmallVec<[(TxIdx, Entry); 1]>);
 
 impl Versions {
     fn insert(&mut self, tx: TxIdx, entry: Entry) {
@@ -151,7 +179,14 @@ impl Hasher for FastHasher {
     }
 
     fn finish(&self) -> u64 {
-        self.0
+        // A final avalanche (murmur3's fmix64), so that every output bit depends on every
+        // input bit: the shard index and hashbrown's bucket index and tag use different bits.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
 }
 
@@ -165,16 +200,20 @@ pub struct MvMemory {
 }
 
 fn shard_of(location: &Location) -> usize {
-    // The high bits are the best mixed.
-    (FastHash.hash_one(location) >> 58) as usize % SHARDS
+    // Middle bits: hashbrown takes its bucket index from the low bits and its tag from the top
+    // seven, so a shard chosen by either would leave the maps inside it badly spread.
+    (FastHash.hash_one(location) >> 24) as usize % SHARDS
 }
 
 impl MvMemory {
     /// An empty memory for a block of `block_size` transactions.
     pub fn new(block_size: usize) -> Self {
+        // Sized for about four written locations per transaction, so that shards rarely grow
+        // (growing rehashes under the write lock).
+        let per_shard = (block_size * 4).div_ceil(SHARDS);
         MvMemory {
             shards: (0..SHARDS)
-                .map(|_| RwLock::new(HashMap::with_hasher(FastHash)))
+                .map(|_| RwLock::new(HashMap::with_capacity_and_hasher(per_shard, FastHash)))
                 .collect(),
             last_written: (0..block_size).map(|_| Mutex::new(Vec::new())).collect(),
         }
@@ -188,14 +227,15 @@ impl MvMemory {
     /// incarnation. Returns whether it wrote a location the previous incarnation did not.
     pub fn record(&self, version: Version, writes: Vec<(Location, Value)>) -> bool {
         let mut last = self.last_written[version.tx].lock();
-        let new_locations: Vec<Location> = writes.iter().map(|(l, _)| *l).collect();
-        for (location, value) in writes {
-            self.shard(&location)
-                .write()
-                .entry(location)
-                .or_default()
-                .insert(version.tx, Entry::Written(version.incarnation, value));
+        if last.is_empty() {
+            // The first incarnation (or one after an empty write set): nothing to drop.
+            last.extend(writes.iter().map(|(l, _)| *l));
+            let wrote = !writes.is_empty();
+            self.insert_all(version, writes);
+            return wrote;
         }
+        let new_locations: Vec<Location> = writes.iter().map(|(l, _)| *l).collect();
+        self.insert_all(version, writes);
         // Write sets are usually tiny: compare them directly, with hash sets only when large.
         let (wrote_new, stale): (bool, Vec<Location>) =
             if last.len().saturating_mul(new_locations.len()) <= 256 {
@@ -224,6 +264,16 @@ impl MvMemory {
         }
         *last = new_locations;
         wrote_new
+    }
+
+    fn insert_all(&self, version: Version, writes: Vec<(Location, Value)>) {
+        for (location, value) in writes {
+            self.shard(&location)
+                .write()
+                .entry(location)
+                .or_default()
+                .insert(version.tx, Entry::Written(version.incarnation, value));
+        }
     }
 
     /// Marks every write of transaction `tx` as an ESTIMATE (its incarnation was aborted).
@@ -315,6 +365,34 @@ mod tests {
             Read::Value(version, Value::Slot(value)) => Some((version, value)),
             _ => None,
         }
+    }
+
+    #[test]
+    fn locations_of_one_shard_still_spread_over_hash_tags() {
+        // hashbrown tags entries with a hash's top seven bits; if the shard index took the
+        // same bits, every lookup in a shard would compare keys that merely share a tag.
+        let mut tags = HashSet::new();
+        let mut buckets = HashSet::new();
+        for n in 0..20_000u64 {
+            let location =
+                Location::Storage(Address::with_last_byte((n % 251) as u8), U256::from(n));
+            if shard_of(&location) != 0 {
+                continue;
+            }
+            let hash = FastHash.hash_one(location);
+            tags.insert(hash >> 57);
+            buckets.insert(hash & 0xff);
+        }
+        assert!(
+            tags.len() > 100,
+            "only {} distinct tags in one shard",
+            tags.len()
+        );
+        assert!(
+            buckets.len() > 140,
+            "only {} distinct buckets",
+            buckets.len()
+        );
     }
 
     #[test]

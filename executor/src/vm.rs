@@ -6,6 +6,7 @@ use crate::beneficiary::{self, DeferredFee, Summary};
 use crate::mv_memory::{LazyRead, Location, MvMemory, Read, TxIdx, Value, Version};
 use crate::sequential;
 use crate::state::BlockState;
+use alloy_primitives::map::AddressMap;
 use alloy_primitives::{Address, B256, U256};
 use lockstep_spec::types::BlockError;
 use lockstep_spec::Fork;
@@ -16,7 +17,6 @@ use revm::database_interface::{DBErrorMarker, Database};
 use revm::handler::{Handler, MainnetContext, MainnetEvm};
 use revm::state::{AccountInfo, EvmState};
 use revm::{ExecuteEvm, MainBuilder, MainContext};
-use std::collections::HashMap;
 
 /// Everything an incarnation needs besides the multi-version memory.
 #[derive(Debug)]
@@ -72,7 +72,8 @@ struct VmDb<'a> {
     mv: &'a MvMemory,
     tx: TxIdx,
     reads: Vec<ReadEntry>,
-    accounts: HashMap<Address, Option<AccountInfo>>,
+    /// What each account read returned, to tell later which touched accounts changed.
+    accounts: AddressMap<Summary>,
     blocked: Option<TxIdx>,
 }
 
@@ -114,7 +115,8 @@ impl Database for VmDb<'_> {
             }
         };
         self.reads.push(ReadEntry { location, origin });
-        self.accounts.insert(address, account.clone());
+        self.accounts
+            .insert(address, beneficiary::summary(&account));
         Ok(account)
     }
 
@@ -212,7 +214,7 @@ impl<'a> Vm<'a> {
             mv,
             tx: 0,
             reads: Vec::new(),
-            accounts: HashMap::new(),
+            accounts: AddressMap::default(),
             blocked: None,
         };
         let evm = Context::mainnet()
@@ -221,6 +223,16 @@ impl<'a> Vm<'a> {
             .with_block(ctx.block_env.clone())
             .build_mainnet();
         Vm { ctx, evm }
+    }
+
+    /// Hands back a read set that is no longer needed, so that the next incarnation reuses
+    /// its allocation.
+    pub fn recycle(&mut self, mut reads: Vec<ReadEntry>) {
+        let db = self.evm.ctx.db_mut();
+        if db.reads.capacity() < reads.capacity() {
+            reads.clear();
+            db.reads = reads;
+        }
     }
 
     /// Runs transaction `tx` against the multi-version memory.
@@ -286,7 +298,7 @@ fn write_set(
     fork: Fork,
     beneficiary: Address,
     changes: &EvmState,
-    accounts_read: &HashMap<Address, Option<AccountInfo>>,
+    accounts_read: &AddressMap<Summary>,
     lazy_fee: Option<U256>,
 ) -> Vec<(Location, Value)> {
     let mut writes = Vec::new();
@@ -302,7 +314,7 @@ fn write_set(
             && *address != beneficiary
             && accounts_read
                 .get(address)
-                .is_some_and(|before| beneficiary::summary(before) == beneficiary::summary(&after));
+                .is_some_and(|before| *before == beneficiary::summary(&after));
         if !unchanged {
             writes.push((Location::Account(*address), Value::Account(after)));
         }
