@@ -24,24 +24,32 @@ use ark_ec::pairing::Pairing;
 use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 use ark_ff::{BigInt, BigInteger, One, PrimeField, Zero};
 
-/// Bytes of an encoded Fp element, Fp2 element, G1 point, G2 point and scalar.
+/// Bytes of an encoded Fp element.
 const FP: usize = 64;
+/// Bytes of an encoded Fp2 element.
 const FP2: usize = 2 * FP;
+/// Bytes of an encoded G1 point.
 const G1: usize = 2 * FP;
+/// Bytes of an encoded G2 point.
 const G2: usize = 2 * FP2;
+/// Bytes of an encoded scalar.
 const SCALAR: usize = 32;
 
-/// Gas of G1ADD and G2ADD.
+/// Gas of G1ADD.
 pub const G1ADD_GAS: u64 = 375;
+/// Gas of G2ADD.
 pub const G2ADD_GAS: u64 = 600;
-/// The price of one scalar multiplication in G1 and in G2, the base of the MSM prices.
+/// The price of one scalar multiplication in G1, the base of the G1MSM price.
 pub const G1MUL_GAS: u64 = 12_000;
+/// The price of one scalar multiplication in G2, the base of the G2MSM price.
 pub const G2MUL_GAS: u64 = 22_500;
-/// PAIRING_CHECK: `PAIRING_BASE_GAS + PAIRING_PER_PAIR_GAS * k`.
+/// PAIRING_CHECK costs `PAIRING_BASE_GAS + PAIRING_PER_PAIR_GAS * k` for `k` pairs.
 pub const PAIRING_BASE_GAS: u64 = 37_700;
+/// See [`PAIRING_BASE_GAS`].
 pub const PAIRING_PER_PAIR_GAS: u64 = 32_600;
-/// Gas of MAP_FP_TO_G1 and MAP_FP2_TO_G2.
+/// Gas of MAP_FP_TO_G1.
 pub const MAP_FP_TO_G1_GAS: u64 = 5_500;
+/// Gas of MAP_FP2_TO_G2.
 pub const MAP_FP2_TO_G2_GAS: u64 = 23_800;
 
 /// EIP-2537's G1 MSM discount for `k` = 1..=128 pairs, in thousandths; beyond 128 the last
