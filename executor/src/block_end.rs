@@ -2,10 +2,12 @@
 //! EIP-2935) and the rewards and withdrawals after them. Shared by every revm-based executor.
 
 use crate::env;
+use crate::requests;
 use crate::state::{BlockState, StateReader};
 use alloy_primitives::{address, Address, Bytes, U256};
-use lockstep_spec::types::{Block, BlockError, BlockRule};
+use lockstep_spec::types::{Block, BlockError, BlockRule, Receipt};
 use lockstep_spec::Fork;
+use revm::context::result::ExecutionResult;
 use revm::context::{Context, TxEnv};
 use revm::handler::SystemCallEvm;
 use revm::{MainBuilder, MainContext};
@@ -34,26 +36,27 @@ pub fn block_reward(fork: Fork) -> U256 {
     }
 }
 
-/// Runs one system call, committing its changes (the system address itself is never touched).
+/// Runs one system call, committing its changes (the system address itself is never
+/// touched). Returns `None` when the contract has no code (nothing runs), else the call's
+/// result.
 fn system_call(
     fork: Fork,
     state: &mut BlockState<'_>,
     block: &Block,
     to: Address,
     data: Bytes,
-) -> Result<(), BlockError> {
+) -> Result<Option<ExecutionResult>, BlockError> {
     let Some(spec) = env::spec_id(fork) else {
-        return Ok(());
+        return Ok(None);
     };
-    // A system contract without code changes nothing (EIP-4788, EIP-2935).
     let has_code = state
         .info(&to)
         .and_then(|info| info.code.as_ref())
         .is_some_and(|c| !c.is_empty());
     if !has_code {
-        return Ok(());
+        return Ok(None);
     }
-    let changes = {
+    let outcome = {
         let mut evm = Context::mainnet()
             .with_db(StateReader::from(&*state))
             .with_cfg(env::cfg_env(spec, fork, block))
@@ -65,14 +68,14 @@ fn system_call(
                 rule: BlockRule::Other,
                 message: format!("system call to {to} failed: {e}"),
             })?
-            .state
     };
-    let changes = changes
+    let changes = outcome
+        .state
         .into_iter()
         .filter(|(address, _)| *address != SYSTEM_ADDRESS)
         .collect();
     state.commit(fork, changes);
-    Ok(())
+    Ok(Some(outcome.result))
 }
 
 /// The system calls that precede a block's transactions.
@@ -122,26 +125,42 @@ pub const CONSOLIDATION_REQUEST_ADDRESS: Address =
     address!("0000BBdDc7CE488642fb579F8B00f3a590007251");
 
 /// The system calls that follow a block's transactions (Prague on): EIP-7002 and EIP-7251
-/// dequeue their requests. (EIP-6110 deposits are read from logs and change no state.)
-fn post_block_system_calls(
+/// dequeue their requests, which are the calls' outputs. Either contract missing its code, or
+/// either call failing, makes the block invalid.
+fn request_system_calls(
     fork: Fork,
     state: &mut BlockState<'_>,
     block: &Block,
-) -> Result<(), BlockError> {
-    if !block.full_block || fork < Fork::Prague {
-        return Ok(());
+) -> Result<[Vec<u8>; 2], BlockError> {
+    let mut outputs = [Vec::new(), Vec::new()];
+    for (slot, (contract, eip)) in outputs.iter_mut().zip([
+        (WITHDRAWAL_REQUEST_ADDRESS, "EIP-7002"),
+        (CONSOLIDATION_REQUEST_ADDRESS, "EIP-7251"),
+    ]) {
+        let failed = |why: String| BlockError::Block {
+            rule: BlockRule::Other,
+            message: format!("{eip} system call to {contract}: {why}"),
+        };
+        match system_call(fork, state, block, contract, Bytes::new())? {
+            None => return Err(failed("the contract has no code".into())),
+            Some(ExecutionResult::Success { output, .. }) => *slot = output.into_data().to_vec(),
+            Some(other) => return Err(failed(format!("the call did not succeed: {other:?}"))),
+        }
     }
-    for contract in [WITHDRAWAL_REQUEST_ADDRESS, CONSOLIDATION_REQUEST_ADDRESS] {
-        system_call(fork, state, block, contract, Bytes::new())?;
-    }
-    Ok(())
+    Ok(outputs)
 }
 
-/// What follows a block's transactions: rewards, withdrawals, then (Prague on) the request
-/// system calls.
-pub fn post_block(fork: Fork, state: &mut BlockState<'_>, block: &Block) -> Result<(), BlockError> {
+/// What follows a block's transactions: rewards, withdrawals, then (Prague on) the requests
+/// (EIP-7685): deposits from the receipts' logs and the request system calls. Returns the
+/// block's request list.
+pub fn post_block(
+    fork: Fork,
+    state: &mut BlockState<'_>,
+    block: &Block,
+    receipts: &[Receipt],
+) -> Result<Vec<Bytes>, BlockError> {
     if !block.full_block {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let reward = block_reward(fork);
     if !reward.is_zero() {
@@ -164,5 +183,14 @@ pub fn post_block(fork: Fork, state: &mut BlockState<'_>, block: &Block) -> Resu
         let wei = U256::from(withdrawal.amount_gwei) * U256::from(1_000_000_000u64);
         state.credit(fork, withdrawal.address, wei);
     }
-    post_block_system_calls(fork, state, block)
+    if fork < Fork::Prague {
+        return Ok(Vec::new());
+    }
+    let deposits = requests::deposits(receipts)?;
+    let [withdrawals, consolidations] = request_system_calls(fork, state, block)?;
+    Ok(requests::request_list([
+        (requests::DEPOSIT_REQUEST_TYPE, deposits),
+        (requests::WITHDRAWAL_REQUEST_TYPE, withdrawals),
+        (requests::CONSOLIDATION_REQUEST_TYPE, consolidations),
+    ]))
 }

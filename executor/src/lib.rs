@@ -40,6 +40,7 @@ pub mod env;
 pub mod executed;
 pub mod mv_memory;
 pub mod parallel;
+pub mod requests;
 pub mod scheduler;
 pub mod sequential;
 pub mod state;

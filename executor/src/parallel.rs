@@ -66,13 +66,13 @@ pub fn execute<'a>(
         }
     }
 
-    block_end::post_block(fork, &mut state, block)?;
+    let requests = block_end::post_block(fork, &mut state, block, &receipts)?;
     Ok(Executed {
         state,
         receipts,
         gas_used,
         blob_gas_used,
-        requests: Vec::new(),
+        requests,
         stats: counters.to_exec_stats(),
     })
 }

@@ -148,13 +148,13 @@ pub fn execute<'a>(
     }
     let WrapDatabaseRef(mut state) = evm.ctx.journaled_state.database;
 
-    block_end::post_block(fork, &mut state, block)?;
+    let requests = block_end::post_block(fork, &mut state, block, &receipts)?;
     Ok(Executed {
         state,
         receipts,
         gas_used,
         blob_gas_used,
-        requests: Vec::new(),
+        requests,
         stats: ExecStats {
             incarnations: block.transactions.len() as u64,
             ..Default::default()

@@ -38,6 +38,8 @@ pub struct ValidExpect {
     pub logs_bloom: Option<Bloom>,
     /// Blob gas used of the header.
     pub blob_gas_used: Option<u64>,
+    /// Hash of the block's execution-layer requests (EIP-7685, Prague on).
+    pub requests_hash: Option<B256>,
 }
 
 /// What a block must do.

@@ -1,7 +1,8 @@
 //! Checks of an executor's outcome against what the fixture expects: state root, logs hash,
-//! receipts root, gas used, logs bloom, blob gas used.
+//! receipts root, gas used, logs bloom, blob gas used, requests hash.
 
 use crate::case::ValidExpect;
+use alloy_eips::eip7685::Requests;
 use lockstep_spec::trie;
 use lockstep_spec::types::{logs_bloom, BlockOutcome};
 use lockstep_spec::Fork;
@@ -47,6 +48,14 @@ pub fn check_claims(fork: Fork, outcome: &BlockOutcome, claims: &ValidExpect) ->
         let got = trie::receipts_root(&outcome.receipts);
         if got != expected {
             return Some(format!("receipts root: got {got}, expected {expected}"));
+        }
+    }
+    if let Some(expected) = claims.requests_hash {
+        let got = Requests::from_requests(outcome.requests.iter().cloned()).requests_hash();
+        if got != expected {
+            return Some(format!(
+                "requests hash (EIP-7685): got {got}, expected {expected}"
+            ));
         }
     }
     if let Some(expected) = claims.state_root {
