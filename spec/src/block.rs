@@ -25,12 +25,10 @@ pub const MIN_BLOB_BASE_FEE: u64 = 1;
 /// Stack size of the thread a block runs on: 1024 nested frames need more than the default.
 const STACK_SIZE: usize = 256 << 20;
 
-/// Why the spec cannot run this fork or block yet, or `None`. Reports name the executor, so
-/// the reason does not.
-pub fn unsupported(fork: Fork, _block: &Block) -> Option<String> {
-    if fork >= Fork::Prague {
-        return Some(format!("fork {fork} not implemented"));
-    }
+/// Why the spec cannot run this fork or block, or `None`: every fork from Frontier to Osaka
+/// and the blob-parameter-only forks after it runs. Reports name the executor, so a reason
+/// would not.
+pub fn unsupported(_fork: Fork, _block: &Block) -> Option<String> {
     None
 }
 
@@ -119,6 +117,7 @@ fn beacon_root_call(evm: &mut Evm, block: &Block) {
         gas: SYSTEM_CALL_GAS,
         depth: 0,
         is_static: false,
+        disable_precompiles: false,
     };
     message::process_message(evm, &message);
     evm.state.finish_transaction(true);
@@ -437,9 +436,11 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_forks_say_so() {
+    fn every_fork_is_supported() {
         let b = Block::default();
-        assert!(unsupported(Fork::Prague, &b).is_some());
+        assert!(unsupported(Fork::Prague, &b).is_none());
+        assert!(unsupported(Fork::Osaka, &b).is_none());
+        assert!(unsupported(Fork::Bpo5, &b).is_none());
         assert!(unsupported(Fork::Constantinople, &b).is_none());
         assert!(unsupported(Fork::Frontier, &b).is_none());
         assert!(unsupported(Fork::Cancun, &b).is_none());

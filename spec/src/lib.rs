@@ -5,6 +5,7 @@
 
 pub mod block;
 pub mod dao;
+pub mod delegation;
 pub mod fork;
 pub mod precompiles;
 pub mod state;
