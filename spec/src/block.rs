@@ -1,25 +1,20 @@
-//! Applying a block: the DAO fork's balance move, the EIP-4788 system call, the transactions, the block and ommer rewards
-//! before the Merge, and the EIP-4895 withdrawals.
+//! Applying a block: the DAO fork's balance move, the system calls before the transactions
+//! (EIP-4788, EIP-2935), the transactions, the block and ommer rewards before the Merge, the
+//! EIP-4895 withdrawals and the EIP-7685 requests.
 
 use crate::dao;
 use crate::state::State;
+use crate::system_call;
 use crate::transaction::{self, GAS_PER_BLOB};
 use crate::types::{
     BlobSchedule, Block, BlockError, BlockOutcome, BlockRule, ExecStats, Receipt, TxRule,
     WorldState,
 };
-use crate::vm::message::{self, Message};
 use crate::vm::trace::Tracer;
 use crate::vm::{Evm, TxContext};
 use crate::Fork;
-use alloy_primitives::{address, Address, Bytes, U256};
+use alloy_primitives::{Address, U256};
 
-/// EIP-4788 beacon roots contract.
-pub const BEACON_ROOTS_ADDRESS: Address = address!("000F3df6D732807Ef1319fB7B8bB8522d0Beac02");
-/// The caller of system calls (EIP-4788).
-pub const SYSTEM_ADDRESS: Address = address!("fffffffffffffffffffffffffffffffffffffffe");
-/// Gas of a system call (EIP-4788).
-pub const SYSTEM_CALL_GAS: u64 = 30_000_000;
 /// The smallest blob base fee (EIP-4844).
 pub const MIN_BLOB_BASE_FEE: u64 = 1;
 /// Stack size of the thread a block runs on: 1024 nested frames need more than the default.
@@ -89,38 +84,6 @@ fn credit(fork: Fork, state: &mut State, address: Address, amount: U256) {
     if fork >= Fork::SpuriousDragon && state.exists_and_is_empty(&address) {
         state.destroy(&address);
     }
-}
-
-/// EIP-4788: stores the parent beacon block root through the beacon roots contract, if it
-/// has code.
-fn beacon_root_call(evm: &mut Evm, block: &Block) {
-    let Some(root) = block.env.parent_beacon_block_root else {
-        return;
-    };
-    let code = evm.state.code(&BEACON_ROOTS_ADDRESS);
-    if code.is_empty() {
-        return;
-    }
-    evm.tx = TxContext {
-        origin: SYSTEM_ADDRESS,
-        gas_price: U256::ZERO,
-        blob_hashes: Vec::new(),
-    };
-    let message = Message {
-        caller: SYSTEM_ADDRESS,
-        target: BEACON_ROOTS_ADDRESS,
-        code_address: BEACON_ROOTS_ADDRESS,
-        value: U256::ZERO,
-        should_transfer_value: false,
-        data: Bytes::copy_from_slice(root.as_slice()),
-        code,
-        gas: SYSTEM_CALL_GAS,
-        depth: 0,
-        is_static: false,
-        disable_precompiles: false,
-    };
-    message::process_message(evm, &message);
-    evm.state.finish_transaction(true);
 }
 
 /// Rewards (before Paris) and withdrawals (EIP-4895) after the transactions.
@@ -230,8 +193,8 @@ fn apply_block<'a>(
     if block.full_block && block.dao_transition {
         dao::apply(&mut evm.state);
     }
-    if block.full_block && fork >= Fork::Cancun {
-        beacon_root_call(&mut evm, block);
+    if block.full_block {
+        system_call::before_transactions(&mut evm, block);
     }
 
     let mut receipts = Vec::with_capacity(block.transactions.len());
@@ -283,16 +246,20 @@ fn apply_block<'a>(
         });
     }
 
-    let mut state = evm.state;
+    let mut requests = Vec::new();
     if block.full_block {
-        finish_block(fork, &mut state, block);
+        finish_block(fork, &mut evm.state, block);
+        if fork >= Fork::Prague {
+            let logs = receipts.iter().flat_map(|r| r.logs.iter());
+            requests = crate::requests::collect(&mut evm, logs)?;
+        }
     }
     Ok(BlockOutcome {
-        post_state: state.into_world_state(),
+        post_state: evm.state.into_world_state(),
         receipts,
         gas_used,
         blob_gas_used,
-        requests: Vec::new(),
+        requests,
         stats: ExecStats {
             incarnations: block.transactions.len() as u64,
             ..Default::default()
@@ -306,6 +273,7 @@ mod tests {
     use crate::types::{Account, Transaction, TxKind};
     use crate::vm::gas;
     use crate::vm::trace::Step;
+    use alloy_primitives::{address, Bytes};
 
     const SENDER: Address = address!("00000000000000000000000000000000000a11ce");
     const TARGET: Address = address!("0000000000000000000000000000000000000b0b");
