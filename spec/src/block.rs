@@ -403,6 +403,157 @@ mod tests {
         ));
     }
 
+    /// The rule that rejects `tx` in `block` under `fork` on [`pre`], `None` if valid.
+    fn rejection(fork: Fork, pre: &WorldState, block: &Block) -> Option<TxRule> {
+        match execute_block(fork, pre, block) {
+            Err(BlockError::Transaction { rule, .. }) => Some(rule),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn set_code_transactions_follow_eip7702() {
+        use crate::delegation::{designator, tests::signed};
+        let (auth, authority) = signed([3; 32], 1, TARGET, 0);
+        let set_code = |list: Vec<crate::types::Authorization>| {
+            let mut tx = Transaction::call(SENDER, authority, 0, 100_000, 10);
+            tx.tx_type = crate::types::TxType::SetCode;
+            tx.max_priority_fee_per_gas = Some(1);
+            tx.authorization_list = list;
+            tx
+        };
+        let pre = pre(&[0x60, 1, 0x60, 0, 0x55, 0x00]);
+        assert_eq!(
+            rejection(Fork::Prague, &pre, &block(set_code(vec![]))),
+            Some(TxRule::SetCodeRules)
+        );
+        let mut create = set_code(vec![auth.clone()]);
+        create.kind = TxKind::Create;
+        assert_eq!(
+            rejection(Fork::Prague, &pre, &block(create)),
+            Some(TxRule::SetCodeRules)
+        );
+        assert_eq!(
+            rejection(Fork::Cancun, &pre, &block(set_code(vec![auth.clone()]))),
+            Some(TxRule::TypeNotSupported)
+        );
+        // The authority delegates to TARGET, whose code (SSTORE 1 at slot 0) then runs in the
+        // authority's storage within the same transaction.
+        let outcome =
+            execute_block(Fork::Prague, &pre, &block(set_code(vec![auth]))).expect("valid");
+        let account = &outcome.post_state.accounts[&authority];
+        assert_eq!(account.code, designator(TARGET));
+        assert_eq!(account.nonce, 1);
+        assert_eq!(account.storage.get(&U256::ZERO), Some(&U256::from(1)));
+        assert!(outcome.post_state.accounts[&TARGET].storage.is_empty());
+        // 21000 + 25000 per authorization (the authority was new: no refund), two PUSHes and a
+        // cold SSTORE of a new slot 22100; the transaction's delegate is warmed for free.
+        assert_eq!(outcome.gas_used, vec![21_000 + 25_000 + 6 + 22_100]);
+    }
+
+    #[test]
+    fn delegated_senders_may_send_from_prague() {
+        let mut pre = pre(&[]);
+        let sender = pre.accounts.get_mut(&SENDER).expect("sender");
+        sender.code = crate::delegation::designator(TARGET);
+        let tx = || Transaction::call(SENDER, TARGET, 0, 21_000, 10);
+        assert_eq!(rejection(Fork::Prague, &pre, &block(tx())), None);
+        assert_eq!(
+            rejection(Fork::Cancun, &pre, &block(tx())),
+            Some(TxRule::SenderNotEoa)
+        );
+    }
+
+    #[test]
+    fn calldata_floor_bounds_gas_from_prague() {
+        // 1000 non-zero bytes: 37000 intrinsic gas, a floor of 21000 + 4000 tokens * 10.
+        let tx = |gas| {
+            let mut tx = Transaction::call(SENDER, TARGET, 0, gas, 10);
+            tx.input = Bytes::from(vec![0xff; 1000]);
+            tx
+        };
+        let pre = pre(&[]);
+        assert_eq!(
+            rejection(Fork::Prague, &pre, &block(tx(60_000))),
+            Some(TxRule::IntrinsicGas)
+        );
+        let prague = execute_block(Fork::Prague, &pre, &block(tx(100_000))).expect("valid");
+        assert_eq!(prague.gas_used, vec![61_000]);
+        let cancun = execute_block(Fork::Cancun, &pre, &block(tx(100_000))).expect("valid");
+        assert_eq!(cancun.gas_used, vec![37_000]);
+    }
+
+    #[test]
+    fn osaka_caps_transaction_gas_and_blobs() {
+        let mut big = block(Transaction::call(SENDER, TARGET, 0, (1 << 24) + 1, 10));
+        big.env.gas_limit = 60_000_000;
+        assert_eq!(
+            rejection(Fork::Osaka, &pre(&[]), &big),
+            Some(TxRule::GasLimitCap)
+        );
+        assert_eq!(rejection(Fork::Prague, &pre(&[]), &big), None);
+        // Seven blobs fit Prague's block maximum of 9 but not Osaka's 6 per transaction.
+        let mut hash = alloy_primitives::B256::ZERO;
+        hash.0[0] = 1;
+        let mut tx = Transaction::call(SENDER, TARGET, 0, 21_000, 10);
+        tx.tx_type = crate::types::TxType::Blob;
+        tx.max_priority_fee_per_gas = Some(1);
+        tx.max_fee_per_blob_gas = Some(1);
+        tx.blob_versioned_hashes = vec![hash; 7];
+        let mut blobs = block(tx);
+        blobs.env.excess_blob_gas = Some(0);
+        assert_eq!(rejection(Fork::Prague, &pre(&[]), &blobs), None);
+        assert_eq!(
+            rejection(Fork::Osaka, &pre(&[]), &blobs),
+            Some(TxRule::BlobRules)
+        );
+    }
+
+    #[test]
+    fn prague_blocks_collect_requests_from_system_calls() {
+        use crate::requests::{CONSOLIDATION_REQUEST_ADDRESS, WITHDRAWAL_REQUEST_ADDRESS};
+        let mut full = block(Transaction::call(SENDER, TARGET, 0, 21_000, 10));
+        full.full_block = true;
+        // Without code at the request contracts the block is invalid.
+        assert!(matches!(
+            execute_block(Fork::Prague, &pre(&[]), &full),
+            Err(BlockError::Block {
+                rule: BlockRule::SystemCall,
+                ..
+            })
+        ));
+        let with_code = |withdrawals: &[u8], consolidations: &[u8]| {
+            let mut pre = pre(&[]);
+            for (address, code) in [
+                (WITHDRAWAL_REQUEST_ADDRESS, withdrawals),
+                (CONSOLIDATION_REQUEST_ADDRESS, consolidations),
+            ] {
+                let account = crate::types::Account {
+                    code: Bytes::copy_from_slice(code),
+                    ..Default::default()
+                };
+                pre.accounts.insert(address, account);
+            }
+            execute_block(Fork::Prague, &pre, &full)
+        };
+        // The withdrawal contract returns 0xaa; the consolidation contract returns nothing,
+        // so its type is left out.
+        let returns_aa = [0x60, 0xaa, 0x60, 0, 0x53, 0x60, 1, 0x60, 0, 0xf3];
+        let outcome = with_code(&returns_aa, &[0x00]).expect("valid");
+        assert_eq!(outcome.requests, vec![Bytes::from(vec![0x01, 0xaa])]);
+        // A request contract that fails invalidates the block.
+        assert!(matches!(
+            with_code(&returns_aa, &[0xfe]),
+            Err(BlockError::Block {
+                rule: BlockRule::SystemCall,
+                ..
+            })
+        ));
+        // Before Prague there are no requests.
+        let cancun = execute_block(Fork::Cancun, &pre(&[]), &full).expect("valid");
+        assert!(cancun.requests.is_empty());
+    }
+
     #[test]
     fn every_fork_is_supported() {
         let b = Block::default();

@@ -121,7 +121,7 @@ pub fn apply_authorizations(state: &mut State, chain_id: u64, list: &[Authorizat
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::types::{Account, WorldState};
     use alloy_primitives::address;
@@ -130,7 +130,7 @@ mod tests {
     const DELEGATE: Address = address!("00000000000000000000000000000000000d0d0d");
 
     /// An authorization signed with `key`, and the key's address.
-    fn signed(
+    pub(crate) fn signed(
         key: [u8; 32],
         chain_id: u64,
         address: Address,
