@@ -9,6 +9,7 @@
 use crate::state::State;
 use crate::types::Authorization;
 use crate::vm::gas;
+use crate::Fork;
 use alloy_primitives::{keccak256, Address, Bytes, U256};
 use alloy_rlp::Encodable;
 use secp256k1::ecdsa::{RecoverableSignature, RecoveryId};
@@ -34,6 +35,15 @@ pub fn is_delegation(code: &[u8]) -> bool {
 /// The delegate named by a delegation designator, or `None` for any other code.
 pub fn delegated_address(code: &[u8]) -> Option<Address> {
     is_delegation(code).then(|| Address::from_slice(&code[DELEGATION_PREFIX.len()..]))
+}
+
+/// The delegate whose code runs for an account with `code` under `fork`: from Prague, the
+/// address a delegation designator names; `None` for any other code and before Prague.
+pub fn delegate(fork: Fork, code: &[u8]) -> Option<Address> {
+    if fork < Fork::Prague {
+        return None;
+    }
+    delegated_address(code)
 }
 
 /// The designator that delegates to `address`.
@@ -85,7 +95,9 @@ pub fn recover_authority(auth: &Authorization) -> Option<Address> {
 /// authority's code empty or already a delegation and its authority's nonce equal to its own.
 /// A valid one warms the authority, refunds 25000 - 12500 when the authority already exists,
 /// sets the designator (delegation to the zero address clears the code instead) and bumps the
-/// authority's nonce. These changes stay even if the message fails.
+/// authority's nonce. These changes stay even if the message fails. The authority is always
+/// recovered from the signature here; a loader's precomputed [`Authorization::authority`] is
+/// not trusted.
 pub fn apply_authorizations(state: &mut State, chain_id: u64, list: &[Authorization]) -> i64 {
     let mut refund = 0i64;
     for auth in list {

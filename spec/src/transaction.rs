@@ -154,8 +154,7 @@ pub fn validate(evm: &Evm, tx: &Transaction, max_blobs: u64) -> Result<u64, Inva
     }
     let sender = evm.state.account(&tx.sender);
     // EIP-7702: from Prague the sender's code may be a delegation designator.
-    let delegated = |code: &[u8]| fork >= Fork::Prague && delegation::is_delegation(code);
-    if sender.is_some_and(|a| !a.code.is_empty() && !delegated(&a.code)) {
+    if sender.is_some_and(|a| !a.code.is_empty() && delegation::delegate(fork, &a.code).is_none()) {
         return Err((TxRule::SenderNotEoa, "sender has code (EIP-3607)".into()));
     }
     let nonce = sender.map_or(0, |a| a.nonce);
@@ -236,7 +235,7 @@ fn validate_set_code(tx: &Transaction) -> Result<(), Invalid> {
 fn call_message(evm: &mut Evm, tx: &Transaction, to: Address, gas: u64) -> Message {
     let mut code_address = to;
     let mut code = evm.state.code(&to);
-    let delegate = delegation::delegated_address(&code).filter(|_| evm.fork >= Fork::Prague);
+    let delegate = delegation::delegate(evm.fork, &code);
     if let Some(delegate) = delegate {
         evm.state.warm_address(delegate);
         code_address = delegate;

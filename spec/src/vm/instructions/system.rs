@@ -164,7 +164,7 @@ enum CallKind {
 /// delegate is accessed warm or cold like any account (EIP-7702, with EIP-2929 prices).
 fn resolve_code(evm: &mut Evm, address: Address) -> (Address, Bytes, Option<u64>) {
     let code = evm.state.code(&address);
-    match delegation::delegated_address(&code).filter(|_| evm.fork >= Fork::Prague) {
+    match delegation::delegate(evm.fork, &code) {
         Some(delegate) => {
             let cold = evm.state.warm_address(delegate);
             let cost = gas::account_access(evm.fork, cold, 0);
