@@ -403,7 +403,7 @@ mod tests {
         ));
     }
 
-    /// The rule that rejects `tx` in `block` under `fork` on [`pre`], `None` if valid.
+    /// The rule that rejects the transaction of `block` under `fork` on `pre`, `None` if valid.
     fn rejection(fork: Fork, pre: &WorldState, block: &Block) -> Option<TxRule> {
         match execute_block(fork, pre, block) {
             Err(BlockError::Transaction { rule, .. }) => Some(rule),
