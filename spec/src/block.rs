@@ -1,36 +1,29 @@
-//! Applying a block: the DAO fork's balance move, the EIP-4788 system call, the transactions, the block and ommer rewards
-//! before the Merge, and the EIP-4895 withdrawals.
+//! Applying a block: the DAO fork's balance move, the system calls before the transactions
+//! (EIP-4788, EIP-2935), the transactions, the block and ommer rewards before the Merge, the
+//! EIP-4895 withdrawals and the EIP-7685 requests.
 
 use crate::dao;
 use crate::state::State;
+use crate::system_call;
 use crate::transaction::{self, GAS_PER_BLOB};
 use crate::types::{
     BlobSchedule, Block, BlockError, BlockOutcome, BlockRule, ExecStats, Receipt, TxRule,
     WorldState,
 };
-use crate::vm::message::{self, Message};
 use crate::vm::trace::Tracer;
 use crate::vm::{Evm, TxContext};
 use crate::Fork;
-use alloy_primitives::{address, Address, Bytes, U256};
+use alloy_primitives::{Address, U256};
 
-/// EIP-4788 beacon roots contract.
-pub const BEACON_ROOTS_ADDRESS: Address = address!("000F3df6D732807Ef1319fB7B8bB8522d0Beac02");
-/// The caller of system calls (EIP-4788).
-pub const SYSTEM_ADDRESS: Address = address!("fffffffffffffffffffffffffffffffffffffffe");
-/// Gas of a system call (EIP-4788).
-pub const SYSTEM_CALL_GAS: u64 = 30_000_000;
 /// The smallest blob base fee (EIP-4844).
 pub const MIN_BLOB_BASE_FEE: u64 = 1;
 /// Stack size of the thread a block runs on: 1024 nested frames need more than the default.
 const STACK_SIZE: usize = 256 << 20;
 
-/// Why the spec cannot run this fork or block yet, or `None`. Reports name the executor, so
-/// the reason does not.
-pub fn unsupported(fork: Fork, _block: &Block) -> Option<String> {
-    if fork >= Fork::Prague {
-        return Some(format!("fork {fork} not implemented"));
-    }
+/// Why the spec cannot run this fork or block, or `None`: every fork from Frontier to Osaka
+/// and the blob-parameter-only forks after it runs. Reports name the executor, so a reason
+/// would not.
+pub fn unsupported(_fork: Fork, _block: &Block) -> Option<String> {
     None
 }
 
@@ -91,37 +84,6 @@ fn credit(fork: Fork, state: &mut State, address: Address, amount: U256) {
     if fork >= Fork::SpuriousDragon && state.exists_and_is_empty(&address) {
         state.destroy(&address);
     }
-}
-
-/// EIP-4788: stores the parent beacon block root through the beacon roots contract, if it
-/// has code.
-fn beacon_root_call(evm: &mut Evm, block: &Block) {
-    let Some(root) = block.env.parent_beacon_block_root else {
-        return;
-    };
-    let code = evm.state.code(&BEACON_ROOTS_ADDRESS);
-    if code.is_empty() {
-        return;
-    }
-    evm.tx = TxContext {
-        origin: SYSTEM_ADDRESS,
-        gas_price: U256::ZERO,
-        blob_hashes: Vec::new(),
-    };
-    let message = Message {
-        caller: SYSTEM_ADDRESS,
-        target: BEACON_ROOTS_ADDRESS,
-        code_address: BEACON_ROOTS_ADDRESS,
-        value: U256::ZERO,
-        should_transfer_value: false,
-        data: Bytes::copy_from_slice(root.as_slice()),
-        code,
-        gas: SYSTEM_CALL_GAS,
-        depth: 0,
-        is_static: false,
-    };
-    message::process_message(evm, &message);
-    evm.state.finish_transaction(true);
 }
 
 /// Rewards (before Paris) and withdrawals (EIP-4895) after the transactions.
@@ -231,8 +193,8 @@ fn apply_block<'a>(
     if block.full_block && block.dao_transition {
         dao::apply(&mut evm.state);
     }
-    if block.full_block && fork >= Fork::Cancun {
-        beacon_root_call(&mut evm, block);
+    if block.full_block {
+        system_call::before_transactions(&mut evm, block);
     }
 
     let mut receipts = Vec::with_capacity(block.transactions.len());
@@ -284,16 +246,20 @@ fn apply_block<'a>(
         });
     }
 
-    let mut state = evm.state;
+    let mut requests = Vec::new();
     if block.full_block {
-        finish_block(fork, &mut state, block);
+        finish_block(fork, &mut evm.state, block);
+        if fork >= Fork::Prague {
+            let logs = receipts.iter().flat_map(|r| r.logs.iter());
+            requests = crate::requests::collect(&mut evm, logs)?;
+        }
     }
     Ok(BlockOutcome {
-        post_state: state.into_world_state(),
+        post_state: evm.state.into_world_state(),
         receipts,
         gas_used,
         blob_gas_used,
-        requests: Vec::new(),
+        requests,
         stats: ExecStats {
             incarnations: block.transactions.len() as u64,
             ..Default::default()
@@ -307,6 +273,7 @@ mod tests {
     use crate::types::{Account, Transaction, TxKind};
     use crate::vm::gas;
     use crate::vm::trace::Step;
+    use alloy_primitives::{address, Bytes};
 
     const SENDER: Address = address!("00000000000000000000000000000000000a11ce");
     const TARGET: Address = address!("0000000000000000000000000000000000000b0b");
@@ -436,10 +403,163 @@ mod tests {
         ));
     }
 
+    /// The rule that rejects the transaction of `block` under `fork` on `pre`, `None` if valid.
+    fn rejection(fork: Fork, pre: &WorldState, block: &Block) -> Option<TxRule> {
+        match execute_block(fork, pre, block) {
+            Err(BlockError::Transaction { rule, .. }) => Some(rule),
+            _ => None,
+        }
+    }
+
     #[test]
-    fn unsupported_forks_say_so() {
+    fn set_code_transactions_follow_eip7702() {
+        use crate::delegation::{designator, tests::signed};
+        let (auth, authority) = signed([3; 32], 1, TARGET, 0);
+        let set_code = |list: Vec<crate::types::Authorization>| {
+            let mut tx = Transaction::call(SENDER, authority, 0, 100_000, 10);
+            tx.tx_type = crate::types::TxType::SetCode;
+            tx.max_priority_fee_per_gas = Some(1);
+            tx.authorization_list = list;
+            tx
+        };
+        let pre = pre(&[0x60, 1, 0x60, 0, 0x55, 0x00]);
+        assert_eq!(
+            rejection(Fork::Prague, &pre, &block(set_code(vec![]))),
+            Some(TxRule::SetCodeRules)
+        );
+        let mut create = set_code(vec![auth.clone()]);
+        create.kind = TxKind::Create;
+        assert_eq!(
+            rejection(Fork::Prague, &pre, &block(create)),
+            Some(TxRule::SetCodeRules)
+        );
+        assert_eq!(
+            rejection(Fork::Cancun, &pre, &block(set_code(vec![auth.clone()]))),
+            Some(TxRule::TypeNotSupported)
+        );
+        // The authority delegates to TARGET, whose code (SSTORE 1 at slot 0) then runs in the
+        // authority's storage within the same transaction.
+        let outcome =
+            execute_block(Fork::Prague, &pre, &block(set_code(vec![auth]))).expect("valid");
+        let account = &outcome.post_state.accounts[&authority];
+        assert_eq!(account.code, designator(TARGET));
+        assert_eq!(account.nonce, 1);
+        assert_eq!(account.storage.get(&U256::ZERO), Some(&U256::from(1)));
+        assert!(outcome.post_state.accounts[&TARGET].storage.is_empty());
+        // 21000 + 25000 per authorization (the authority was new: no refund), two PUSHes and a
+        // cold SSTORE of a new slot 22100; the transaction's delegate is warmed for free.
+        assert_eq!(outcome.gas_used, vec![21_000 + 25_000 + 6 + 22_100]);
+    }
+
+    #[test]
+    fn delegated_senders_may_send_from_prague() {
+        let mut pre = pre(&[]);
+        let sender = pre.accounts.get_mut(&SENDER).expect("sender");
+        sender.code = crate::delegation::designator(TARGET);
+        let tx = || Transaction::call(SENDER, TARGET, 0, 21_000, 10);
+        assert_eq!(rejection(Fork::Prague, &pre, &block(tx())), None);
+        assert_eq!(
+            rejection(Fork::Cancun, &pre, &block(tx())),
+            Some(TxRule::SenderNotEoa)
+        );
+    }
+
+    #[test]
+    fn calldata_floor_bounds_gas_from_prague() {
+        // 1000 non-zero bytes: 37000 intrinsic gas, a floor of 21000 + 4000 tokens * 10.
+        let tx = |gas| {
+            let mut tx = Transaction::call(SENDER, TARGET, 0, gas, 10);
+            tx.input = Bytes::from(vec![0xff; 1000]);
+            tx
+        };
+        let pre = pre(&[]);
+        assert_eq!(
+            rejection(Fork::Prague, &pre, &block(tx(60_000))),
+            Some(TxRule::IntrinsicGas)
+        );
+        let prague = execute_block(Fork::Prague, &pre, &block(tx(100_000))).expect("valid");
+        assert_eq!(prague.gas_used, vec![61_000]);
+        let cancun = execute_block(Fork::Cancun, &pre, &block(tx(100_000))).expect("valid");
+        assert_eq!(cancun.gas_used, vec![37_000]);
+    }
+
+    #[test]
+    fn osaka_caps_transaction_gas_and_blobs() {
+        let mut big = block(Transaction::call(SENDER, TARGET, 0, (1 << 24) + 1, 10));
+        big.env.gas_limit = 60_000_000;
+        assert_eq!(
+            rejection(Fork::Osaka, &pre(&[]), &big),
+            Some(TxRule::GasLimitCap)
+        );
+        assert_eq!(rejection(Fork::Prague, &pre(&[]), &big), None);
+        // Seven blobs fit Prague's block maximum of 9 but not Osaka's 6 per transaction.
+        let mut hash = alloy_primitives::B256::ZERO;
+        hash.0[0] = 1;
+        let mut tx = Transaction::call(SENDER, TARGET, 0, 21_000, 10);
+        tx.tx_type = crate::types::TxType::Blob;
+        tx.max_priority_fee_per_gas = Some(1);
+        tx.max_fee_per_blob_gas = Some(1);
+        tx.blob_versioned_hashes = vec![hash; 7];
+        let mut blobs = block(tx);
+        blobs.env.excess_blob_gas = Some(0);
+        assert_eq!(rejection(Fork::Prague, &pre(&[]), &blobs), None);
+        assert_eq!(
+            rejection(Fork::Osaka, &pre(&[]), &blobs),
+            Some(TxRule::BlobRules)
+        );
+    }
+
+    #[test]
+    fn prague_blocks_collect_requests_from_system_calls() {
+        use crate::requests::{CONSOLIDATION_REQUEST_ADDRESS, WITHDRAWAL_REQUEST_ADDRESS};
+        let mut full = block(Transaction::call(SENDER, TARGET, 0, 21_000, 10));
+        full.full_block = true;
+        // Without code at the request contracts the block is invalid.
+        assert!(matches!(
+            execute_block(Fork::Prague, &pre(&[]), &full),
+            Err(BlockError::Block {
+                rule: BlockRule::SystemCall,
+                ..
+            })
+        ));
+        let with_code = |withdrawals: &[u8], consolidations: &[u8]| {
+            let mut pre = pre(&[]);
+            for (address, code) in [
+                (WITHDRAWAL_REQUEST_ADDRESS, withdrawals),
+                (CONSOLIDATION_REQUEST_ADDRESS, consolidations),
+            ] {
+                let account = crate::types::Account {
+                    code: Bytes::copy_from_slice(code),
+                    ..Default::default()
+                };
+                pre.accounts.insert(address, account);
+            }
+            execute_block(Fork::Prague, &pre, &full)
+        };
+        // The withdrawal contract returns 0xaa; the consolidation contract returns nothing,
+        // so its type is left out.
+        let returns_aa = [0x60, 0xaa, 0x60, 0, 0x53, 0x60, 1, 0x60, 0, 0xf3];
+        let outcome = with_code(&returns_aa, &[0x00]).expect("valid");
+        assert_eq!(outcome.requests, vec![Bytes::from(vec![0x01, 0xaa])]);
+        // A request contract that fails invalidates the block.
+        assert!(matches!(
+            with_code(&returns_aa, &[0xfe]),
+            Err(BlockError::Block {
+                rule: BlockRule::SystemCall,
+                ..
+            })
+        ));
+        // Before Prague there are no requests.
+        let cancun = execute_block(Fork::Cancun, &pre(&[]), &full).expect("valid");
+        assert!(cancun.requests.is_empty());
+    }
+
+    #[test]
+    fn every_fork_is_supported() {
         let b = Block::default();
-        assert!(unsupported(Fork::Prague, &b).is_some());
+        assert!(unsupported(Fork::Prague, &b).is_none());
+        assert!(unsupported(Fork::Osaka, &b).is_none());
+        assert!(unsupported(Fork::Bpo5, &b).is_none());
         assert!(unsupported(Fork::Constantinople, &b).is_none());
         assert!(unsupported(Fork::Frontier, &b).is_none());
         assert!(unsupported(Fork::Cancun, &b).is_none());

@@ -5,9 +5,12 @@
 
 pub mod block;
 pub mod dao;
+pub mod delegation;
 pub mod fork;
 pub mod precompiles;
+pub mod requests;
 pub mod state;
+pub mod system_call;
 pub mod transaction;
 pub mod trie;
 pub mod types;

@@ -1,19 +1,24 @@
 //! One transaction: validation with the precise rule broken, intrinsic gas, the up-front
-//! payment, the message, the refund (EIP-3529) and the fee split between the beneficiary
-//! and the burn (EIP-1559, EIP-4844).
+//! payment, the authorizations (EIP-7702), the message, the refund (EIP-3529), the calldata
+//! floor (EIP-7623) and the fee split between the beneficiary and the burn (EIP-1559,
+//! EIP-4844).
 
+use crate::delegation;
 use crate::precompiles;
 use crate::types::{Log, Transaction, TxKind, TxRule, TxType};
 use crate::vm::message::{self, Message};
 use crate::vm::{gas, CallOutcome, Evm, TxContext};
 use crate::Fork;
-use alloy_primitives::{Bytes, U256};
+use alloy_primitives::{Address, Bytes, U256};
 
 /// Gas per blob (EIP-4844).
 pub const GAS_PER_BLOB: u64 = 1 << 17;
 
 /// The version byte of a KZG blob versioned hash (EIP-4844).
 pub const VERSIONED_HASH_VERSION_KZG: u8 = 0x01;
+
+/// The most blobs one transaction may carry from Osaka (EIP-7594), whatever the block allows.
+pub const MAX_BLOBS_PER_TX: u64 = 6;
 
 /// A rejected transaction: the rule and a message.
 pub type Invalid = (TxRule, String);
@@ -69,11 +74,21 @@ pub fn intrinsic_gas(fork: Fork, tx: &Transaction) -> u64 {
         tx.kind == TxKind::Create,
         tx.access_list.len() as u64,
         keys as u64,
+        tx.authorization_list.len() as u64,
     )
 }
 
-/// Checks everything that makes a transaction invalid, in the order: type, chain id, fees,
-/// blobs, init code size, intrinsic gas, nonce limit, sender code (EIP-3607), nonce, balance.
+/// The least gas `tx` must carry: its intrinsic gas, and from Prague at least its calldata
+/// floor (EIP-7623).
+pub fn minimum_gas(fork: Fork, tx: &Transaction) -> u64 {
+    let intrinsic = intrinsic_gas(fork, tx);
+    gas::calldata_floor(fork, &tx.input).map_or(intrinsic, |floor| floor.max(intrinsic))
+}
+
+/// Checks everything that makes a transaction invalid, in the order: type, chain id, gas cap
+/// (EIP-7825), fees, blobs, authorizations (EIP-7702), init code size, intrinsic gas and
+/// calldata floor (EIP-7623), nonce limit, sender code (EIP-3607), nonce, balance. Returns the
+/// intrinsic gas.
 pub fn validate(evm: &Evm, tx: &Transaction, max_blobs: u64) -> Result<u64, Invalid> {
     let fork = evm.fork;
     if fork < type_fork(tx.tx_type) {
@@ -86,6 +101,12 @@ pub fn validate(evm: &Evm, tx: &Transaction, max_blobs: u64) -> Result<u64, Inva
         if fork >= Fork::SpuriousDragon && chain_id != evm.block.chain_id {
             return Err((TxRule::ChainId, format!("chain id {chain_id}")));
         }
+    }
+    if fork >= Fork::Osaka && tx.gas_limit > gas::TX_MAX_GAS_LIMIT {
+        return Err((
+            TxRule::GasLimitCap,
+            format!("gas limit {} above the cap of 2^24", tx.gas_limit),
+        ));
     }
     if fork >= Fork::London {
         let base_fee = evm.block.base_fee.unwrap_or_default() as u128;
@@ -105,6 +126,9 @@ pub fn validate(evm: &Evm, tx: &Transaction, max_blobs: u64) -> Result<u64, Inva
     if tx.tx_type == TxType::Blob {
         validate_blobs(evm, tx, max_blobs)?;
     }
+    if tx.tx_type == TxType::SetCode {
+        validate_set_code(tx)?;
+    }
     if fork >= Fork::Shanghai
         && tx.kind == TxKind::Create
         && tx.input.len() > gas::MAX_INIT_CODE_SIZE
@@ -115,17 +139,22 @@ pub fn validate(evm: &Evm, tx: &Transaction, max_blobs: u64) -> Result<u64, Inva
         ));
     }
     let intrinsic = intrinsic_gas(fork, tx);
-    if intrinsic > tx.gas_limit {
+    let minimum = minimum_gas(fork, tx);
+    if minimum > tx.gas_limit {
         return Err((
             TxRule::IntrinsicGas,
-            format!("intrinsic gas {intrinsic} above gas limit {}", tx.gas_limit),
+            format!(
+                "intrinsic gas {intrinsic} (floor included: {minimum}) above gas limit {}",
+                tx.gas_limit
+            ),
         ));
     }
     if tx.nonce == u64::MAX {
         return Err((TxRule::NonceMax, "nonce at its maximum (EIP-2681)".into()));
     }
     let sender = evm.state.account(&tx.sender);
-    if sender.is_some_and(|a| !a.code.is_empty()) {
+    // EIP-7702: from Prague the sender's code may be a delegation designator.
+    if sender.is_some_and(|a| !a.code.is_empty() && delegation::delegate(fork, &a.code).is_none()) {
         return Err((TxRule::SenderNotEoa, "sender has code (EIP-3607)".into()));
     }
     let nonce = sender.map_or(0, |a| a.nonce);
@@ -168,6 +197,15 @@ fn validate_blobs(evm: &Evm, tx: &Transaction, max_blobs: u64) -> Result<(), Inv
     if hashes.len() as u64 > max_blobs {
         return Err((TxRule::BlobRules, format!("{} blobs", hashes.len())));
     }
+    if evm.fork >= Fork::Osaka && hashes.len() as u64 > MAX_BLOBS_PER_TX {
+        return Err((
+            TxRule::BlobRules,
+            format!(
+                "{} blobs, above {MAX_BLOBS_PER_TX} per transaction (EIP-7594)",
+                hashes.len()
+            ),
+        ));
+    }
     if hashes.iter().any(|h| h[0] != VERSIONED_HASH_VERSION_KZG) {
         return Err((TxRule::BlobRules, "blob hash version".into()));
     }
@@ -179,6 +217,43 @@ fn validate_blobs(evm: &Evm, tx: &Transaction, max_blobs: u64) -> Result<(), Inv
         ));
     }
     Ok(())
+}
+
+/// EIP-7702: a set-code transaction calls and carries at least one authorization.
+fn validate_set_code(tx: &Transaction) -> Result<(), Invalid> {
+    if tx.kind == TxKind::Create {
+        return Err((TxRule::SetCodeRules, "set-code transaction creates".into()));
+    }
+    if tx.authorization_list.is_empty() {
+        return Err((TxRule::SetCodeRules, "empty authorization list".into()));
+    }
+    Ok(())
+}
+
+/// The message of a call transaction to `to`: from Prague, when `to` delegates (EIP-7702),
+/// it runs the delegate's code, and the delegate is warmed without charge.
+fn call_message(evm: &mut Evm, tx: &Transaction, to: Address, gas: u64) -> Message {
+    let mut code_address = to;
+    let mut code = evm.state.code(&to);
+    let delegate = delegation::delegate(evm.fork, &code);
+    if let Some(delegate) = delegate {
+        evm.state.warm_address(delegate);
+        code_address = delegate;
+        code = evm.state.code(&delegate);
+    }
+    Message {
+        caller: tx.sender,
+        target: to,
+        code_address,
+        value: tx.value,
+        should_transfer_value: true,
+        data: tx.input.clone(),
+        code,
+        gas,
+        depth: 0,
+        is_static: false,
+        disable_precompiles: delegate.is_some(),
+    }
 }
 
 /// Validates and executes `tx`, leaving its effects in `evm.state`.
@@ -229,21 +304,16 @@ pub fn execute(evm: &mut Evm, tx: &Transaction, max_blobs: u64) -> Result<TxResu
         gas_price: U256::from(price),
         blob_hashes: tx.blob_versioned_hashes.clone(),
     };
+    // EIP-7702: the authorizations take effect before the message and survive its failure.
+    let authorization_refund = if tx.tx_type == TxType::SetCode {
+        delegation::apply_authorizations(&mut evm.state, evm.block.chain_id, &tx.authorization_list)
+    } else {
+        0
+    };
     let gas = tx.gas_limit - intrinsic;
     let outcome = match tx.kind {
         TxKind::Call(to) => {
-            let message = Message {
-                caller: sender,
-                target: to,
-                code_address: to,
-                value: tx.value,
-                should_transfer_value: true,
-                data: tx.input.clone(),
-                code: evm.state.code(&to),
-                gas,
-                depth: 0,
-                is_static: false,
-            };
+            let message = call_message(evm, tx, to, gas);
             message::process_message(evm, &message)
         }
         TxKind::Create if message::creation_collides(evm, &target) => CallOutcome {
@@ -265,6 +335,7 @@ pub fn execute(evm: &mut Evm, tx: &Transaction, max_blobs: u64) -> Result<TxResu
                 gas,
                 depth: 0,
                 is_static: false,
+                disable_precompiles: false,
             };
             message::process_create_message(evm, &message)
         }
@@ -275,10 +346,15 @@ pub fn execute(evm: &mut Evm, tx: &Transaction, max_blobs: u64) -> Result<TxResu
     if outcome.success && fork < Fork::London {
         refund_counter += gas::SELFDESTRUCT_REFUND as i64 * evm.state.destroyed_count() as i64;
     }
+    refund_counter += authorization_refund;
     let gas_used = tx.gas_limit - outcome.gas_left;
     let refund = (refund_counter.max(0) as u64).min(gas::max_refund(fork, gas_used));
-    let gas_used = gas_used - refund;
-    let returned = U256::from(outcome.gas_left + refund) * U256::from(price);
+    let mut gas_used = gas_used - refund;
+    // EIP-7623: the sender pays at least the calldata floor.
+    if let Some(floor) = gas::calldata_floor(fork, &tx.input) {
+        gas_used = gas_used.max(floor);
+    }
+    let returned = U256::from(tx.gas_limit - gas_used) * U256::from(price);
     evm.state.add_balance(sender, returned);
 
     // The beneficiary gets the priority fee; the base fee and blob fee are burnt (EIP-1559).

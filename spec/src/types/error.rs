@@ -58,6 +58,10 @@ pub enum BlockRule {
     Rlp,
     /// The block size exceeds the EIP-7934 limit.
     BlockSize,
+    /// A system contract that must run has no code, or its call failed (EIP-7002, EIP-7251).
+    SystemCall,
+    /// The block's requests cannot be read, such as a malformed deposit log (EIP-6110).
+    Requests,
     /// Any other rule; the message says which.
     Other,
 }

@@ -75,6 +75,17 @@ pub const ACCESS_LIST_ADDRESS: u64 = 2_400;
 pub const ACCESS_LIST_STORAGE_KEY: u64 = 1_900;
 /// Per word of init code (EIP-3860).
 pub const INIT_CODE_WORD: u64 = 2;
+/// Per authorization of a set-code transaction, the cost of a new account (EIP-7702).
+pub const PER_EMPTY_ACCOUNT: u64 = 25_000;
+/// The part of [`PER_EMPTY_ACCOUNT`] an authorization keeps when its authority already
+/// exists; the difference is refunded (EIP-7702).
+pub const PER_AUTH_BASE: u64 = 12_500;
+/// Gas per calldata token of the EIP-7623 floor (Prague).
+pub const FLOOR_CALLDATA_TOKEN: u64 = 10;
+/// Calldata tokens per non-zero byte; a zero byte is one token (EIP-7623).
+pub const TOKENS_PER_NON_ZERO_BYTE: u64 = 4;
+/// The most gas a transaction may carry, 2^24 (EIP-7825, Osaka).
+pub const TX_MAX_GAS_LIMIT: u64 = 1 << 24;
 
 /// Maximum size of deployed code (EIP-170, Spurious Dragon).
 pub const MAX_CODE_SIZE: usize = 0x6000;
@@ -270,14 +281,15 @@ pub fn all_but_one_64th(gas: u64) -> u64 {
     gas - gas / 64
 }
 
-/// The intrinsic gas of a transaction: base, data, creation (EIP-2), access list (EIP-2930)
-/// and init code words (EIP-3860).
+/// The intrinsic gas of a transaction: base, data, creation (EIP-2), access list (EIP-2930),
+/// init code words (EIP-3860) and authorizations (EIP-7702).
 pub fn intrinsic(
     fork: Fork,
     data: &[u8],
     is_create: bool,
     access_list_addresses: u64,
     access_list_keys: u64,
+    authorizations: u64,
 ) -> u64 {
     let zeros = data.iter().filter(|b| **b == 0).count() as u64;
     let non_zeros = data.len() as u64 - zeros;
@@ -288,7 +300,21 @@ pub fn intrinsic(
     if is_create && fork >= Fork::Shanghai {
         gas += INIT_CODE_WORD * words(data.len() as u64);
     }
-    gas + access_list_addresses * ACCESS_LIST_ADDRESS + access_list_keys * ACCESS_LIST_STORAGE_KEY
+    gas + access_list_addresses * ACCESS_LIST_ADDRESS
+        + access_list_keys * ACCESS_LIST_STORAGE_KEY
+        + authorizations * PER_EMPTY_ACCOUNT
+}
+
+/// The EIP-7623 floor (Prague): whatever its execution costs, a transaction pays at least the
+/// base cost plus 10 per calldata token, where a zero byte is one token and any other four.
+/// `None` before Prague.
+pub fn calldata_floor(fork: Fork, data: &[u8]) -> Option<u64> {
+    if fork < Fork::Prague {
+        return None;
+    }
+    let zeros = data.iter().filter(|b| **b == 0).count() as u64;
+    let tokens = zeros + (data.len() as u64 - zeros) * TOKENS_PER_NON_ZERO_BYTE;
+    Some(TX_BASE + tokens * FLOOR_CALLDATA_TOKEN)
 }
 
 /// The most of the refund counter a transaction gets back: half of the gas used, a fifth
@@ -384,16 +410,36 @@ mod tests {
     #[test]
     fn intrinsic_gas() {
         assert_eq!(
-            intrinsic(Fork::Frontier, &[0, 1], true, 0, 0),
+            intrinsic(Fork::Frontier, &[0, 1], true, 0, 0, 0),
             21_000 + 4 + 68
         );
         assert_eq!(
-            intrinsic(Fork::Istanbul, &[0, 1], false, 0, 0),
+            intrinsic(Fork::Istanbul, &[0, 1], false, 0, 0, 0),
             21_000 + 4 + 16
         );
         assert_eq!(
-            intrinsic(Fork::Shanghai, &[1; 33], true, 1, 2),
+            intrinsic(Fork::Shanghai, &[1; 33], true, 1, 2, 0),
             21_000 + 33 * 16 + 32_000 + 4 + 2_400 + 3_800
         );
+        // EIP-7702: 25000 per authorization.
+        assert_eq!(
+            intrinsic(Fork::Prague, &[], false, 0, 0, 3),
+            21_000 + 3 * 25_000
+        );
+    }
+
+    #[test]
+    fn calldata_floor_counts_tokens() {
+        assert_eq!(calldata_floor(Fork::Cancun, &[1; 100]), None);
+        assert_eq!(calldata_floor(Fork::Prague, &[]), Some(21_000));
+        // Two zero bytes (2 tokens) and three non-zero ones (12 tokens): 14 * 10.
+        assert_eq!(
+            calldata_floor(Fork::Prague, &[0, 0, 1, 2, 3]),
+            Some(21_000 + 140)
+        );
+        // Calldata-heavy transactions pay more under the floor than as intrinsic gas.
+        let data = [0xffu8; 1000];
+        let floor = calldata_floor(Fork::Prague, &data).unwrap_or_default();
+        assert!(floor > intrinsic(Fork::Prague, &data, false, 0, 0, 0));
     }
 }

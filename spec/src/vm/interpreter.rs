@@ -76,6 +76,8 @@ fn step(evm: &mut Evm, frame: &mut Frame, op: u8) -> Result<(), Halt> {
         0x1b if fork >= Fork::Constantinople => bitwise::shl(evm, frame),
         0x1c if fork >= Fork::Constantinople => bitwise::shr(evm, frame),
         0x1d if fork >= Fork::Constantinople => bitwise::sar(evm, frame),
+        // EIP-7939 (Osaka).
+        0x1e if fork >= Fork::Osaka => bitwise::clz(evm, frame),
         0x20 => keccak::keccak(evm, frame),
         0x30 => environment::address(evm, frame),
         0x31 => environment::balance(evm, frame),

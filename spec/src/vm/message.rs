@@ -33,6 +33,9 @@ pub struct Message {
     pub depth: usize,
     /// Whether the frame may not change state (EIP-214).
     pub is_static: bool,
+    /// Whether `code` runs even at a precompile's address: the code of a delegation to a
+    /// precompile, which is empty (EIP-7702).
+    pub disable_precompiles: bool,
 }
 
 /// What a message returns to its caller.
@@ -64,7 +67,9 @@ impl CallOutcome {
 
 /// Runs the message's code or precompile on the current state.
 fn execute_code(evm: &mut Evm, message: &Message) -> CallOutcome {
-    if let Some(precompile) = precompiles::get(evm.fork, &message.code_address) {
+    let precompile =
+        precompiles::get(evm.fork, &message.code_address).filter(|_| !message.disable_precompiles);
+    if let Some(precompile) = precompile {
         return match precompile(evm.fork, &message.data, message.gas) {
             Ok((cost, output)) if cost <= message.gas => CallOutcome {
                 success: true,

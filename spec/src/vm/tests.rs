@@ -57,6 +57,7 @@ fn run_with(fork: Fork, code: &str, extra: &[(Address, Account)]) -> (CallOutcom
         gas: GAS,
         depth: 0,
         is_static: false,
+        disable_precompiles: false,
     };
     let outcome = process_message(&mut evm, &message);
     (outcome, evm.state)
@@ -353,4 +354,55 @@ fn call_passes_all_but_one_64th_from_tangerine_whistle() {
     assert_eq!(used, 7 * 3 + 700 + 25_000 + 2 + 2);
     let used = GAS - word(Fork::SpuriousDragon, &code).to::<u64>();
     assert_eq!(used, 7 * 3 + 700 + 2 + 2);
+}
+
+#[test]
+fn clz_counts_leading_zero_bits_from_osaka() {
+    // PUSH1 1 CLZ: 255 leading zeros; PUSH1 0 CLZ: 256; PUSH32 2^255 CLZ: 0.
+    assert_eq!(word(Fork::Osaka, "60011e"), U256::from(255));
+    assert_eq!(word(Fork::Osaka, "60001e"), U256::from(256));
+    let top_bit = "7f8000000000000000000000000000000000000000000000000000000000000000";
+    assert_eq!(word(Fork::Osaka, &format!("{top_bit}1e")), U256::ZERO);
+    // 3 for PUSH1, 5 for CLZ.
+    assert_eq!(gas_used(&run(Fork::Osaka, "60011e00")), 3 + 5);
+    // Undefined before Osaka.
+    assert!(!run(Fork::Prague, "60011e00").success);
+}
+
+#[test]
+fn calls_to_a_delegated_account_run_the_delegate_code() {
+    const AUTHORITY: Address = address!("00000000000000000000000000000000000a0a0a");
+    const DELEGATE: Address = address!("00000000000000000000000000000000000d0d0d");
+    // The delegate returns ADDRESS: the authority's, since its code runs in that context.
+    let delegate = Account {
+        code: Bytes::from(hex::decode(format!("30{RETURN_TOP}")).expect("hex")),
+        ..Default::default()
+    };
+    let authority = Account {
+        code: crate::delegation::designator(DELEGATE),
+        nonce: 1,
+        ..Default::default()
+    };
+    let extra = [(AUTHORITY, authority), (DELEGATE, delegate)];
+    // CALL(0x5000, to, 0, 0, 0, 0, 32): the callee's output lands at memory 0.
+    let call = |to: Address| format!("60206000600060006000 73{to:x} 615000 f1").replace(' ', "");
+    let (outcome, _) = run_with(
+        Fork::Prague,
+        &format!("{}5060206000f3", call(AUTHORITY)),
+        &extra,
+    );
+    assert!(outcome.success);
+    assert_eq!(
+        U256::from_be_slice(&outcome.output),
+        U256::from_be_slice(AUTHORITY.as_slice())
+    );
+    // Through the authority, the delegate's cold access (2600) adds to the authority's.
+    let (through, _) = run_with(Fork::Prague, &format!("{}00", call(AUTHORITY)), &extra);
+    let (direct, _) = run_with(Fork::Prague, &format!("{}00", call(DELEGATE)), &extra);
+    assert_eq!(gas_used(&through), gas_used(&direct) + 2_600);
+    // EXTCODESIZE sees the 23-byte designator, not the delegate's code.
+    let size = format!("73{AUTHORITY:x}3b");
+    assert_eq!(word(Fork::Prague, &size), U256::ZERO);
+    let (outcome, _) = run_with(Fork::Prague, &format!("{size}{RETURN_TOP}"), &extra);
+    assert_eq!(U256::from_be_slice(&outcome.output), U256::from(23));
 }

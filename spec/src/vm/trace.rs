@@ -69,7 +69,7 @@ const OP_NAMES: [&str; 256] = [
     "SHL",
     "SHR",
     "SAR",
-    "opcode 0x1e not defined",
+    "CLZ",
     "opcode 0x1f not defined",
     "KECCAK256",
     "opcode 0x21 not defined",

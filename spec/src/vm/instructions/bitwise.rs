@@ -1,4 +1,5 @@
-//! Bitwise: AND, OR, XOR, NOT, BYTE, and the shifts SHL, SHR, SAR (EIP-145, Constantinople).
+//! Bitwise: AND, OR, XOR, NOT, BYTE, the shifts SHL, SHR, SAR (EIP-145, Constantinople) and
+//! CLZ (EIP-7939, Osaka).
 
 use super::is_negative;
 use crate::vm::{gas, Evm, Frame, Halt};
@@ -88,4 +89,17 @@ pub fn sar(_: &mut Evm, frame: &mut Frame) -> Result<(), Halt> {
             shifted
         }
     })
+}
+
+/// CLZ (EIP-7939): the number of leading zero bits of a word, 256 for zero. Priced like MUL.
+pub fn clz(_: &mut Evm, frame: &mut Frame) -> Result<(), Halt> {
+    // operands
+    let x = frame.stack.pop()?;
+    // gas
+    frame.charge(gas::LOW)?;
+    // operation
+    frame.stack.push(U256::from(x.leading_zeros()))?;
+    // program counter
+    frame.pc += 1;
+    Ok(())
 }

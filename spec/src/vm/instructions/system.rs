@@ -1,7 +1,9 @@
 //! System: CREATE, CREATE2 (EIP-1014), CALL, CALLCODE, DELEGATECALL (EIP-7), STATICCALL
-//! (EIP-214), RETURN, REVERT (EIP-140), INVALID and SELFDESTRUCT (through EIP-6780).
+//! (EIP-214), RETURN, REVERT (EIP-140), INVALID and SELFDESTRUCT (through EIP-6780). From
+//! Prague a call to a delegated account runs its delegate's code (EIP-7702).
 
 use super::environment::address_word;
+use crate::delegation;
 use crate::state::RIPEMD160_ADDRESS;
 use crate::vm::memory::Memory;
 use crate::vm::message::{self, Message, STACK_DEPTH_LIMIT};
@@ -72,6 +74,7 @@ fn generic_create(
         gas: child_gas,
         depth: frame.depth + 1,
         is_static: false,
+        disable_precompiles: false,
     };
     let outcome = message::process_create_message(evm, &child);
     frame.gas_left += outcome.gas_left;
@@ -156,6 +159,21 @@ enum CallKind {
     StaticCall,
 }
 
+/// The code a call to `address` runs: `(code address, code, delegation access cost)`. From
+/// Prague an account whose code is a delegation designator runs its delegate's code, and the
+/// delegate is accessed warm or cold like any account (EIP-7702, with EIP-2929 prices).
+fn resolve_code(evm: &mut Evm, address: Address) -> (Address, Bytes, Option<u64>) {
+    let code = evm.state.code(&address);
+    match delegation::delegate(evm.fork, &code) {
+        Some(delegate) => {
+            let cold = evm.state.warm_address(delegate);
+            let cost = gas::account_access(evm.fork, cold, 0);
+            (delegate, evm.state.code(&delegate), Some(cost))
+        }
+        None => (address, code, None),
+    }
+}
+
 /// The body of the four call instructions.
 fn call_kind(evm: &mut Evm, frame: &mut Frame, kind: CallKind) -> Result<(), Halt> {
     let fork = evm.fork;
@@ -176,6 +194,10 @@ fn call_kind(evm: &mut Evm, frame: &mut Frame, kind: CallKind) -> Result<(), Hal
         frame.memory_expansion(&[(in_offset, in_len), (out_offset, out_len)])?;
     let cold = fork >= Fork::Berlin && evm.state.warm_address(to);
     let mut extra = gas::account_access(fork, cold, gas::call(fork));
+    let (code_address, code, delegated) = resolve_code(evm, to);
+    if let Some(cost) = delegated {
+        extra += cost;
+    }
     if kind == CallKind::Call {
         let creates = if fork >= Fork::SpuriousDragon {
             !value.is_zero() && !evm.state.is_alive(&to)
@@ -234,14 +256,15 @@ fn call_kind(evm: &mut Evm, frame: &mut Frame, kind: CallKind) -> Result<(), Hal
     let child = Message {
         caller,
         target,
-        code_address: to,
+        code_address,
         value,
         should_transfer_value: transfer,
         data,
-        code: evm.state.code(&to),
+        code,
         gas: child_gas,
         depth: frame.depth + 1,
         is_static: frame.is_static || kind == CallKind::StaticCall,
+        disable_precompiles: delegated.is_some(),
     };
     let outcome = message::process_message(evm, &child);
     drop(child);
