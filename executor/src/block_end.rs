@@ -120,6 +120,8 @@ pub fn pre_block(fork: Fork, state: &mut BlockState<'_>, block: &Block) -> Resul
 /// EIP-7002 withdrawal request contract.
 pub const WITHDRAWAL_REQUEST_ADDRESS: Address =
     address!("00000961Ef480Eb55e80D19ad83579A64c007002");
+/// The gas a request system call may spend (EIP-7002, EIP-7251).
+pub const REQUEST_SYSTEM_CALL_GAS: u64 = 30_000_000;
 /// EIP-7251 consolidation request contract.
 pub const CONSOLIDATION_REQUEST_ADDRESS: Address =
     address!("0000BBdDc7CE488642fb579F8B00f3a590007251");
@@ -138,11 +140,21 @@ fn request_system_calls(
         (CONSOLIDATION_REQUEST_ADDRESS, "EIP-7251"),
     ]) {
         let failed = |why: String| BlockError::Block {
-            rule: BlockRule::Other,
+            rule: BlockRule::SystemCall,
             message: format!("{eip} system call to {contract}: {why}"),
         };
         match system_call(fork, state, block, contract, Bytes::new())? {
             None => return Err(failed("the contract has no code".into())),
+            // revm 43 gives system calls more gas than the EIPs' 30,000,000, so a call can
+            // succeed in revm that runs out of gas by the EIPs: such a call failed.
+            Some(ExecutionResult::Success { gas, .. })
+                if gas.total_gas_spent() > REQUEST_SYSTEM_CALL_GAS =>
+            {
+                return Err(failed(format!(
+                    "the call spent {} gas, over the limit of {REQUEST_SYSTEM_CALL_GAS}",
+                    gas.total_gas_spent()
+                )));
+            }
             Some(ExecutionResult::Success { output, .. }) => *slot = output.into_data().to_vec(),
             Some(other) => return Err(failed(format!("the call did not succeed: {other:?}"))),
         }

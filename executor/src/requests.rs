@@ -83,7 +83,7 @@ pub fn deposits(receipts: &[Receipt]) -> Result<Vec<u8>, BlockError> {
             continue;
         }
         deposit_request(&log.data, &mut out).map_err(|message| BlockError::Block {
-            rule: BlockRule::Other,
+            rule: BlockRule::Requests,
             message: format!("invalid deposit event (EIP-6110): {message}"),
         })?;
     }
@@ -108,7 +108,7 @@ pub fn request_list(by_type: [(u8, Vec<u8>); 3]) -> Vec<Bytes> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lockstep_spec::types::{Log, Receipt};
+    use lockstep_spec::types::{Log, Receipt, TxType};
 
     /// An ABI-encoded `DepositEvent` whose field bytes are 1, 2, 3, 4, 5.
     fn deposit_log_data() -> Vec<u8> {
@@ -131,12 +131,15 @@ mod tests {
 
     fn receipt_with(data: Vec<u8>, topic: B256) -> Receipt {
         Receipt {
+            tx_type: TxType::Legacy,
+            success: true,
+            post_state: None,
+            cumulative_gas_used: 0,
             logs: vec![Log {
                 address: DEPOSIT_CONTRACT_ADDRESS,
                 topics: vec![topic],
                 data: data.into(),
             }],
-            ..Default::default()
         }
     }
 
