@@ -17,8 +17,6 @@ use alloy_primitives::{Address, U256};
 
 /// The smallest blob base fee (EIP-4844).
 pub const MIN_BLOB_BASE_FEE: u64 = 1;
-/// Stack size of the thread a block runs on: 1024 nested frames need more than the default.
-const STACK_SIZE: usize = 256 << 20;
 
 /// Why the spec cannot run this fork or block, or `None`: every fork from Frontier to Osaka
 /// and the blob-parameter-only forks after it runs. Reports name the executor, so a reason
@@ -128,7 +126,8 @@ pub fn execute_block_traced(
     execute(fork, pre, block, Some(tracer))
 }
 
-/// Runs the block on a thread with a stack deep enough for 1024 nested frames.
+/// Runs the block on the current thread (message calls grow the stack as they nest, see
+/// [`crate::vm::message::process_message`]); a panic of the interpreter is the block's error.
 fn execute<'a>(
     fork: Fork,
     pre: &WorldState,
@@ -141,22 +140,12 @@ fn execute<'a>(
             message: reason,
         });
     }
-    std::thread::scope(|scope| {
-        let spawned = std::thread::Builder::new()
-            .stack_size(STACK_SIZE)
-            .spawn_scoped(scope, || apply_block(fork, pre, block, tracer));
-        match spawned {
-            Ok(handle) => handle.join().unwrap_or_else(|_| {
-                Err(BlockError::Block {
-                    rule: BlockRule::Other,
-                    message: "spec: the interpreter panicked".into(),
-                })
-            }),
-            Err(error) => Err(BlockError::Block {
-                rule: BlockRule::Other,
-                message: format!("spec: cannot start the interpreter thread: {error}"),
-            }),
-        }
+    let run = std::panic::AssertUnwindSafe(|| apply_block(fork, pre, block, tracer));
+    std::panic::catch_unwind(run).unwrap_or_else(|_| {
+        Err(BlockError::Block {
+            rule: BlockRule::Other,
+            message: "spec: the interpreter panicked".into(),
+        })
     })
 }
 

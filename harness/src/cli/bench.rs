@@ -120,7 +120,14 @@ pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
     } else {
         args.paths.clone()
     };
-    let items = load_items(&paths)?;
+    let (items, skipped) = load_items(&paths)?;
+    if !skipped.is_empty() {
+        println!(
+            "skipped {} blocks that are not timed (first: {})",
+            skipped.len(),
+            skipped[0]
+        );
+    }
     if items.is_empty() {
         bail!("no runnable blocks under the given paths");
     }
@@ -226,8 +233,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
 
 /// Loads the blocks named by `paths`, in order: built-in workloads (checked with revm first)
 /// and fixture files or folders.
-fn load_items(paths: &[PathBuf]) -> anyhow::Result<Vec<Item>> {
+fn load_items(paths: &[PathBuf]) -> anyhow::Result<(Vec<Item>, Vec<String>)> {
     let mut items = Vec::new();
+    let mut skipped = Vec::new();
     for path in paths {
         if let Some(name) = builtin_name(path) {
             let workload = workloads::by_name(name).with_context(|| {
@@ -255,8 +263,14 @@ fn load_items(paths: &[PathBuf]) -> anyhow::Result<Vec<Item>> {
                     continue;
                 };
                 let Ok(block) = b.block.clone() else {
+                    skipped.push(format!("{}: the block does not decode", case.id));
                     continue;
                 };
+                if b.expect.exception.is_some() || b.expect.header_error.is_some() {
+                    // A block the fixture expects rejected is a correctness case, not a workload.
+                    skipped.push(format!("{}: the fixture expects it rejected", case.id));
+                    continue;
+                }
                 // Gas actually used where the fixture says (mainnet headers), else the limits.
                 let gas = b
                     .expect
@@ -273,7 +287,7 @@ fn load_items(paths: &[PathBuf]) -> anyhow::Result<Vec<Item>> {
             }
         }
     }
-    Ok(items)
+    Ok((items, skipped))
 }
 
 /// The workload name of a `builtin:NAME` argument.

@@ -8,7 +8,7 @@ use super::check_gas;
 use crate::vm::Halt;
 use crate::Fork;
 use p256::elliptic_curve::group::Group;
-use p256::elliptic_curve::ops::Reduce;
+use p256::elliptic_curve::ops::{LinearCombination, Reduce};
 use p256::elliptic_curve::point::AffineCoordinates;
 use p256::elliptic_curve::sec1::FromEncodedPoint;
 use p256::elliptic_curve::{Field, PrimeField};
@@ -58,8 +58,17 @@ fn verify(input: &[u8]) -> bool {
     // The hash as a scalar (reduced modulo n; it is 256 bits, so nothing is truncated).
     let h = <Scalar as Reduce<U256>>::reduce_bytes(&word(0));
     // R' = (h / s) G + (r / s) Q.
-    let s_inv = s.invert().unwrap();
-    let point = ProjectivePoint::GENERATOR * (h * s_inv) + ProjectivePoint::from(q) * (r * s_inv);
+    let Some(s_inv) = Option::<Scalar>::from(s.invert()) else {
+        return false;
+    };
+    // u1·G + u2·Q, computed as one linear combination (Shamir's trick) rather than two
+    // separate multiplications.
+    let point = ProjectivePoint::lincomb(
+        &ProjectivePoint::GENERATOR,
+        &(h * s_inv),
+        &ProjectivePoint::from(q),
+        &(r * s_inv),
+    );
     if bool::from(point.is_identity()) {
         return false;
     }

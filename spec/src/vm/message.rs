@@ -96,6 +96,11 @@ fn execute_code(evm: &mut Evm, message: &Message) -> CallOutcome {
     }
 }
 
+/// Stack a message call may use before the next nested call checks again.
+const STACK_RED_ZONE: usize = 256 * 1024;
+/// Size of a new stack segment when a nested call runs low.
+const STACK_SEGMENT: usize = 8 * 1024 * 1024;
+
 /// A message call: touch the target, move the value, run the code; undo all on failure.
 pub fn process_message(evm: &mut Evm, message: &Message) -> CallOutcome {
     let checkpoint = evm.state.checkpoint();
@@ -104,7 +109,10 @@ pub fn process_message(evm: &mut Evm, message: &Message) -> CallOutcome {
         evm.state
             .transfer(message.caller, message.target, message.value);
     }
-    let mut outcome = execute_code(evm, message);
+    // 1024 nested calls need more stack than a thread has: each level makes sure of a
+    // margin first, moving onto a fresh stack segment when it runs low.
+    let mut outcome =
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || execute_code(evm, message));
     if !outcome.success {
         outcome.ripemd_touched = evm.state.revert(checkpoint);
     }
