@@ -8,7 +8,7 @@ mod imp {
     pub use std::sync::{
         Mutex as RawMutex, MutexGuard, RwLock as RawRwLock, RwLockReadGuard, RwLockWriteGuard,
     };
-    pub use std::thread::{scope, yield_now};
+    pub use std::thread::yield_now;
 }
 
 #[cfg(feature = "shuttle")]
@@ -61,7 +61,61 @@ impl<T> RwLock<T> {
     }
 }
 
-/// Runs `worker` on `threads` scoped threads (at least one) and waits for all of them.
+/// Runs `worker` on `threads` threads (at least one) and waits for all of them: the calling
+/// thread is one of them, the others come from a pool kept per calling thread and thread count,
+/// as a node keeps its executor's threads from block to block (starting threads for every
+/// block would cost more than executing a small one).
+#[cfg(not(feature = "shuttle"))]
+pub fn run_workers<F>(threads: usize, worker: F)
+where
+    F: Fn() + Sync,
+{
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::rc::Rc;
+
+    thread_local! {
+        static POOLS: RefCell<HashMap<usize, Rc<rayon::ThreadPool>>> = RefCell::default();
+    }
+
+    let helpers = threads.max(1) - 1;
+    if helpers == 0 {
+        worker();
+        return;
+    }
+    let pool = POOLS.with(|pools| {
+        if let Some(pool) = pools.borrow().get(&helpers) {
+            return Some(Rc::clone(pool));
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(helpers)
+            .thread_name(|i| format!("lockstep-worker-{i}"))
+            .build()
+            .ok()
+            .map(Rc::new)?;
+        pools.borrow_mut().insert(helpers, Rc::clone(&pool));
+        Some(pool)
+    });
+    let worker = &worker;
+    match pool {
+        Some(pool) => pool.in_place_scope(|scope| {
+            for _ in 0..helpers {
+                scope.spawn(move |_| worker());
+            }
+            worker();
+        }),
+        // No pool could be started: scoped threads do the same work.
+        None => std::thread::scope(|scope| {
+            for _ in 0..helpers {
+                scope.spawn(worker);
+            }
+            worker();
+        }),
+    }
+}
+
+/// Runs `worker` on `threads` shuttle threads (at least one) and waits for all of them.
+#[cfg(feature = "shuttle")]
 pub fn run_workers<F>(threads: usize, worker: F)
 where
     F: Fn() + Sync,
