@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod delegation;
+
 use alloy_primitives::{Address, Bytes, U256};
 use lockstep_executor::{sequential, ParallelExecutor};
 use lockstep_spec::types::{
