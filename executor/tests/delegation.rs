@@ -27,7 +27,8 @@ fn run(case: &Case) {
     let expected = sequential::execute_block(*fork, pre, block);
     assert!(
         same(&spec, &expected),
-        "{fork} {name}: sequential differs from the spec\nspec: {spec:#?}\nsequential: {expected:#?}"
+        "{fork} {name}: sequential differs from the spec\n\
+         spec: {spec:#?}\nsequential: {expected:#?}"
     );
     for threads in [1, 2, 8] {
         for round in 0..REPEATS {

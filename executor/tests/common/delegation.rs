@@ -167,7 +167,7 @@ fn balance_of(out: &BlockOutcome, address: Address) -> U256 {
         .unwrap_or_default()
 }
 
-/// 1. A delegation set by transaction 0 (to an authority that did not exist) and used by
+/// Conflict 1: a delegation set by transaction 0 (to an authority that did not exist) and used by
 /// later calls: each runs the counter in the authority's storage.
 pub fn set_then_used(fork: Fork) -> Case {
     let a = authority(1);
@@ -192,9 +192,9 @@ pub fn set_then_used(fork: Fork) -> Case {
     }
 }
 
-/// 2. Re-delegation to a second contract: the copier must read the counter's value written
-/// through the first delegation, both for a delegation set in the block and for one already
-/// in the pre-state.
+/// Conflict 2: re-delegation to a second contract: the copier must read the counter's value written
+/// through the first delegation, both for a delegation set in the block and for one already in the
+/// pre-state.
 pub fn redelegated(fork: Fork) -> Case {
     let (a, b) = (authority(2), authority(3));
     let mut pre = base_world();
@@ -239,9 +239,9 @@ pub fn redelegated(fork: Fork) -> Case {
     }
 }
 
-/// 3. Delegations to precompiles (identity, sha256, ecrecover) and to an empty account:
-/// calls to the authorities then run no code (the probe sees no return data where the
-/// precompile itself returns 32 bytes), and value sent to them stays with them.
+/// Conflict 3: delegations to precompiles (identity, sha256, ecrecover) and to an empty account:
+/// calls to the authorities then run no code (the probe sees no return data where the precompile
+/// itself returns 32 bytes), and value sent to them stays with them.
 pub fn to_precompile_and_empty(fork: Fork) -> Case {
     let (a, b, c) = (authority(4), authority(5), authority(6));
     let identity = Address::with_last_byte(4);
@@ -305,10 +305,10 @@ pub fn to_precompile_and_empty(fork: Fork) -> Case {
     }
 }
 
-/// 4. Authorizations whose validity depends on nonces bumped earlier in the block: one whose
-/// nonce the authority's own transaction consumed (skipped), one valid only because of that
-/// transaction, and a self-sponsored one (the sender's nonce is bumped before its
-/// authorizations apply) followed by another transaction of the now delegated sender.
+/// Conflict 4: authorizations whose validity depends on nonces bumped earlier in the block: one
+/// whose nonce the authority's own transaction consumed (skipped), one valid only because of that
+/// transaction, and a self-sponsored one (the sender's nonce is bumped before its authorizations
+/// apply) followed by another transaction of the now delegated sender.
 pub fn nonce_dependent(fork: Fork) -> Case {
     let (a, b) = (authority(7), authority(8));
     let mut pre = base_world();
@@ -340,7 +340,7 @@ pub fn nonce_dependent(fork: Fork) -> Case {
     }
 }
 
-/// 5. A delegation cleared (authorization to address zero) by a later transaction, then
+/// Conflict 5: a delegation cleared (authorization to address zero) by a later transaction, then
 /// called again: the call runs no code, the storage written through the delegation stays.
 pub fn cleared(fork: Fork) -> Case {
     let a = authority(9);
