@@ -11,8 +11,8 @@ use revm::state::AccountInfo;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Fault {
     /// A read of an account through the multi-version memory takes the code (and code hash)
-    /// from the state before the block whenever a lower transaction's write set or cleared an
-    /// EIP-7702 delegation: a delegation made earlier in the block is not seen, and the
+    /// from the state before the block whenever the version read or the pre-block account holds an
+    /// EIP-7702 delegation (a lower transaction set, changed or cleared it): a delegation made earlier in the block is not seen, and the
     /// version read still validates.
     StaleDelegation,
     /// Read-set validation always succeeds.
