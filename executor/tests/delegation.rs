@@ -12,7 +12,8 @@ use common::*;
 use lockstep_executor::{sequential, ParallelExecutor};
 use lockstep_spec::Fork;
 
-const REPEATS: usize = 3;
+/// Runs per thread count: conflicts show only under some interleavings.
+const REPEATS: usize = 10;
 
 /// Runs one case through every executor and checks its outcome.
 fn run(case: &Case) {
