@@ -3,7 +3,7 @@
 //! unfinished dependency is parked on it (the thread moves on to other work); a failed
 //! validation marks the incarnation's writes as ESTIMATEs and schedules the next incarnation.
 
-use crate::mv_memory::{Incarnation, MvMemory, Version};
+use crate::mv_memory::{Incarnation, MvMemory, TxIdx, Version};
 use crate::scheduler::{Scheduler, Task};
 use crate::stats::Counters;
 use crate::sync::{self, AtomicBool, Mutex, Ordering};
@@ -67,12 +67,24 @@ impl Run<'_> {
             let reads = self.reads[version.tx].lock();
             vm::validate(self.ctx, &self.mv, version.tx, &reads)
         };
+        #[cfg(feature = "faults")]
+        let valid = valid || self.ctx.has_fault(crate::faults::Fault::SkipValidation);
         let aborted = !valid && self.scheduler.try_validation_abort(version);
         if aborted {
             self.counters.abort();
-            self.mv.convert_writes_to_estimates(version.tx);
+            self.mark_estimates(version.tx);
         }
         self.scheduler.finish_validation(version.tx, aborted)
+    }
+
+    /// Turns the writes of `tx`'s aborted incarnation into ESTIMATEs, so that readers wait
+    /// for its next incarnation instead of validating against values about to change.
+    fn mark_estimates(&self, tx: TxIdx) {
+        #[cfg(feature = "faults")]
+        if self.ctx.has_fault(crate::faults::Fault::NoEstimates) {
+            return;
+        }
+        self.mv.convert_writes_to_estimates(tx);
     }
 
     fn work(&self) {

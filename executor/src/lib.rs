@@ -5,7 +5,8 @@
 //! (execution and validation indices, dependencies), [`vm`] (revm reading through the
 //! multi-version memory), [`beneficiary`] (lazy fee payments), [`block_stm`] (the worker loop),
 //! [`parallel`] (a whole block), [`sync`] (every atomic, lock and thread; shuttle behind a
-//! feature) and [`stats`] (counters).
+//! feature) and [`stats`] (counters). Under the `faults` feature, `faults` seeds concurrency
+//! bugs for mutation testing (absent from normal builds).
 //!
 //! # Design
 //!
@@ -38,6 +39,8 @@ pub mod block_end;
 pub mod block_stm;
 pub mod env;
 pub mod executed;
+#[cfg(feature = "faults")]
+pub mod faults;
 pub mod mv_memory;
 pub mod parallel;
 pub mod requests;
@@ -65,6 +68,9 @@ pub struct ParallelExecutor {
     /// Never fall back to sequential execution on size heuristics (the default: correctness
     /// runs must exercise the parallel path).
     pub force_parallel: bool,
+    /// The seeded bug to run with (mutation testing; `None`: the correct executor).
+    #[cfg(feature = "faults")]
+    pub fault: Option<faults::Fault>,
 }
 
 impl ParallelExecutor {
@@ -73,6 +79,17 @@ impl ParallelExecutor {
         ParallelExecutor {
             threads,
             force_parallel: true,
+            #[cfg(feature = "faults")]
+            fault: None,
+        }
+    }
+
+    /// This executor with the seeded bug `fault` switched on.
+    #[cfg(feature = "faults")]
+    pub fn with_fault(self, fault: faults::Fault) -> Self {
+        ParallelExecutor {
+            fault: Some(fault),
+            ..self
         }
     }
 
@@ -109,7 +126,7 @@ impl ParallelExecutor {
             };
             return Ok(executed);
         }
-        parallel::execute(fork, pre, block, self.threads)
+        parallel::execute(fork, pre, block, self)
     }
 
     /// Why the executor cannot run `fork` at all (the same reasons as sequential revm).

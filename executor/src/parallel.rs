@@ -10,15 +10,17 @@ use crate::executed::Executed;
 use crate::sequential::{self, GAS_PER_BLOB};
 use crate::state::{BlockState, PreState};
 use crate::vm::{BlockContext, TxOutput};
+use crate::ParallelExecutor;
 use lockstep_spec::types::{Block, BlockError, BlockRule};
 use lockstep_spec::Fork;
 
-/// Executes `block` on the prepared pre-state `pre` with Block-STM on `threads` threads.
+/// Executes `block` on the prepared pre-state `pre` with Block-STM, as `executor` is
+/// configured (threads, and the seeded fault under the `faults` feature).
 pub fn execute<'a>(
     fork: Fork,
     pre: &'a PreState,
     block: &Block,
-    threads: usize,
+    executor: &ParallelExecutor,
 ) -> Result<Executed<'a>, BlockError> {
     let spec = env::spec_id(fork).ok_or_else(|| BlockError::Block {
         rule: BlockRule::Other,
@@ -33,8 +35,10 @@ pub fn execute<'a>(
         cfg: env::cfg_env(spec, fork, block),
         block_env: env::block_env(fork, block),
         txs: block.transactions.iter().map(env::tx_env).collect(),
+        #[cfg(feature = "faults")]
+        fault: executor.fault,
     };
-    let (outputs, counters) = block_stm::run(&ctx, threads);
+    let (outputs, counters) = block_stm::run(&ctx, executor.threads);
     drop(ctx);
 
     let mut receipts = Vec::with_capacity(outputs.len());

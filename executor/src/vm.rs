@@ -31,11 +31,20 @@ pub struct BlockContext<'a> {
     pub block_env: BlockEnv,
     /// The block's transactions in revm's form.
     pub txs: Vec<TxEnv>,
+    /// The seeded bug switched on, if any (mutation testing).
+    #[cfg(feature = "faults")]
+    pub fault: Option<crate::faults::Fault>,
 }
 
 impl BlockContext<'_> {
     fn beneficiary(&self) -> Address {
         self.block_env.beneficiary
+    }
+
+    /// Whether the seeded bug `fault` is switched on.
+    #[cfg(feature = "faults")]
+    pub fn has_fault(&self, fault: crate::faults::Fault) -> bool {
+        self.fault == Some(fault)
     }
 }
 
@@ -94,7 +103,7 @@ impl Database for VmDb<'_> {
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Blocked> {
         let location = Location::Account(address);
         let (account, origin) = if address == self.ctx.beneficiary() {
-            match self.mv.read_lazy(&location, self.tx) {
+            match read_beneficiary(self.ctx, self.mv, &location, self.tx) {
                 LazyRead::Blocked(on) => return Err(self.block(on)),
                 LazyRead::Value(base, fees) => {
                     let base = base.unwrap_or_else(|| self.pre_account(address));
@@ -108,6 +117,12 @@ impl Database for VmDb<'_> {
                 Read::Blocked(on) => return Err(self.block(on)),
                 Read::PreState => (self.pre_account(address), Origin::PreState),
                 Read::Value(version, Value::Account(account)) => {
+                    #[cfg(feature = "faults")]
+                    let account = if self.ctx.has_fault(crate::faults::Fault::StaleDelegation) {
+                        crate::faults::stale_delegation(self.ctx.pre, address, account)
+                    } else {
+                        account
+                    };
                     (account, Origin::Version(version))
                 }
                 // Only accounts are written at account locations.
@@ -338,6 +353,24 @@ fn write_set(
     writes
 }
 
+/// What transaction `tx` reads at the beneficiary's account (a lazy read), in execution and
+/// validation alike.
+fn read_beneficiary(
+    #[cfg_attr(not(feature = "faults"), allow(unused_variables))] ctx: &BlockContext<'_>,
+    mv: &MvMemory,
+    location: &Location,
+    tx: TxIdx,
+) -> LazyRead {
+    let read = mv.read_lazy(location, tx);
+    #[cfg(feature = "faults")]
+    if ctx.has_fault(crate::faults::Fault::LazyBeneficiaryRead) {
+        if let LazyRead::Value(base, _) = read {
+            return LazyRead::Value(base, Vec::new());
+        }
+    }
+    read
+}
+
 /// Whether every read of transaction `tx` would still return what it returned.
 pub fn validate(ctx: &BlockContext<'_>, mv: &MvMemory, tx: TxIdx, reads: &[ReadEntry]) -> bool {
     reads.iter().all(|read| match &read.origin {
@@ -345,7 +378,7 @@ pub fn validate(ctx: &BlockContext<'_>, mv: &MvMemory, tx: TxIdx, reads: &[ReadE
         Origin::Version(version) => {
             matches!(mv.read(&read.location, tx), Read::Value(now, _) if now == *version)
         }
-        Origin::Lazy(summary) => match mv.read_lazy(&read.location, tx) {
+        Origin::Lazy(summary) => match read_beneficiary(ctx, mv, &read.location, tx) {
             LazyRead::Blocked(_) => false,
             LazyRead::Value(base, fees) => {
                 let base = base.unwrap_or_else(|| {

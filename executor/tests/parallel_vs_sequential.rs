@@ -345,8 +345,8 @@ fn fallback_is_reported_when_not_forced() {
     let pre = world([(addr(1), eoa(1))]);
     let small = block(fork, vec![call(fork, addr(1), 0, addr(2), U256::from(1))]);
     let relaxed = ParallelExecutor {
-        threads: 2,
         force_parallel: false,
+        ..ParallelExecutor::new(2)
     };
     let out = relaxed
         .execute(fork, &pre, &small)
@@ -459,4 +459,17 @@ fn beneficiary_that_self_destructs() {
         assert_parallel_matches(fork, &pre, &block(fork, txs), REPEATS)
             .unwrap_or_else(|e| panic!("{fork}: {e:?}"));
     }
+}
+
+#[test]
+fn readers_of_an_aborted_incarnation_wait_for_the_next() {
+    let fork = Fork::Cancun;
+    let (pre, block) = abort_window_block(fork);
+    let out = assert_parallel_matches(fork, &pre, &block, 2).unwrap_or_else(|e| panic!("{e:?}"));
+    let slow = addr(0x400);
+    assert_eq!(out.post_state.storage(&slow, &U256::from(2)), U256::from(8));
+    assert_eq!(
+        out.post_state.storage(&slow, &U256::from(108)),
+        U256::from(8)
+    );
 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod delegation;
+
 use alloy_primitives::{Address, Bytes, U256};
 use lockstep_executor::{sequential, ParallelExecutor};
 use lockstep_spec::types::{
@@ -225,6 +227,59 @@ pub fn mixed_block(fork: Fork, size: usize, seed: u64) -> (WorldState, Block) {
         };
         txs.push(call(fork, sender, *nonce, to, value));
         *nonce += 1;
+    }
+    (pre, block(fork, txs))
+}
+
+/// `SSTORE(w, SLOAD(r) + add)` with a loop of `n` iterations (`n` >= 1) between the read and
+/// the write; the call data is the words `r, n, w, add`.
+pub const SLOW_COPY: [u8; 26] = [
+    0x60, 0x00, 0x35, 0x54, // v = SLOAD(CALLDATALOAD(0))
+    0x60, 0x20, 0x35, // n = CALLDATALOAD(32)
+    0x5b, 0x60, 0x01, 0x90, 0x03, 0x80, 0x60, 0x07, 0x57, 0x50, // do n -= 1 while n != 0
+    0x60, 0x60, 0x35, 0x01, // v + CALLDATALOAD(96)
+    0x60, 0x40, 0x35, 0x55, // SSTORE(CALLDATALOAD(64), ..)
+    0x00,
+];
+
+/// A call of the [`SLOW_COPY`] contract at `to`.
+pub fn slow_copy(
+    sender: Address,
+    to: Address,
+    read: u64,
+    loops: u64,
+    write: u64,
+    add: u64,
+) -> Transaction {
+    // 26 gas per loop, with room for the rest.
+    let mut tx = Transaction::call(sender, to, 0, 26 * loops + 100_000, GAS_PRICE);
+    let mut input = Vec::with_capacity(128);
+    for word in [read, loops, write, add] {
+        input.extend_from_slice(&U256::from(word).to_be_bytes::<32>());
+    }
+    tx.input = Bytes::from(input);
+    tx
+}
+
+/// A block that opens long windows between an abort and the end of the re-execution, three
+/// times over: in each group, a first transaction writes a slot after a long loop, a second
+/// reads that slot at once (so its first incarnation reads it stale), loops a shorter while
+/// and writes a second slot from it, and the transactions after it copy the second slot.
+/// Their reads of the aborted incarnation's write must not validate while it runs again
+/// (Block-STM's ESTIMATE markers). The second slot of group `g` ends at 10 * g + 8.
+pub fn abort_window_block(fork: Fork) -> (WorldState, Block) {
+    let slow = addr(0x400);
+    let mut pre = world((1..=24).map(|n| (addr(n), eoa(1))));
+    pre.accounts.insert(slow, contract(&SLOW_COPY));
+    let mut txs = Vec::new();
+    for group in 0..3u64 {
+        let (first, second) = (10 * group + 1, 10 * group + 2);
+        let sender = |n: u64| addr(8 * group + n);
+        txs.push(slow_copy(sender(1), slow, 9, 200_000, first, 7));
+        txs.push(slow_copy(sender(2), slow, first, 60_000, second, 1));
+        txs.extend(
+            (3..=8).map(|n| slow_copy(sender(n), slow, second, 1, 100 * (group + 1) + n, 0)),
+        );
     }
     (pre, block(fork, txs))
 }

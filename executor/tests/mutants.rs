@@ -1,0 +1,216 @@
+//! Mutation testing of the parallel executor (feature `faults`): with each seeded bug
+//! switched on, the conflict blocks (the EIP-7702 delegation conflicts and the contention
+//! blocks of `common`) must catch it, i.e. at least one block must come out different from
+//! sequential execution; with no bug switched on, none may.
+//!
+//! Timing-dependent bugs are given several runs of every block at 2 and 4 threads (and more
+//! rounds of that if none caught them). Each test prints how often each block caught its
+//! mutant (`--nocapture` to see it).
+
+#![cfg(all(feature = "faults", not(feature = "shuttle")))]
+
+mod common;
+
+use alloy_primitives::U256;
+use common::*;
+use lockstep_executor::faults::Fault;
+use lockstep_executor::{sequential, ParallelExecutor};
+use lockstep_spec::types::{Block, BlockError, BlockOutcome, WorldState};
+use lockstep_spec::Fork;
+use std::panic::{self, AssertUnwindSafe};
+
+/// Runs of every block at every thread count.
+const RUNS: usize = 8;
+/// Thread counts (a bug that needs concurrency cannot show on one thread).
+const THREADS: [usize; 2] = [2, 4];
+
+/// A block to run, with the sequential outcome it must produce.
+struct Subject {
+    name: String,
+    delegation: bool,
+    fork: Fork,
+    pre: WorldState,
+    block: Block,
+    expected: Result<BlockOutcome, BlockError>,
+}
+
+impl Subject {
+    fn new(name: String, delegation: bool, fork: Fork, pre: WorldState, block: Block) -> Self {
+        let expected = sequential::execute_block(fork, &pre, &block);
+        Subject {
+            name,
+            delegation,
+            fork,
+            pre,
+            block,
+            expected,
+        }
+    }
+}
+
+/// Every delegation conflict (Prague and Osaka) and the contention blocks of `common`.
+fn subjects() -> Vec<Subject> {
+    let mut all = Vec::new();
+    for fork in [Fork::Prague, Fork::Osaka] {
+        for case in delegation::cases(fork) {
+            let name = format!("{fork} {}", case.name);
+            all.push(Subject::new(name, true, fork, case.pre, case.block));
+        }
+    }
+    for (fork, seed) in [(Fork::Cancun, 1), (Fork::London, 7), (Fork::Prague, 3)] {
+        let (pre, block) = mixed_block(fork, 60, seed);
+        let name = format!("{fork} mixed contention block (seed {seed})");
+        all.push(Subject::new(name, false, fork, pre, block));
+    }
+    let (pre, block_) = abort_window_block(Fork::Cancun);
+    all.push(Subject::new(
+        "Cancun abort window".into(),
+        false,
+        Fork::Cancun,
+        pre,
+        block_,
+    ));
+    let fork = Fork::Cancun;
+    let counter = addr(0x100);
+    let mut pre = world((1..=16).map(|n| (addr(n), eoa(1))));
+    pre.accounts.insert(counter, contract(&COUNTER));
+    let txs = (1..=16)
+        .map(|n| call(fork, addr(n), 0, counter, U256::ZERO))
+        .collect();
+    all.push(Subject::new(
+        format!("{fork} one hot slot, 16 senders"),
+        false,
+        fork,
+        pre,
+        block(fork, txs),
+    ));
+    all
+}
+
+/// How often one block caught the mutant at one thread count.
+struct Tally {
+    subject: usize,
+    threads: usize,
+    diverged: usize,
+    panicked: usize,
+}
+
+/// Runs every subject `RUNS` times at each of `THREADS` with `fault` on (or none) and
+/// counts the runs that differ from sequential execution (a panic, such as a debug build's
+/// end-of-block invariant check, counts as caught too).
+fn tally(subjects: &[Subject], fault: Option<Fault>) -> Vec<Tally> {
+    let mut tallies = Vec::new();
+    for (index, subject) in subjects.iter().enumerate() {
+        for threads in THREADS {
+            let mut executor = ParallelExecutor::new(threads);
+            executor.fault = fault;
+            let mut tally = Tally {
+                subject: index,
+                threads,
+                diverged: 0,
+                panicked: 0,
+            };
+            for _ in 0..RUNS {
+                let run = panic::catch_unwind(AssertUnwindSafe(|| {
+                    executor.execute(subject.fork, &subject.pre, &subject.block)
+                }));
+                match run {
+                    Err(_) => tally.panicked += 1,
+                    Ok(got) if !same(&subject.expected, &got) => tally.diverged += 1,
+                    Ok(got) => {
+                        if let Ok(outcome) = got {
+                            assert!(outcome.stats.parallel, "the parallel path did not run");
+                        }
+                    }
+                }
+            }
+            tallies.push(tally);
+        }
+    }
+    tallies
+}
+
+fn caught(tally: &Tally) -> usize {
+    tally.diverged + tally.panicked
+}
+
+fn print(subjects: &[Subject], fault: Option<Fault>, tallies: &[Tally]) {
+    for t in tallies.iter().filter(|t| caught(t) > 0) {
+        println!(
+            "{fault:?}: {} at {} threads: caught in {}/{RUNS} runs ({} by a panic)",
+            subjects[t.subject].name,
+            t.threads,
+            caught(t),
+            t.panicked
+        );
+    }
+    let total: usize = tallies.iter().map(caught).sum();
+    println!(
+        "{fault:?}: caught in {total} of {} runs",
+        tallies.len() * RUNS
+    );
+}
+
+/// Rounds of the whole matrix a mutant gets before it counts as surviving: a timing-dependent
+/// one that a loaded machine hides in one round gets another.
+const MAX_ROUNDS: usize = 4;
+
+/// Requires the mutant `fault` to be caught; by a delegation block when `by_delegation`.
+fn assert_caught(fault: Fault, by_delegation: bool) {
+    let subjects = subjects();
+    for round in 1..=MAX_ROUNDS {
+        let tallies = tally(&subjects, Some(fault));
+        print(&subjects, Some(fault), &tallies);
+        let catching = tallies
+            .iter()
+            .filter(|t| caught(t) > 0)
+            .filter(|t| !by_delegation || subjects[t.subject].delegation)
+            .count();
+        if catching > 0 {
+            println!("{fault:?}: caught in round {round}");
+            return;
+        }
+    }
+    panic!("the mutant {fault:?} survived {MAX_ROUNDS} rounds of every block");
+}
+
+#[test]
+fn no_fault_no_divergence() {
+    let subjects = subjects();
+    let tallies = tally(&subjects, None);
+    print(&subjects, None, &tallies);
+    for t in &tallies {
+        assert_eq!(
+            caught(t),
+            0,
+            "{} at {} threads diverged without a fault",
+            subjects[t.subject].name,
+            t.threads
+        );
+    }
+}
+
+#[test]
+fn stale_delegation_is_caught_by_a_delegation_conflict() {
+    assert_caught(Fault::StaleDelegation, true);
+}
+
+#[test]
+fn skip_validation_is_caught() {
+    assert_caught(Fault::SkipValidation, false);
+}
+
+#[test]
+fn no_estimates_is_caught() {
+    assert_caught(Fault::NoEstimates, false);
+}
+
+#[test]
+fn lazy_beneficiary_read_is_caught() {
+    assert_caught(Fault::LazyBeneficiaryRead, false);
+}
+
+#[test]
+fn every_fault_has_a_test() {
+    assert_eq!(Fault::ALL.len(), 4, "a new fault needs its own test above");
+}
