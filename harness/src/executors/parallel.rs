@@ -33,6 +33,16 @@ impl ParallelAdapter {
         adapter
     }
 
+    /// The executor with one seeded bug switched on (feature `faults`), named
+    /// `parallel+FAULT`: mutation tests show that the harness names the divergence it causes.
+    #[cfg(feature = "faults")]
+    pub fn with_fault(threads: usize, fault: lockstep_executor::faults::Fault) -> Self {
+        let mut adapter = ParallelAdapter::new(threads);
+        adapter.inner = adapter.inner.with_fault(fault);
+        adapter.name = format!("parallel+{fault:?}");
+        adapter
+    }
+
     /// The same executor under another name, for `--repeat` runs (`parallel@THREADS#RUN`).
     pub fn named(threads: usize, name: String) -> Self {
         ParallelAdapter {
