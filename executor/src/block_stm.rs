@@ -30,7 +30,11 @@ impl Run<'_> {
             self.counters.incarnation();
             match vm.execute(version.tx) {
                 Execution::Blocked(blocking) => {
-                    debug_assert!(blocking < version.tx, "a dependency must be lower");
+                    invariant!(
+                        blocking < version.tx,
+                        "transaction {} depends on {blocking}, which is not lower",
+                        version.tx
+                    );
                     if self.scheduler.add_dependency(version.tx, blocking) {
                         self.counters.dependency_wait();
                         self.counters.abort();
@@ -49,7 +53,7 @@ impl Run<'_> {
                     let previous = self.outputs[version.tx]
                         .lock()
                         .replace((version.incarnation, *output));
-                    debug_assert!(
+                    invariant!(
                         previous.is_none_or(|(p, _)| p < version.incarnation),
                         "incarnations of transaction {} must increase",
                         version.tx
@@ -139,7 +143,7 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize) -> (Vec<Option<TxOutput>>, Co
     if let Some(payload) = run.panic.lock().take() {
         panic::resume_unwind(payload);
     }
-    if cfg!(debug_assertions) && run.panic.lock().is_none() {
+    if crate::CHECK_INVARIANTS && run.panic.lock().is_none() {
         check_final_invariants(&run);
     }
     let Run {
@@ -157,17 +161,17 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize) -> (Vec<Option<TxOutput>>, Co
 /// the final multi-version memory (so no transaction was declared done while a lower one
 /// could still change what it read).
 fn check_final_invariants(run: &Run<'_>) {
-    assert!(
+    invariant!(
         !run.mv.has_estimates(),
         "an ESTIMATE marker survived the block"
     );
     for tx in 0..run.ctx.txs.len() {
-        assert!(
+        invariant!(
             run.outputs[tx].lock().is_some(),
             "transaction {tx} has no output at the end of the block"
         );
         let reads = run.reads[tx].lock();
-        assert!(
+        invariant!(
             vm::validate(run.ctx, &run.mv, tx, &reads),
             "transaction {tx}'s final read set is stale at the end of the block"
         );

@@ -34,6 +34,24 @@
 //!   exactly; the pre-block system calls and the post-block rewards and withdrawals run
 //!   sequentially around the parallel part ([`block_end`]).
 
+/// Whether Block-STM's invariants are checked while running: in debug builds and with the
+/// `invariants` feature (release test runs and CI), never in a normal release build, where
+/// every check compiles away.
+pub const CHECK_INVARIANTS: bool = cfg!(any(debug_assertions, feature = "invariants"));
+
+/// The message every invariant violation starts with; the harness reports such a panic as a
+/// divergence of its own kind.
+pub const INVARIANT_VIOLATED: &str = "Block-STM invariant violated";
+
+/// Checks one of Block-STM's invariants when [`CHECK_INVARIANTS`] is on.
+macro_rules! invariant {
+    ($cond:expr, $($arg:tt)+) => {
+        if $crate::CHECK_INVARIANTS && !$cond {
+            panic!("{}: {}", $crate::INVARIANT_VIOLATED, format_args!($($arg)+));
+        }
+    };
+}
+
 pub mod beneficiary;
 pub mod block_end;
 pub mod block_stm;

@@ -41,6 +41,9 @@ pub struct Scheduler {
     done_marker: AtomicBool,
     dependencies: Vec<Mutex<Vec<TxIdx>>>,
     status: Vec<Mutex<(Incarnation, Status)>>,
+    /// Per transaction, one more than its highest aborted incarnation (kept only when
+    /// invariants are checked): an incarnation is aborted at most once.
+    aborted: Vec<AtomicUsize>,
 }
 
 impl Scheduler {
@@ -57,6 +60,11 @@ impl Scheduler {
             status: (0..block_size)
                 .map(|_| Mutex::new((0, Status::ReadyToExecute)))
                 .collect(),
+            aborted: if crate::CHECK_INVARIANTS {
+                (0..block_size).map(|_| AtomicUsize::new(0)).collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -147,6 +155,17 @@ impl Scheduler {
         }
     }
 
+    /// Checks that incarnation `incarnation` of `tx`, being aborted, was not aborted before.
+    fn record_abort(&self, tx: TxIdx, incarnation: Incarnation) {
+        if let Some(aborted) = self.aborted.get(tx) {
+            let before = aborted.fetch_max(incarnation + 1, Ordering::SeqCst);
+            invariant!(
+                before <= incarnation,
+                "incarnation {incarnation} of transaction {tx} was aborted twice"
+            );
+        }
+    }
+
     /// Parks transaction `tx` (whose incarnation read an ESTIMATE or unfinished write of
     /// `blocking`) until `blocking` finishes executing. Returns false when `blocking` has
     /// already finished, in which case the caller re-executes `tx` at once.
@@ -156,7 +175,10 @@ impl Scheduler {
             if self.status(blocking).1 == Status::Executed {
                 return false;
             }
-            self.status[tx].lock().1 = Status::Aborting;
+            let mut status = self.status[tx].lock();
+            self.record_abort(tx, status.0);
+            status.1 = Status::Aborting;
+            drop(status);
             dependents.push(tx);
         }
         self.num_active_tasks.fetch_sub(1, Ordering::SeqCst);
@@ -165,10 +187,10 @@ impl Scheduler {
 
     fn set_ready_status(&self, tx: TxIdx) {
         let mut status = self.status[tx].lock();
-        debug_assert_eq!(
-            status.1,
-            Status::Aborting,
-            "only an aborted incarnation restarts"
+        invariant!(
+            status.1 == Status::Aborting,
+            "transaction {tx} restarts from {:?}; only an aborted incarnation restarts",
+            status.1
         );
         *status = (status.0 + 1, Status::ReadyToExecute);
     }
@@ -189,7 +211,10 @@ impl Scheduler {
     pub fn finish_execution(&self, version: Version, wrote_new_location: bool) -> Option<Task> {
         {
             let mut status = self.status[version.tx].lock();
-            debug_assert_eq!(*status, (version.incarnation, Status::Executing));
+            invariant!(
+                *status == (version.incarnation, Status::Executing),
+                "{version:?} finished executing while its status was {status:?}"
+            );
             status.1 = Status::Executed;
         }
         let dependents = std::mem::take(&mut *self.dependencies[version.tx].lock());
@@ -210,6 +235,7 @@ impl Scheduler {
     pub fn try_validation_abort(&self, version: Version) -> bool {
         let mut status = self.status[version.tx].lock();
         if *status == (version.incarnation, Status::Executed) {
+            self.record_abort(version.tx, version.incarnation);
             status.1 = Status::Aborting;
             true
         } else {

@@ -147,12 +147,13 @@ impl Runner {
                 Ok(r) => r,
                 Err(e) => {
                     results.push(None);
-                    return finish(
-                        Status::Error(format!("{label}{}: {e}", executor.name())),
-                        results,
-                        millis,
-                        parallel,
-                    );
+                    // A broken Block-STM invariant is a wrong execution, not bad input.
+                    let status = if e.contains(lockstep_executor::INVARIANT_VIOLATED) {
+                        Status::Diverged(format!("{label}{}: {e}", executor.name()))
+                    } else {
+                        Status::Error(format!("{label}{}: {e}", executor.name()))
+                    };
+                    return finish(status, results, millis, parallel);
                 }
             };
             if let Ok(outcome) = &result {
@@ -331,6 +332,13 @@ fn overall(executors: &[ExecutorResult], divergence: Option<String>) -> Status {
         .find(|e| matches!(e.status, Status::Failed(_)))
     {
         return Status::Failed(named(e));
+    }
+    // An executor that broke its own invariants diverged whatever the others did.
+    if let Some(e) = executors
+        .iter()
+        .find(|e| matches!(e.status, Status::Diverged(_)))
+    {
+        return Status::Diverged(named(e));
     }
     if let Some(d) = divergence {
         return Status::Diverged(d);

@@ -66,6 +66,8 @@ enum Broken {
     Hangs,
     /// Runs revm, then adds 1 wei to the recipient.
     AltersBalance,
+    /// Panics as the parallel executor does when one of Block-STM's invariants breaks.
+    BreaksInvariant,
 }
 
 impl BlockExecutor for Broken {
@@ -74,6 +76,7 @@ impl BlockExecutor for Broken {
             Broken::Panics => "panics",
             Broken::Hangs => "hangs",
             Broken::AltersBalance => "alters",
+            Broken::BreaksInvariant => "breaks",
         }
     }
     fn unsupported(&self, _: Fork, _: &Block) -> Option<String> {
@@ -87,6 +90,10 @@ impl BlockExecutor for Broken {
     ) -> Result<BlockOutcome, BlockError> {
         match self {
             Broken::Panics => panic!("boom in the executor"),
+            Broken::BreaksInvariant => panic!(
+                "{}: an ESTIMATE marker survived the block",
+                lockstep_executor::INVARIANT_VIOLATED
+            ),
             Broken::Hangs => loop {
                 std::thread::sleep(Duration::from_millis(50));
             },
@@ -127,6 +134,22 @@ fn a_panicking_executor_is_that_case_s_error() {
         other => panic!("expected an error, got {other:?}"),
     }
     assert_eq!(result.executors[0].status, Status::Passed);
+}
+
+#[test]
+fn a_broken_block_stm_invariant_is_a_divergence() {
+    let result = runner(vec![
+        Arc::new(RevmExecutor),
+        Arc::new(Broken::BreaksInvariant),
+    ])
+    .run_case(&transfer_case("i"));
+    match &result.status {
+        Status::Diverged(reason) => assert!(
+            reason.contains("breaks") && reason.contains("invariant violated"),
+            "{reason}"
+        ),
+        other => panic!("expected a divergence, got {other:?}"),
+    }
 }
 
 #[test]
