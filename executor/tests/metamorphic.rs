@@ -2,9 +2,9 @@
 //! that must hold whatever the outcomes are, checked on generated Cancun and Prague blocks of
 //! 2 to 24 transactions (transfers among funded accounts and to fresh addresses, calls of the
 //! contracts in `common`: a hot-slot counter, a beneficiary-balance reader, an inspector, a
-//! self-destructing contract and a slot copier), for sequential revm and for the parallel
-//! executor on two threads. Every block either executor runs here is also required to give
-//! the two the same outcome.
+//! self-destructing contract and a slot copier whose long loops hold reads open), for
+//! sequential revm and for the parallel executor on two threads. Every block either executor
+//! runs here is also required to give the two the same outcome.
 //!
 //! 1. Appending a transaction that touches only fresh accounts leaves the earlier receipts and
 //!    the rest of the state alone (the beneficiary only gains the new priority fee).
@@ -87,7 +87,8 @@ enum Kind {
     Inspect { from: u64, target: u64 },
     /// A call of the self-destructing contract with `value` wei, which it sends back.
     Suicide { from: u64, value: u64 },
-    /// `SSTORE(write, SLOAD(read) + 1)` in the copier, after `loops` iterations.
+    /// `SSTORE(write, SLOAD(read) + 1)` in the copier, after `loops` iterations (up to
+    /// 20,000: long enough for a later transaction to read `write` stale in parallel).
     Copy {
         from: u64,
         read: u64,
@@ -112,7 +113,7 @@ fn kind() -> impl Strategy<Value = Kind> {
         1 => sender_index().prop_map(|from| Kind::Reader { from }),
         1 => (sender_index(), sender_index()).prop_map(|(from, target)| Kind::Inspect { from, target }),
         1 => (sender_index(), 0..10_000u64).prop_map(|(from, value)| Kind::Suicide { from, value }),
-        1 => (sender_index(), 0..3u64, 0..3u64, 1..40u64)
+        1 => (sender_index(), 0..3u64, 0..3u64, 1..20_000u64)
             .prop_map(|(from, read, write, loops)| Kind::Copy { from, read, write, loops }),
     ]
 }
