@@ -162,7 +162,7 @@ fn invalid_transaction_kinds_at_first_middle_and_last() {
     let poor = addr(9);
     let pre = world([(addr(1), eoa(10)), (poor, eoa(0))]);
     let size = 8usize;
-    for position in [0, size / 2, size - 1] {
+    for position in [0, 1, size / 2, size - 1] {
         let cases: Vec<(Box<Spoiler>, TxRule)> = vec![
             (Box::new(|tx| tx.nonce += 5), TxRule::NonceTooHigh),
             (Box::new(|tx| tx.gas_price = 1), TxRule::FeeCapBelowBaseFee),
