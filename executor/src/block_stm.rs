@@ -3,7 +3,7 @@
 //! unfinished dependency is parked on it (the thread moves on to other work); a failed
 //! validation marks the incarnation's writes as ESTIMATEs and schedules the next incarnation.
 
-use crate::mv_memory::{Incarnation, MvMemory, TxIdx, Version};
+use crate::mv_memory::{Incarnation, Location, MvMemory, TxIdx, Version};
 use crate::scheduler::{Scheduler, Task};
 use crate::stats::Counters;
 use crate::sync::{self, AtomicBool, Mutex, Ordering};
@@ -128,7 +128,7 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize) -> (Vec<Option<TxOutput>>, Co
     let size = ctx.txs.len();
     let run = Run {
         ctx,
-        mv: MvMemory::new(size),
+        mv: MvMemory::new(size).with_lazy_location(Location::Account(ctx.block_env.beneficiary)),
         scheduler: Scheduler::new(size),
         reads: (0..size).map(|_| Mutex::new(Vec::new())).collect(),
         outputs: (0..size).map(|_| Mutex::new(None)).collect(),

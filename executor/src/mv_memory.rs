@@ -197,6 +197,11 @@ type Shard = HashMap<Location, Versions, FastHash>;
 pub struct MvMemory {
     shards: Vec<RwLock<Shard>>,
     last_written: Vec<Mutex<Vec<Location>>>,
+    /// The location every transaction writes (the beneficiary's account: its full value or a
+    /// lazy fee), kept apart in one slot per transaction: in a shard it would be one lock
+    /// and one sorted vector that every transaction of the block contends for.
+    lazy: Option<Location>,
+    lazy_slots: Vec<Mutex<Option<Entry>>>,
 }
 
 fn shard_of(location: &Location) -> usize {
@@ -216,7 +221,31 @@ impl MvMemory {
                 .map(|_| RwLock::new(HashMap::with_capacity_and_hasher(per_shard, FastHash)))
                 .collect(),
             last_written: (0..block_size).map(|_| Mutex::new(Vec::new())).collect(),
+            lazy: None,
+            lazy_slots: Vec::new(),
         }
+    }
+
+    /// The same memory with `location` kept in per-transaction slots: the location every
+    /// transaction writes.
+    pub fn with_lazy_location(mut self, location: Location) -> Self {
+        self.lazy = Some(location);
+        self.lazy_slots = (0..self.last_written.len())
+            .map(|_| Mutex::new(None))
+            .collect();
+        self
+    }
+
+    fn is_lazy(&self, location: &Location) -> bool {
+        self.lazy.as_ref() == Some(location)
+    }
+
+    /// The entries of the lazy location below `tx`, highest first, as (writer, entry); a
+    /// transaction with no entry yet is `None`.
+    fn lazy_below(&self, tx: TxIdx) -> impl Iterator<Item = (TxIdx, Option<Entry>)> + '_ {
+        (0..tx.min(self.lazy_slots.len()))
+            .rev()
+            .map(|writer| (writer, self.lazy_slots[writer].lock().clone()))
     }
 
     fn shard(&self, location: &Location) -> &RwLock<Shard> {
@@ -258,7 +287,9 @@ impl MvMemory {
                 )
             };
         for location in &stale {
-            if let Some(entries) = self.shard(location).write().get_mut(location) {
+            if self.is_lazy(location) {
+                *self.lazy_slots[version.tx].lock() = None;
+            } else if let Some(entries) = self.shard(location).write().get_mut(location) {
                 entries.remove(version.tx);
             }
         }
@@ -268,6 +299,11 @@ impl MvMemory {
 
     fn insert_all(&self, version: Version, writes: Vec<(Location, Value)>) {
         for (location, value) in writes {
+            if self.is_lazy(&location) {
+                *self.lazy_slots[version.tx].lock() =
+                    Some(Entry::Written(version.incarnation, value));
+                continue;
+            }
             self.shard(&location)
                 .write()
                 .entry(location)
@@ -280,7 +316,12 @@ impl MvMemory {
     pub fn convert_writes_to_estimates(&self, tx: TxIdx) {
         let last = self.last_written[tx].lock();
         for location in last.iter() {
-            if let Some(entries) = self.shard(location).write().get_mut(location) {
+            if self.is_lazy(location) {
+                let mut slot = self.lazy_slots[tx].lock();
+                if slot.is_some() {
+                    *slot = Some(Entry::Estimate);
+                }
+            } else if let Some(entries) = self.shard(location).write().get_mut(location) {
                 entries.insert(tx, Entry::Estimate);
             }
         }
@@ -288,6 +329,22 @@ impl MvMemory {
 
     /// What transaction `tx` reads at `location`.
     pub fn read(&self, location: &Location, tx: TxIdx) -> Read {
+        if self.is_lazy(location) {
+            let highest = self
+                .lazy_below(tx)
+                .find_map(|(writer, entry)| entry.map(|e| (writer, e)));
+            return match highest {
+                None => Read::PreState,
+                Some((writer, Entry::Estimate)) => Read::Blocked(writer),
+                Some((writer, Entry::Written(incarnation, value))) => Read::Value(
+                    Version {
+                        tx: writer,
+                        incarnation,
+                    },
+                    value,
+                ),
+            };
+        }
         let shard = self.shard(location).read();
         let Some(entries) = shard.get(location) else {
             return Read::PreState;
@@ -310,6 +367,24 @@ impl MvMemory {
     /// writes either its full value or a lazy fee: blocked on the highest lower transaction that
     /// has no finished write there.
     pub fn read_lazy(&self, location: &Location, tx: TxIdx) -> LazyRead {
+        if self.is_lazy(location) {
+            let mut fees = Vec::new();
+            for (writer, entry) in self.lazy_below(tx) {
+                match entry {
+                    Some(Entry::Written(_, Value::Fee(fee))) => fees.push(fee),
+                    Some(Entry::Written(_, Value::Account(account))) => {
+                        fees.reverse();
+                        return LazyRead::Value(Some(account), fees);
+                    }
+                    // Not executed yet, being re-executed, or (never) a non-account value.
+                    None | Some(Entry::Estimate | Entry::Written(..)) => {
+                        return LazyRead::Blocked(writer)
+                    }
+                }
+            }
+            fees.reverse();
+            return LazyRead::Value(None, fees);
+        }
         let shard = self.shard(location).read();
         let empty = Versions::default();
         let entries = shard.get(location).unwrap_or(&empty);
@@ -343,12 +418,17 @@ impl MvMemory {
 
     /// Whether any ESTIMATE marker is left (none may survive the end of a block).
     pub fn has_estimates(&self) -> bool {
-        self.shards.iter().any(|shard| {
+        let in_shards = self.shards.iter().any(|shard| {
             shard
                 .read()
                 .values()
                 .any(|entries| entries.values().any(|e| matches!(e, Entry::Estimate)))
-        })
+        });
+        in_shards
+            || self
+                .lazy_slots
+                .iter()
+                .any(|slot| matches!(*slot.lock(), Some(Entry::Estimate)))
     }
 }
 
@@ -454,8 +534,32 @@ mod tests {
 
     #[test]
     fn lazy_reads_need_every_lower_transaction() {
-        let mv = MvMemory::new(4);
         let loc = Location::Account(Address::ZERO);
+        lazy_reads_in(MvMemory::new(4), loc);
+        lazy_reads_in(MvMemory::new(4).with_lazy_location(loc), loc);
+    }
+
+    #[test]
+    fn the_lazy_location_reads_and_aborts_like_any_other() {
+        let loc = Location::Account(Address::ZERO);
+        let mv = MvMemory::new(3).with_lazy_location(loc);
+        assert!(matches!(mv.read(&loc, 2), Read::PreState));
+        mv.record(v(0, 0), vec![(loc, Value::Fee(U256::from(1)))]);
+        assert!(matches!(
+            mv.read(&loc, 2),
+            Read::Value(Version { tx: 0, .. }, _)
+        ));
+        mv.convert_writes_to_estimates(0);
+        assert!(mv.has_estimates());
+        assert!(matches!(mv.read(&loc, 2), Read::Blocked(0)));
+        // The next incarnation writes elsewhere: the slot is emptied.
+        let other = Location::Account(Address::with_last_byte(1));
+        assert!(mv.record(v(0, 1), vec![(other, Value::Account(None))]));
+        assert!(matches!(mv.read(&loc, 2), Read::PreState));
+        assert!(!mv.has_estimates());
+    }
+
+    fn lazy_reads_in(mv: MvMemory, loc: Location) {
         assert!(matches!(mv.read_lazy(&loc, 0), LazyRead::Value(None, ref f) if f.is_empty()));
         assert!(matches!(mv.read_lazy(&loc, 2), LazyRead::Blocked(1)));
         mv.record(v(1, 0), vec![(loc, Value::Fee(U256::from(5)))]);
