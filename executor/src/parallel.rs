@@ -26,7 +26,8 @@ pub fn execute<'a>(
         rule: BlockRule::Other,
         message: sequential::unsupported(fork).unwrap_or_default(),
     })?;
-    let mut state = BlockState::new(pre);
+    // About two accounts change per transaction (sender and recipient).
+    let mut state = BlockState::with_capacity(pre, 2 * block.transactions.len() + 16);
     block_end::pre_block(fork, &mut state, block)?;
 
     let ctx = BlockContext {

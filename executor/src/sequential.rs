@@ -122,7 +122,8 @@ pub fn execute<'a>(
         rule: lockstep_spec::types::BlockRule::Other,
         message: unsupported(fork).unwrap_or_default(),
     })?;
-    let mut state = BlockState::new(pre);
+    // About two accounts change per transaction (sender and recipient).
+    let mut state = BlockState::with_capacity(pre, 2 * block.transactions.len() + 16);
     block_end::pre_block(fork, &mut state, block)?;
 
     let mut evm = Context::mainnet()

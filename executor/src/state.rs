@@ -118,6 +118,14 @@ impl<'a> BlockState<'a> {
         }
     }
 
+    /// The state at the start of a block on `pre` that is expected to change about
+    /// `accounts` accounts (the overlay is sized once instead of growing).
+    pub fn with_capacity(pre: &'a PreState, accounts: usize) -> Self {
+        let mut changes = AddressMap::default();
+        changes.reserve(accounts);
+        BlockState { pre, changes }
+    }
+
     /// The state before the block.
     pub fn pre(&self) -> &'a PreState {
         self.pre
