@@ -14,6 +14,8 @@ use lockstep_spec::Fork;
 const REPEATS: usize = 5;
 
 /// Makes a transaction invalid.
+use lockstep_spec::types::TxType;
+
 type Spoiler = dyn Fn(&mut lockstep_spec::types::Transaction);
 
 fn word(address: Address) -> Bytes {
@@ -156,6 +158,13 @@ fn nonce_invalid_only_because_of_an_earlier_transaction() {
     }
 }
 
+/// A versioned hash of the KZG version (0x01), as EIP-4844 requires.
+fn blob_hash() -> alloy_primitives::B256 {
+    let mut hash = [0x11u8; 32];
+    hash[0] = 0x01;
+    hash.into()
+}
+
 #[test]
 fn invalid_transaction_kinds_at_first_middle_and_last() {
     let fork = Fork::Cancun;
@@ -175,6 +184,25 @@ fn invalid_transaction_kinds_at_first_middle_and_last() {
                 TxRule::InsufficientFunds,
             ),
             (Box::new(|tx| tx.gas_limit = 1_000), TxRule::IntrinsicGas),
+            // EIP-4844: a blob transaction that offers less than the blob base fee (1 wei).
+            (
+                Box::new(|tx| {
+                    tx.tx_type = TxType::Blob;
+                    tx.max_priority_fee_per_gas = Some(0);
+                    tx.blob_versioned_hashes = vec![blob_hash()];
+                    tx.max_fee_per_blob_gas = Some(0);
+                }),
+                TxRule::BlobRules,
+            ),
+            // EIP-4844: a blob transaction without blobs.
+            (
+                Box::new(|tx| {
+                    tx.tx_type = TxType::Blob;
+                    tx.max_priority_fee_per_gas = Some(0);
+                    tx.max_fee_per_blob_gas = Some(1);
+                }),
+                TxRule::BlobRules,
+            ),
         ];
         for (spoil, rule) in cases {
             let mut txs: Vec<_> = (0..size as u64)
