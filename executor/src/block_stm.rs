@@ -19,8 +19,13 @@ struct Run<'a> {
     reads: Vec<Mutex<Vec<ReadEntry>>>,
     outputs: Vec<Mutex<Option<(Incarnation, TxOutput)>>>,
     counters: Counters,
-    /// Set when a worker panicked: the others stop instead of waiting for its task forever.
+    /// Set when a worker panicked, or when the run gave up on contention: the others stop
+    /// instead of waiting for its task forever.
     halted: AtomicBool,
+    /// Whether the run may give up on a block whose transactions keep aborting.
+    may_give_up: bool,
+    /// Set when it did.
+    gave_up: AtomicBool,
     panic: Mutex<Option<Box<dyn Any + Send>>>,
 }
 
@@ -37,7 +42,7 @@ impl Run<'_> {
                     );
                     if self.scheduler.add_dependency(version.tx, blocking) {
                         self.counters.dependency_wait();
-                        self.counters.abort();
+                        self.abort();
                         return None;
                     }
                     // The blocker finished meanwhile: run again at once.
@@ -75,7 +80,7 @@ impl Run<'_> {
         let valid = valid || self.ctx.has_fault(crate::faults::Fault::SkipValidation);
         let aborted = !valid && self.scheduler.try_validation_abort(version);
         if aborted {
-            self.counters.abort();
+            self.abort();
             self.mark_estimates(version.tx);
         }
         self.scheduler.finish_validation(version.tx, aborted)
@@ -89,6 +94,17 @@ impl Run<'_> {
             return;
         }
         self.mv.convert_writes_to_estimates(tx);
+    }
+
+    /// Counts an abort; when giving up is allowed and more than a quarter of the incarnations
+    /// so far were aborted (past a small start), stops the run: the block is too contended
+    /// for optimistic execution to pay.
+    fn abort(&self) {
+        self.counters.abort();
+        if self.may_give_up && too_contended(self.counters.aborts(), self.counters.incarnations()) {
+            self.gave_up.store(true, Ordering::SeqCst);
+            self.halted.store(true, Ordering::SeqCst);
+        }
     }
 
     fn work(&self) {
@@ -121,10 +137,29 @@ impl Run<'_> {
     }
 }
 
-/// Runs the block's transactions on `threads` threads; returns each transaction's final
-/// output, in block order (`None` only if the run broke its own invariants), and the
-/// counters of the run.
-pub fn run(ctx: &BlockContext<'_>, threads: usize) -> (Vec<Option<TxOutput>>, Counters) {
+/// Incarnations a run may spend before its abort rate can make it give up.
+const GIVE_UP_GRACE: u64 = 32;
+
+/// Whether a run with `aborts` of `incarnations` aborted should give up: more than a quarter,
+/// once past the first few incarnations.
+pub fn too_contended(aborts: u64, incarnations: u64) -> bool {
+    aborts.saturating_mul(4) > incarnations.saturating_add(GIVE_UP_GRACE)
+}
+
+/// How a run ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Each transaction's final output, in block order (`None` only if the run broke its own
+    /// invariants), and the counters of the run.
+    Done(Vec<Option<TxOutput>>, Counters),
+    /// The run gave up: more than a quarter of its incarnations were aborted.
+    GaveUp(Counters),
+}
+
+/// Runs the block's transactions on `threads` threads. With `may_give_up`, a block whose
+/// transactions keep aborting is abandoned ([`Outcome::GaveUp`]) so that the caller can run
+/// it sequentially.
+pub fn run(ctx: &BlockContext<'_>, threads: usize, may_give_up: bool) -> Outcome {
     let size = ctx.txs.len();
     let run = Run {
         ctx,
@@ -134,6 +169,8 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize) -> (Vec<Option<TxOutput>>, Co
         outputs: (0..size).map(|_| Mutex::new(None)).collect(),
         counters: Counters::default(),
         halted: AtomicBool::new(false),
+        may_give_up,
+        gave_up: AtomicBool::new(false),
         panic: Mutex::new(None),
     };
     if size > 0 {
@@ -142,6 +179,9 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize) -> (Vec<Option<TxOutput>>, Co
     // A panic in revm would have panicked sequential execution too: pass it on.
     if let Some(payload) = run.panic.lock().take() {
         panic::resume_unwind(payload);
+    }
+    if run.gave_up.load(Ordering::SeqCst) {
+        return Outcome::GaveUp(run.counters);
     }
     if crate::CHECK_INVARIANTS && run.panic.lock().is_none() {
         check_final_invariants(&run);
@@ -153,7 +193,7 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize) -> (Vec<Option<TxOutput>>, Co
         .into_iter()
         .map(|output| output.lock().take().map(|(_, output)| output))
         .collect();
-    (outputs, counters)
+    Outcome::Done(outputs, counters)
 }
 
 /// Block-STM's end-of-block invariants, checked in debug and test builds: no ESTIMATE marker
@@ -175,5 +215,22 @@ fn check_final_invariants(run: &Run<'_>) {
             vm::validate(run.ctx, &run.mv, tx, &reads),
             "transaction {tx}'s final read set is stale at the end of the block"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::too_contended;
+
+    #[test]
+    fn gives_up_past_a_quarter_of_aborts_only_after_a_grace() {
+        // Early aborts are tolerated: a few conflicts at the start are normal.
+        assert!(!too_contended(10, 10));
+        // A serial block aborts about every other incarnation.
+        assert!(too_contended(60, 120));
+        // A block with a tenth of its incarnations aborted keeps going.
+        assert!(!too_contended(100, 1_000));
+        assert!(!too_contended(258, 1_000));
+        assert!(too_contended(259, 1_000));
     }
 }

@@ -83,8 +83,9 @@ pub const MIN_PARALLEL_TXS: usize = 2;
 pub struct ParallelExecutor {
     /// Worker threads (0 counts as 1; more than the cores is fine).
     pub threads: usize,
-    /// Never fall back to sequential execution on size heuristics (the default: correctness
-    /// runs must exercise the parallel path).
+    /// Never fall back to sequential execution, neither on size nor on contention (a run
+    /// whose transactions keep aborting gives up otherwise; see `block_stm::too_contended`).
+    /// The default: correctness runs must exercise the parallel path.
     pub force_parallel: bool,
     /// The seeded bug to run with (mutation testing; `None`: the correct executor).
     #[cfg(feature = "faults")]

@@ -39,8 +39,21 @@ pub fn execute<'a>(
         #[cfg(feature = "faults")]
         fault: executor.fault,
     };
-    let (outputs, counters) = block_stm::run(&ctx, executor.threads);
+    let outcome = block_stm::run(&ctx, executor.threads, !executor.force_parallel);
     drop(ctx);
+    let (outputs, counters) = match outcome {
+        block_stm::Outcome::Done(outputs, counters) => (outputs, counters),
+        block_stm::Outcome::GaveUp(counters) => {
+            let mut executed = sequential::execute(fork, pre, block)?;
+            executed.stats.parallel = false;
+            executed.stats.fallback = Some(format!(
+                "too much contention: {} of the first {} incarnations aborted",
+                counters.aborts(),
+                counters.incarnations()
+            ));
+            return Ok(executed);
+        }
+    };
 
     let mut receipts = Vec::with_capacity(outputs.len());
     let mut gas_used = Vec::with_capacity(outputs.len());

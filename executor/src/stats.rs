@@ -34,6 +34,16 @@ impl Counters {
         self.dependency_waits.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Incarnations aborted so far.
+    pub fn aborts(&self) -> u64 {
+        self.aborts.load(Ordering::Relaxed)
+    }
+
+    /// Incarnations started so far.
+    pub fn incarnations(&self) -> u64 {
+        self.incarnations.load(Ordering::Relaxed)
+    }
+
     /// The counters as the data model reports them, for a block that ran in parallel.
     pub fn to_exec_stats(&self) -> ExecStats {
         ExecStats {

@@ -389,6 +389,45 @@ fn fallback_is_reported_when_not_forced() {
 }
 
 #[test]
+fn a_contended_block_may_give_up_but_stays_exact_when_not_forced() {
+    let fork = Fork::Cancun;
+    let counter = addr(0x100);
+    // 400 calls at 60,000 gas each fit the block's gas limit.
+    let mut pre = world((1..=400).map(|n| (addr(1000 + n), eoa(1))));
+    pre.accounts.insert(counter, contract(&COUNTER));
+    let txs = (1..=400)
+        .map(|n| {
+            let mut tx = call(fork, addr(1000 + n), 0, counter, U256::ZERO);
+            tx.gas_limit = 60_000;
+            tx
+        })
+        .collect();
+    let hot = block(fork, txs);
+    let expected = lockstep_executor::sequential::execute_block(fork, &pre, &hot);
+    assert!(expected.is_ok(), "{expected:?}");
+    let relaxed = ParallelExecutor {
+        force_parallel: false,
+        ..ParallelExecutor::new(8)
+    };
+    // Every transaction conflicts with the one before it, so aborts pile up; whether they
+    // pass the give-up rate depends on the schedule, so only exactness and the reason of a
+    // fallback are asserted here (the rate itself: `block_stm::too_contended`'s test).
+    for _ in 0..5 {
+        let got = relaxed.execute(fork, &pre, &hot);
+        assert!(same(&expected, &got), "a fallback must still be exact");
+        let stats = got.map(|o| o.stats).unwrap_or_default();
+        if let Some(reason) = stats.fallback {
+            assert!(!stats.parallel);
+            assert!(reason.contains("contention"), "{reason}");
+        }
+    }
+    // Forced, the same block always completes in parallel.
+    let forced = ParallelExecutor::new(8).execute(fork, &pre, &hot);
+    assert!(same(&expected, &forced));
+    assert!(forced.is_ok_and(|o| o.stats.parallel && o.stats.fallback.is_none()));
+}
+
+#[test]
 fn zero_and_many_threads() {
     let fork = Fork::London;
     let pre = world((1..=3).map(|n| (addr(n), eoa(1))));
