@@ -112,10 +112,7 @@ pub struct BlockState<'a> {
 impl<'a> BlockState<'a> {
     /// The state at the start of a block on `pre`.
     pub fn new(pre: &'a PreState) -> Self {
-        BlockState {
-            pre,
-            changes: AddressMap::default(),
-        }
+        Self::with_capacity(pre, 0)
     }
 
     /// The state at the start of a block on `pre` that is expected to change about

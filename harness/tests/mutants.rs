@@ -4,11 +4,13 @@
 //! seen by a later transaction.
 #![cfg(feature = "faults")]
 
+mod common;
+
 use alloy_primitives::{keccak256, Address, Bytes, U256};
+use common::one_block_case;
 use k256::ecdsa::SigningKey;
-use lockstep::case::{BlockExpect, Case, CaseBlock, CaseKind, FinalExpect};
+use lockstep::case::Case;
 use lockstep::executors::{BlockExecutor, ParallelAdapter, RevmExecutor, SpecExecutor};
-use lockstep::expectations::Expectations;
 use lockstep::result::Status;
 use lockstep::run::Runner;
 use lockstep_executor::faults::Fault;
@@ -103,30 +105,11 @@ fn redelegation_case() -> Case {
         transactions: vec![redelegate, call],
         ..Default::default()
     };
-    Case {
-        id: "mem::redelegation".into(),
-        file: "mem".into(),
-        test: "redelegation".into(),
-        fork: Fork::Prague,
-        kind: CaseKind::Generated,
-        pre,
-        blocks: vec![CaseBlock {
-            fork: Fork::Prague,
-            block: Ok(block),
-            hash: None,
-            expect: BlockExpect::default(),
-        }],
-        expect: FinalExpect::default(),
-        skip: None,
-    }
+    one_block_case("mem::redelegation", Fork::Prague, pre, block)
 }
 
 fn runner(executors: Vec<Arc<dyn BlockExecutor>>) -> Runner {
-    Runner {
-        executors,
-        timeout: Duration::from_secs(30),
-        expectations: Arc::new(Expectations::default()),
-    }
+    common::runner(executors, Duration::from_secs(30))
 }
 
 #[test]

@@ -1,10 +1,12 @@
 //! The runner end to end on small in-memory cases: a panicking executor, a hanging one, an
 //! executor whose outcome was deliberately altered, and the report formats (insta snapshots).
 
+mod common;
+
 use alloy_primitives::{address, Address, U256};
-use lockstep::case::{BlockExpect, Case, CaseBlock, CaseKind, FinalExpect};
+use common::one_block_case;
+use lockstep::case::Case;
 use lockstep::executors::{BlockExecutor, RevmExecutor};
-use lockstep::expectations::Expectations;
 use lockstep::report::{render_summary, Summary};
 use lockstep::result::Status;
 use lockstep::run::Runner;
@@ -42,22 +44,7 @@ fn transfer_case(id: &str) -> Case {
         transactions: vec![tx],
         ..Default::default()
     };
-    Case {
-        id: id.into(),
-        file: "mem".into(),
-        test: id.into(),
-        fork: Fork::Cancun,
-        kind: CaseKind::Generated,
-        pre,
-        blocks: vec![CaseBlock {
-            fork: Fork::Cancun,
-            block: Ok(block),
-            hash: None,
-            expect: BlockExpect::default(),
-        }],
-        expect: FinalExpect::default(),
-        skip: None,
-    }
+    one_block_case(id, Fork::Cancun, pre, block)
 }
 
 /// Test executors standing in for broken engines.
@@ -109,11 +96,7 @@ impl BlockExecutor for Broken {
 }
 
 fn runner(executors: Vec<Arc<dyn BlockExecutor>>) -> Runner {
-    Runner {
-        executors,
-        timeout: Duration::from_millis(500),
-        expectations: Arc::new(Expectations::default()),
-    }
+    common::runner(executors, Duration::from_millis(500))
 }
 
 #[test]
