@@ -8,11 +8,11 @@
 //! the latest full value below it plus every fee credited since, each credit applied with the
 //! touch semantics of revm's own payment (EIP-161 included).
 
+use crate::collision::StorageProbe;
 use alloy_primitives::{Address, B256, U256};
 use lockstep_spec::Fork;
 use revm::context::result::{EVMError, HaltReason};
 use revm::context_interface::{Block as _, Cfg as _, ContextTr, Transaction as _};
-use revm::database_interface::Database;
 use revm::handler::{EvmTr, FrameResult, Handler, MainnetContext, MainnetEvm};
 use revm::primitives::hardfork::SpecId;
 use revm::state::{AccountInfo, EvmState};
@@ -43,10 +43,18 @@ impl<DB> DeferredFee<DB> {
     }
 }
 
-impl<DB: Database> Handler for DeferredFee<DB> {
+impl<DB: StorageProbe> Handler for DeferredFee<DB> {
     type Evm = MainnetEvm<MainnetContext<DB>>;
     type Error = EVMError<DB::Error>;
     type HaltReason = HaltReason;
+
+    fn run_exec_loop(
+        &mut self,
+        evm: &mut Self::Evm,
+        first_frame_input: revm::interpreter::interpreter_action::FrameInit,
+    ) -> Result<FrameResult, Self::Error> {
+        Ok(crate::collision::run_exec_loop(evm, first_frame_input)?)
+    }
 
     fn reward_beneficiary(
         &self,

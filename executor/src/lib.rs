@@ -33,6 +33,8 @@
 //!   [`state::BlockState::commit`], so EIP-161 and SELFDESTRUCT follow the sequential rules
 //!   exactly; the pre-block system calls and the post-block rewards and withdrawals run
 //!   sequentially around the parallel part ([`block_end`]).
+//! - **EIP-7610.** revm 43 does not treat an address with storage as a creation collision;
+//!   both executors run revm with the frame loop of [`collision`], which does.
 
 /// Whether Block-STM's invariants are checked while running: in debug builds and with the
 /// `invariants` feature (release test runs and CI), never in a normal release build, where
@@ -55,6 +57,7 @@ macro_rules! invariant {
 pub mod beneficiary;
 pub mod block_end;
 pub mod block_stm;
+pub mod collision;
 pub mod env;
 pub mod executed;
 #[cfg(feature = "faults")]

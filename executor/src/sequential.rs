@@ -2,6 +2,7 @@
 //! compared with, and the fallback of the parallel executor.
 
 use crate::block_end;
+use crate::collision::CollisionAware;
 use crate::env;
 use crate::executed::Executed;
 use crate::state::{BlockState, OwnedState, PreState};
@@ -9,10 +10,11 @@ use lockstep_spec::types::{
     Block, BlockError, BlockOutcome, ExecStats, Log, Receipt, Transaction, TxRule, WorldState,
 };
 use lockstep_spec::Fork;
-use revm::context::result::{EVMError, ExecutionResult};
+use revm::context::result::{EVMError, ExecutionResult, ResultAndState};
 use revm::context::Context;
-use revm::context::ContextTr;
+use revm::context::{ContextSetters, ContextTr};
 use revm::database_interface::WrapDatabaseRef;
+use revm::handler::Handler;
 use revm::{ExecuteEvm, MainBuilder, MainContext};
 
 /// Gas per blob (EIP-4844).
@@ -137,9 +139,11 @@ pub fn execute<'a>(
     let mut blob_gas_used = 0u64;
     for (index, tx) in block.transactions.iter().enumerate() {
         check_block_limits(fork, block, index, tx, cumulative, blob_gas_used)?;
-        let result = evm
-            .transact(env::tx_env(tx))
-            .map_err(|e| tx_error(index, e))?;
+        evm.ctx.set_tx(env::tx_env(tx));
+        let output = CollisionAware::default().run(&mut evm);
+        // Clears the journal for the next transaction, on success and on error alike.
+        let changes = evm.finalize();
+        let result = ResultAndState::new(output.map_err(|e| tx_error(index, e))?, changes);
         let used = result.result.tx_gas_used();
         cumulative += used;
         blob_gas_used += tx.blob_versioned_hashes.len() as u64 * GAS_PER_BLOB;

@@ -159,6 +159,22 @@ impl<'a> BlockState<'a> {
             .unwrap_or_default()
     }
 
+    /// Whether the account at `address` holds a non-zero storage slot now (EIP-7610).
+    pub fn has_storage(&self, address: &Address) -> bool {
+        let pre = self.pre.account(address).map(|a| &a.storage);
+        match self.changes.get(address) {
+            Some(Change::Deleted) => false,
+            Some(Change::Live {
+                cleared, storage, ..
+            }) => {
+                storage.values().any(|v| !v.is_zero())
+                    || (!cleared
+                        && pre.is_some_and(|pre| pre.keys().any(|k| !storage.contains_key(k))))
+            }
+            None => pre.is_some_and(|pre| !pre.is_empty()),
+        }
+    }
+
     /// The overlay entry of a live account, created from its current value when needed (an
     /// account absent now starts with cleared storage).
     fn live(&mut self, address: Address) -> (&mut AccountInfo, &mut bool, &mut U256Map<U256>) {
@@ -329,6 +345,12 @@ pub type StateReader<'s, 'a> = WrapDatabaseRef<&'s BlockState<'a>>;
 /// revm's `Database` over an owned [`BlockState`]: an EVM that runs a whole block holds the
 /// state and commits into it between transactions.
 pub type OwnedState<'a> = WrapDatabaseRef<BlockState<'a>>;
+
+impl crate::collision::StorageProbe for OwnedState<'_> {
+    fn has_storage(&mut self, address: Address) -> Result<bool, Infallible> {
+        Ok(self.0.has_storage(&address))
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -187,6 +187,24 @@ impl Database for VmDb<'_> {
     }
 }
 
+impl crate::collision::StorageProbe for VmDb<'_> {
+    /// The storage as of the block's start, unless a lower transaction reset it (created,
+    /// destroyed or deleted the account): the reset is read like any other location, so a
+    /// change of it invalidates the incarnation. Slots written later in the block need code
+    /// at the address, which revm's own collision check sees.
+    fn has_storage(&mut self, address: Address) -> Result<bool, Blocked> {
+        let location = Location::StorageReset(address);
+        let origin = match self.mv.read(&location, self.tx) {
+            Read::Blocked(on) => return Err(self.block(on)),
+            Read::PreState => Origin::PreState,
+            Read::Value(version, _) => Origin::Version(version),
+        };
+        let reset = matches!(origin, Origin::Version(_));
+        self.reads.push(ReadEntry { location, origin });
+        Ok(!reset && self.ctx.pre.has_storage(&address))
+    }
+}
+
 /// What a finished incarnation produced.
 #[derive(Clone, Debug)]
 pub struct TxOutput {
