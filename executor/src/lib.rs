@@ -54,6 +54,7 @@ macro_rules! invariant {
     };
 }
 
+pub mod auto;
 pub mod beneficiary;
 pub mod block_end;
 pub mod block_stm;
@@ -67,6 +68,7 @@ pub mod parallel;
 pub mod requests;
 pub mod scheduler;
 pub mod sequential;
+pub mod sharded;
 pub mod state;
 pub mod stats;
 pub mod sync;
@@ -76,6 +78,43 @@ use executed::Executed;
 use lockstep_spec::types::{Block, BlockError, BlockOutcome, ExecStats, WorldState};
 use lockstep_spec::Fork;
 use state::PreState;
+
+/// A revm-based block executor over a prepared pre-state: what the harness adapters and the
+/// benchmark drive (Block-STM, sharded, auto).
+pub trait Engine: Send + Sync {
+    /// Executes `block` on `pre`: the executor's whole work, without the conversions from
+    /// and to lockstep's data model.
+    fn execute_prepared<'a>(
+        &self,
+        fork: Fork,
+        pre: &'a PreState,
+        block: &Block,
+    ) -> Result<Executed<'a>, BlockError>;
+
+    /// Executes `block` on lockstep's pre-state; the outcome equals sequential execution's,
+    /// `stats` aside.
+    fn execute(
+        &self,
+        fork: Fork,
+        pre: &WorldState,
+        block: &Block,
+    ) -> Result<BlockOutcome, BlockError> {
+        let pre = PreState::new(pre, &block.env);
+        self.execute_prepared(fork, &pre, block)
+            .map(Executed::into_outcome)
+    }
+}
+
+impl Engine for sharded::ShardedExecutor {
+    fn execute_prepared<'a>(
+        &self,
+        fork: Fork,
+        pre: &'a PreState,
+        block: &Block,
+    ) -> Result<Executed<'a>, BlockError> {
+        sharded::ShardedExecutor::execute_prepared(self, fork, pre, block)
+    }
+}
 
 /// Blocks with fewer transactions than this run sequentially unless parallel execution is
 /// forced: there is nothing to overlap.

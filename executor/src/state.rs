@@ -217,29 +217,110 @@ impl<'a> BlockState<'a> {
 
     /// Commits the changes of one transaction (or system call) under `fork`'s rules.
     pub fn commit(&mut self, fork: Fork, changes: EvmState) {
+        for (address, mut account) in changes {
+            let info = std::mem::take(&mut account.info);
+            self.commit_account(fork, address, info, &account);
+        }
+    }
+
+    /// [`BlockState::commit`] of changes that the caller keeps (sharded execution commits a
+    /// transaction into its shard's state and again, later, into the block's).
+    pub fn commit_ref(&mut self, fork: Fork, changes: &EvmState) {
         for (address, account) in changes {
-            if !account.is_touched() {
+            self.commit_account(fork, *address, account.info.clone(), account);
+        }
+    }
+
+    /// Commits one account of a transaction's changes, with `info` its new info.
+    fn commit_account(
+        &mut self,
+        fork: Fork,
+        address: Address,
+        info: AccountInfo,
+        account: &revm::state::Account,
+    ) {
+        if !account.is_touched() {
+            return;
+        }
+        if account.is_selfdestructed() {
+            self.delete(address);
+            return;
+        }
+        // EIP-161: a touched account that is empty is deleted, from Spurious Dragon on.
+        if fork >= Fork::SpuriousDragon && info.is_empty() {
+            self.delete(address);
+            return;
+        }
+        let created = account.is_created();
+        let (live_info, cleared, storage) = self.live(address);
+        if created {
+            *cleared = true;
+            storage.clear();
+        }
+        *live_info = info;
+        for (slot, value) in &account.storage {
+            storage.insert(*slot, value.present_value());
+        }
+    }
+
+    /// Takes into this state what `shard`, another copy of the same start that ran other
+    /// transactions of the block, wrote: the info of the accounts `wrote_account` names and
+    /// the slots `wrote_slot` names (sharded execution's merge; the shards wrote disjoint
+    /// locations and reset no account's storage).
+    pub fn absorb(
+        &mut self,
+        shard: BlockState<'a>,
+        wrote_account: impl Fn(&Address) -> bool,
+        wrote_slot: impl Fn(&Address, &U256) -> bool,
+    ) {
+        for (address, change) in shard.changes {
+            let Change::Live {
+                info,
+                cleared,
+                storage,
+            } = change
+            else {
+                continue;
+            };
+            let info_written = wrote_account(&address);
+            if !info_written && !storage.keys().any(|slot| wrote_slot(&address, slot)) {
                 continue;
             }
-            if account.is_selfdestructed() {
-                self.delete(address);
-                continue;
+            match self.changes.entry(address) {
+                // Only this shard has the account: take its entry whole.
+                alloy_primitives::map::Entry::Vacant(entry) => {
+                    entry.insert(Change::Live {
+                        info,
+                        cleared,
+                        storage,
+                    });
+                }
+                alloy_primitives::map::Entry::Occupied(_) => {
+                    let (live_info, _, live_storage) = self.live(address);
+                    if info_written {
+                        *live_info = info;
+                    }
+                    for (slot, value) in storage {
+                        if wrote_slot(&address, &slot) {
+                            live_storage.insert(slot, value);
+                        }
+                    }
+                }
             }
-            // EIP-161: a touched account that is empty is deleted, from Spurious Dragon on.
-            if fork >= Fork::SpuriousDragon && account.is_empty() {
-                self.delete(address);
-                continue;
-            }
-            let created = account.is_created();
-            let (info, cleared, storage) = self.live(address);
-            if created {
-                *cleared = true;
-                storage.clear();
-            }
-            *info = account.info;
-            for (slot, value) in account.storage {
-                storage.insert(slot, value.present_value());
-            }
+        }
+    }
+
+    /// How many accounts the block has changed (or touched) so far.
+    pub fn changed_accounts(&self) -> usize {
+        self.changes.len()
+    }
+
+    /// Sets the account at `address` to `account` (`None`: deleted), as the beneficiary's
+    /// fees leave it.
+    pub fn set_account(&mut self, address: Address, account: Option<AccountInfo>) {
+        match account {
+            None => self.delete(address),
+            Some(account) => *self.live(address).0 = account,
         }
     }
 

@@ -53,6 +53,7 @@ impl Counters {
             aborts: self.aborts.load(Ordering::Relaxed),
             validations: self.validations.load(Ordering::Relaxed),
             dependency_waits: self.dependency_waits.load(Ordering::Relaxed),
+            mode: None,
         }
     }
 }

@@ -147,8 +147,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
         } else {
             executors::by_name(name, &ExecutorOptions { threads }).map_err(anyhow::Error::msg)?
         };
-        let label = if name == "parallel" {
-            format!("parallel:{threads}")
+        let label = if matches!(name, "parallel" | "sharded" | "auto") {
+            format!("{name}:{threads}")
         } else {
             spec.clone()
         };

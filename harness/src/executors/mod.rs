@@ -1,10 +1,12 @@
 //! Executors: the [`BlockExecutor`] trait and one adapter per engine. An adapter only
 //! translates lockstep's data model to its engine and back.
 
+mod engine;
 mod parallel;
 mod revm;
 mod spec;
 
+pub use self::engine::EngineAdapter;
 pub use self::parallel::ParallelAdapter;
 pub use self::revm::RevmExecutor;
 pub use self::spec::SpecExecutor;
@@ -53,7 +55,7 @@ pub struct ExecutorOptions {
 }
 
 /// The executor names lockstep knows.
-pub const EXECUTOR_NAMES: &[&str] = &["revm", "spec", "parallel"];
+pub const EXECUTOR_NAMES: &[&str] = &["revm", "spec", "parallel", "sharded", "auto"];
 
 /// Builds an executor from its name.
 pub fn by_name(name: &str, options: &ExecutorOptions) -> Result<Arc<dyn BlockExecutor>, String> {
@@ -61,6 +63,14 @@ pub fn by_name(name: &str, options: &ExecutorOptions) -> Result<Arc<dyn BlockExe
         "revm" => Ok(Arc::new(RevmExecutor)),
         "spec" => Ok(Arc::new(SpecExecutor)),
         "parallel" => Ok(Arc::new(ParallelAdapter::new(options.threads))),
+        "sharded" => Ok(Arc::new(EngineAdapter::new(
+            lockstep_executor::sharded::ShardedExecutor::new(options.threads),
+            "sharded",
+        ))),
+        "auto" => Ok(Arc::new(EngineAdapter::new(
+            lockstep_executor::auto::AutoExecutor::new(options.threads),
+            "auto",
+        ))),
         other => Err(format!(
             "unknown executor `{other}` (known: {})",
             EXECUTOR_NAMES.join(", ")

@@ -20,6 +20,10 @@ pub struct ExecStats {
     pub validations: u64,
     /// Times a transaction waited on an unfinished dependency.
     pub dependency_waits: u64,
+    /// How the block was run, where an executor chooses (for example `auto`'s choice and
+    /// its reason, or how many shards ran).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
 }
 
 /// The result of executing a valid block.

@@ -1,0 +1,95 @@
+//! `auto`: picks, per block, how to run it (sequentially, sharded, or with Block-STM) from
+//! cheap features of the block, and records the choice and its reason in the block's
+//! statistics. Every choice gives the sequential outcome; the choice only decides the speed.
+
+use crate::executed::Executed;
+use crate::sharded::{self, predict, ShardedExecutor};
+use crate::state::{BlockState, PreState};
+use crate::{sequential, Engine};
+use lockstep_spec::types::{Block, BlockError};
+use lockstep_spec::Fork;
+
+/// Blocks with fewer transactions than this run sequentially: there is nothing to overlap
+/// that pays for splitting the block.
+pub const MIN_TRANSACTIONS: usize = 8;
+
+/// A block whose largest predicted group holds more than this share of the gas runs
+/// sequentially: the shards beside that group would finish long before it.
+pub const MAX_GROUP_SHARE: f64 = 0.75;
+
+/// A block in which more than this share of the transactions repeat an earlier call exactly
+/// runs sequentially: such calls write the same storage, and re-executing them costs more
+/// than running them in order.
+pub const MAX_REPEATED_CALLS: f64 = 0.5;
+
+/// How `auto` runs one block.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Choice {
+    /// One transaction after another, for the reason given.
+    Sequential(String),
+    /// In these shards.
+    Sharded(Vec<Vec<usize>>),
+}
+
+/// The executor that chooses per block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AutoExecutor {
+    /// Worker threads (0 counts as 1). The choice does not depend on it: with one thread the
+    /// shards run one after the other, so that every choice is tested at any thread count
+    /// (one thread is no faster than sequential execution).
+    pub threads: usize,
+}
+
+impl AutoExecutor {
+    /// An executor choosing among runs on up to `threads` threads.
+    pub fn new(threads: usize) -> Self {
+        AutoExecutor { threads }
+    }
+
+    /// How `block` would be run on `pre`.
+    pub fn choose(&self, pre: &PreState, block: &Block) -> Choice {
+        let size = block.transactions.len();
+        if size < MIN_TRANSACTIONS {
+            return Choice::Sequential(format!("{size} transaction(s), under {MIN_TRANSACTIONS}"));
+        }
+        let start = BlockState::new(pre);
+        let partition = ShardedExecutor::new(self.threads).partition(&start, block);
+        let features = predict::features(block, partition.largest_group_gas, &start);
+        if partition.shards.len() <= 1 || features.largest_group_share > MAX_GROUP_SHARE {
+            return Choice::Sequential(format!(
+                "one predicted group holds {:.0}% of the gas",
+                100.0 * features.largest_group_share
+            ));
+        }
+        if features.repeated_calls > MAX_REPEATED_CALLS {
+            return Choice::Sequential(format!(
+                "{:.0}% of the transactions repeat an earlier call",
+                100.0 * features.repeated_calls
+            ));
+        }
+        Choice::Sharded(partition.shards)
+    }
+}
+
+impl Engine for AutoExecutor {
+    fn execute_prepared<'a>(
+        &self,
+        fork: Fork,
+        pre: &'a PreState,
+        block: &Block,
+    ) -> Result<Executed<'a>, BlockError> {
+        match self.choose(pre, block) {
+            Choice::Sequential(reason) => {
+                let mut executed = sequential::execute(fork, pre, block)?;
+                executed.stats.fallback = Some(reason.clone());
+                executed.stats.mode = Some(format!("auto: sequential ({reason})"));
+                Ok(executed)
+            }
+            Choice::Sharded(shards) => {
+                let mut executed = sharded::execute(fork, pre, block, self.threads, |_| shards)?;
+                executed.stats.mode = executed.stats.mode.map(|m| format!("auto: {m}"));
+                Ok(executed)
+            }
+        }
+    }
+}

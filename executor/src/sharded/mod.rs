@@ -1,0 +1,400 @@
+//! Sharded execution, the second parallel design: the block is partitioned up front into
+//! shards that are predicted to share no written account ([`predict`], [`partition`]); the
+//! shards run in parallel, each one sequentially against the state at the start of the block
+//! plus its own writes, with no multi-version bookkeeping ([`shard`]); then the block is
+//! settled in block order: a transaction is kept when every value it read is the value the
+//! block's state holds at its turn (so it saw exactly what sequential execution shows it),
+//! and re-executed against that state otherwise. A wrong prediction, and everything that
+//! read what it changed, is repaired by re-execution in block order; nothing is guessed.
+//!
+//! Fees are credited lazily, as in Block-STM: shards compute each transaction's fee without
+//! paying it, and the settlement pays it in block order. A transaction that reads the
+//! beneficiary sees its balance without the fees of earlier transactions in its shard, so its
+//! read does not hold at settlement and it is re-executed.
+
+pub mod partition;
+pub mod predict;
+pub mod shard;
+
+use crate::beneficiary;
+use crate::block_end;
+use crate::collision::CollisionAware;
+use crate::env;
+use crate::executed::Executed;
+use crate::mv_memory::Location;
+use crate::sequential::{self, GAS_PER_BLOB};
+use crate::state::{BlockState, OwnedState, PreState};
+use crate::sync::{self, AtomicBool, AtomicUsize, Ordering, RwLock};
+use lockstep_spec::types::Receipt;
+use lockstep_spec::types::{Block, BlockError, BlockRule, ExecStats};
+use lockstep_spec::Fork;
+use revm::context::{Context, ContextSetters, ContextTr};
+use revm::database_interface::WrapDatabaseRef;
+use revm::handler::Handler;
+use revm::{ExecuteEvm, MainBuilder, MainContext};
+use shard::{ShardEnv, ShardOutput, ShardTx};
+use std::panic::{self, AssertUnwindSafe};
+
+/// The sharded parallel executor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShardedExecutor {
+    /// Shards, and worker threads to run them (0 counts as 1).
+    pub threads: usize,
+}
+
+impl ShardedExecutor {
+    /// An executor with `threads` shards.
+    pub fn new(threads: usize) -> Self {
+        ShardedExecutor { threads }
+    }
+
+    /// Partitions `block` as the executor would: per shard, its transactions in block order.
+    pub fn partition(&self, pre: &BlockState<'_>, block: &Block) -> partition::Partition {
+        let beneficiary = block.env.beneficiary;
+        let accounts: Vec<_> = block
+            .transactions
+            .iter()
+            .map(|tx| predict::written_accounts(tx, pre, beneficiary))
+            .collect();
+        let gas: Vec<u64> = block.transactions.iter().map(|tx| tx.gas_limit).collect();
+        // One thread still runs two shards, one after the other: the same validation and
+        // merge run, so that they are tested at every thread count.
+        partition::partition(&accounts, &gas, self.threads.max(2))
+    }
+
+    /// Executes `block` on the prepared pre-state `pre` with the executor's own partition.
+    pub fn execute_prepared<'a>(
+        &self,
+        fork: Fork,
+        pre: &'a PreState,
+        block: &Block,
+    ) -> Result<Executed<'a>, BlockError> {
+        execute(fork, pre, block, self.threads, |start| {
+            self.partition(start, block).shards
+        })
+    }
+}
+
+/// Executes `block` on `pre` on `threads` workers with the shards `shards` chooses from the state at the start of
+/// the transactions (per shard, block indexes in block order; every transaction in exactly
+/// one shard). Any partition gives the sequential outcome: this is also how tests force a
+/// wrong prediction.
+pub fn execute<'a>(
+    fork: Fork,
+    pre: &'a PreState,
+    block: &Block,
+    threads: usize,
+    shards: impl FnOnce(&BlockState<'a>) -> Vec<Vec<usize>>,
+) -> Result<Executed<'a>, BlockError> {
+    let spec = env::spec_id(fork).ok_or_else(|| BlockError::Block {
+        rule: BlockRule::Other,
+        message: sequential::unsupported(fork).unwrap_or_default(),
+    })?;
+    let mut state = BlockState::with_capacity(pre, 2 * block.transactions.len() + 16);
+    block_end::pre_block(fork, &mut state, block)?;
+    let shards = shards(&state);
+    let cfg = env::cfg_env(spec, fork, block);
+    let block_env = env::block_env(fork, block);
+    let txs: Vec<_> = block.transactions.iter().map(env::tx_env).collect();
+    let outputs = run_shards(
+        &ShardEnv {
+            fork,
+            start: &state,
+            cfg: &cfg,
+            block_env: &block_env,
+            txs: &txs,
+        },
+        &shards,
+        threads,
+    );
+    let size = block.transactions.len() as u64;
+    let mut stats = ExecStats {
+        parallel: shards.len() > 1,
+        fallback: (shards.len() <= 1)
+            .then(|| format!("{} shard(s): nothing ran beside anything", shards.len())),
+        incarnations: size,
+        validations: size,
+        ..Default::default()
+    };
+    let settled = match merge(fork, block, state, outputs) {
+        Merged::Done(settled) => {
+            stats.mode = Some(format!("sharded: {} shards, no conflict", shards.len()));
+            settled
+        }
+        Merged::Conflicts(state, runs) => {
+            let (settled, reexecuted) = settle(fork, block, state, runs, &cfg, &block_env, &txs)?;
+            stats.incarnations += reexecuted;
+            stats.aborts = reexecuted;
+            stats.mode = Some(format!(
+                "sharded: {} shards, {reexecuted} of {size} transactions re-executed",
+                shards.len()
+            ));
+            settled
+        }
+    };
+    let Settled {
+        mut state,
+        receipts,
+        gas_used,
+        blob_gas_used,
+    } = settled;
+    let requests = block_end::post_block(fork, &mut state, block, &receipts)?;
+    Ok(Executed {
+        state,
+        receipts,
+        gas_used,
+        blob_gas_used,
+        requests,
+        stats,
+    })
+}
+
+/// The block's state and receipts after its transactions.
+struct Settled<'a> {
+    state: BlockState<'a>,
+    receipts: Vec<Receipt>,
+    gas_used: Vec<u64>,
+    blob_gas_used: u64,
+}
+
+/// The result of trying to merge the shards.
+enum Merged<'a> {
+    /// No transaction read a location another shard wrote before it: the shards' states
+    /// merged are the block's.
+    Done(Settled<'a>),
+    /// Some may have: the state at the start and each transaction's run by block index, to
+    /// settle one by one.
+    Conflicts(BlockState<'a>, Vec<Option<ShardTx>>),
+}
+
+/// Merges the shards when that is exact: every shard came out clean (see
+/// [`ShardOutput::clean`]) and every transaction fits the block. Otherwise hands every run
+/// on, for settling one by one.
+fn merge<'a>(
+    fork: Fork,
+    block: &Block,
+    start: BlockState<'a>,
+    outputs: Vec<ShardOutput<'a>>,
+) -> Merged<'a> {
+    let clean = outputs.iter().all(|o| o.clean);
+    let size = block.transactions.len();
+    let mut runs: Vec<Option<ShardTx>> = (0..size).map(|_| None).collect();
+    let mut states = Vec::with_capacity(outputs.len());
+    for output in outputs {
+        for (index, run) in output.txs {
+            if let Some(slot) = runs.get_mut(index) {
+                *slot = Some(run);
+            }
+        }
+        states.push((output.state, output.first_writes));
+    }
+    if !clean || runs.iter().any(Option::is_none) {
+        return Merged::Conflicts(start, runs);
+    }
+    // The block's limits, receipts and fees, in block order.
+    let mut receipts = Vec::with_capacity(size);
+    let mut gas_used = Vec::with_capacity(size);
+    let mut fees = Vec::with_capacity(size);
+    let (mut cumulative, mut blob_gas_used) = (0u64, 0u64);
+    for (index, (tx, run)) in block.transactions.iter().zip(&runs).enumerate() {
+        let (
+            Some(ShardTx {
+                result: Ok(result),
+                fee,
+                ..
+            }),
+            Ok(()),
+        ) = (
+            run,
+            sequential::check_block_limits(fork, block, index, tx, cumulative, blob_gas_used),
+        )
+        else {
+            // A block limit is broken: settling one by one finds the same error as
+            // sequential execution. (Clean shards keep their changes for this.)
+            return Merged::Conflicts(start, runs);
+        };
+        let used = result.tx_gas_used();
+        cumulative += used;
+        blob_gas_used += tx.blob_versioned_hashes.len() as u64 * GAS_PER_BLOB;
+        receipts.push(sequential::receipt(tx, result, cumulative));
+        gas_used.push(used);
+        fees.push(*fee);
+    }
+    // Every shard's state is the start plus its own writes: the one that changed most
+    // becomes the block's, and the others' writes move into it.
+    states.sort_by_key(|(state, _)| std::cmp::Reverse(state.changed_accounts()));
+    let mut states = states.into_iter();
+    let Some((mut state, _)) = states.next() else {
+        return Merged::Conflicts(start, runs);
+    };
+    drop(start);
+    for (shard, first_writes) in states {
+        state.absorb(
+            shard,
+            |address| first_writes.contains_key(&Location::Account(*address)),
+            |address, slot| first_writes.contains_key(&Location::Storage(*address, *slot)),
+        );
+    }
+    let beneficiary = block.env.beneficiary;
+    let paid = beneficiary::apply_fees(fork, state.info(&beneficiary).cloned(), &fees);
+    state.set_account(beneficiary, paid);
+    Merged::Done(Settled {
+        state,
+        receipts,
+        gas_used,
+        blob_gas_used,
+    })
+}
+
+/// Settles the transactions one by one in block order on one revm instance that holds the
+/// block's state: a run whose every read still holds is committed, any other transaction is
+/// re-executed against the state at its turn. Returns the settled block and how many
+/// transactions were re-executed.
+#[allow(clippy::too_many_arguments)]
+fn settle<'a>(
+    fork: Fork,
+    block: &Block,
+    state: BlockState<'a>,
+    runs: Vec<Option<ShardTx>>,
+    cfg: &revm::context::CfgEnv,
+    block_env: &revm::context::BlockEnv,
+    txs: &[revm::context::TxEnv],
+) -> Result<(Settled<'a>, u64), BlockError> {
+    let mut evm = Context::mainnet()
+        .with_db(OwnedState::from(state))
+        .with_cfg(cfg.clone())
+        .with_block(block_env.clone())
+        .build_mainnet();
+    let beneficiary = block.env.beneficiary;
+    let mut receipts = Vec::with_capacity(runs.len());
+    let mut gas_used = Vec::with_capacity(runs.len());
+    let (mut cumulative, mut blob_gas_used, mut reexecuted) = (0u64, 0u64, 0u64);
+    for (index, (tx, run)) in block.transactions.iter().zip(runs).enumerate() {
+        sequential::check_block_limits(fork, block, index, tx, cumulative, blob_gas_used)?;
+        let held = run.as_ref().is_some_and(|run| {
+            let state = &evm.ctx.db_mut().0;
+            run.reads.iter().all(|read| read.holds(state))
+        });
+        let result = match run {
+            Some(ShardTx {
+                result,
+                mut changes,
+                fee,
+                ..
+            }) if held => {
+                let result = result?;
+                let state = &mut evm.ctx.db_mut().0;
+                let paid = beneficiary::pay_into_changes(&mut changes, beneficiary, fee);
+                state.commit(fork, changes);
+                if !paid {
+                    state.credit(fork, beneficiary, fee);
+                }
+                result
+            }
+            _ => {
+                // Its shard showed it something that an earlier transaction elsewhere
+                // changed: run it again, now against the block's state at its turn.
+                reexecuted += 1;
+                evm.ctx.set_tx(txs[index].clone());
+                let output = CollisionAware::default().run(&mut evm);
+                let changes = evm.finalize();
+                let result = output.map_err(|e| sequential::tx_error(index, e))?;
+                evm.ctx.db_mut().0.commit(fork, changes);
+                result
+            }
+        };
+        let used = result.tx_gas_used();
+        cumulative += used;
+        blob_gas_used += tx.blob_versioned_hashes.len() as u64 * GAS_PER_BLOB;
+        receipts.push(sequential::receipt(tx, &result, cumulative));
+        gas_used.push(used);
+    }
+    let WrapDatabaseRef(state) = evm.ctx.journaled_state.database;
+    Ok((
+        Settled {
+            state,
+            receipts,
+            gas_used,
+            blob_gas_used,
+        },
+        reexecuted,
+    ))
+}
+
+/// Runs every shard on `threads` workers, in three phases that each worker joins as long as
+/// there is work in it: run the shards; check each against the others' writes
+/// ([`shard::check`]); and, when every shard is clean (the shards can be merged), drop what
+/// only settling one by one would need, so that the merge does not pay for it alone.
+fn run_shards<'a>(
+    env: &ShardEnv<'_, 'a>,
+    shards: &[Vec<usize>],
+    threads: usize,
+) -> Vec<ShardOutput<'a>> {
+    let count = shards.len();
+    let outputs: Vec<RwLock<Option<ShardOutput<'a>>>> =
+        shards.iter().map(|_| RwLock::new(None)).collect();
+    // Per phase: the next shard to claim, and how many are done.
+    let phases: [(AtomicUsize, AtomicUsize); 3] = Default::default();
+    let all_clean = AtomicBool::new(true);
+    let broken = AtomicBool::new(false);
+    let wait_for = |done: &AtomicUsize| {
+        let mut polls = 0;
+        while done.load(Ordering::Acquire) < count && !broken.load(Ordering::Acquire) {
+            sync::relax(polls);
+            polls = polls.saturating_add(1);
+        }
+    };
+    let claim = |phase: usize| {
+        let shard = phases[phase].0.fetch_add(1, Ordering::Relaxed);
+        (shard < count).then_some(shard)
+    };
+    let finish = |phase: usize| phases[phase].1.fetch_add(1, Ordering::AcqRel);
+    let work = || {
+        while let Some(shard) = claim(0) {
+            let ran = panic::catch_unwind(AssertUnwindSafe(|| shard::run(env, &shards[shard])));
+            match ran {
+                Ok(output) => *outputs[shard].write() = Some(output),
+                Err(payload) => {
+                    broken.store(true, Ordering::Release);
+                    panic::resume_unwind(payload);
+                }
+            }
+            finish(0);
+        }
+        wait_for(&phases[0].1);
+        while let Some(shard) = claim(1) {
+            let clean = {
+                let all: Vec<_> = outputs.iter().map(|o| o.read()).collect();
+                let others: Vec<_> = all
+                    .iter()
+                    .enumerate()
+                    .filter(|(other, _)| *other != shard)
+                    .filter_map(|(_, o)| o.as_ref().map(|o| &o.first_writes))
+                    .collect();
+                all[shard]
+                    .as_ref()
+                    .is_some_and(|own| shard::check(own, &others, env.block_env.beneficiary))
+            };
+            if !clean {
+                all_clean.store(false, Ordering::Release);
+            }
+            if let Some(own) = outputs[shard].write().as_mut() {
+                own.clean = clean;
+            }
+            finish(1);
+        }
+        wait_for(&phases[1].1);
+        if all_clean.load(Ordering::Acquire) {
+            while let Some(shard) = claim(2) {
+                if let Some(own) = outputs[shard].write().as_mut() {
+                    own.slim();
+                }
+            }
+        }
+    };
+    sync::run_workers(threads.clamp(1, count.max(1)), work);
+    outputs
+        .into_iter()
+        .filter_map(|output| output.write().take())
+        .collect()
+}

@@ -1,0 +1,80 @@
+//! The partitioning pass's prediction: which accounts a transaction will write, from what a
+//! transaction says about itself, without running it. A prediction only decides which
+//! transactions share a shard; a wrong one costs a re-execution, never a wrong result.
+
+use crate::state::BlockState;
+use alloy_primitives::Address;
+use lockstep_spec::types::{Block, Transaction, TxKind};
+use smallvec::SmallVec;
+
+/// The accounts `tx` is predicted to write: its sender (nonce and balance) and, for a value
+/// transfer to an account without code, the recipient. A call to a contract is not predicted
+/// to write the contract: calls to one token must not all land in one shard, and what they
+/// do to its storage is seen by validation. The beneficiary, written by every transaction's
+/// fee, is left out (fees are credited lazily).
+pub fn written_accounts(
+    tx: &Transaction,
+    pre: &BlockState<'_>,
+    beneficiary: Address,
+) -> SmallVec<[Address; 2]> {
+    let mut accounts = SmallVec::new();
+    accounts.push(tx.sender);
+    if let TxKind::Call(to) = tx.kind {
+        let has_code = pre
+            .info(&to)
+            .and_then(|info| info.code.as_ref())
+            .is_some_and(|code| !code.is_empty());
+        if !has_code && to != beneficiary && to != tx.sender {
+            accounts.push(to);
+        }
+    }
+    accounts.retain(|a| *a != beneficiary);
+    accounts
+}
+
+/// Cheap features of a block, for choosing how to run it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Features {
+    /// Transactions in the block.
+    pub transactions: usize,
+    /// The sum of the transactions' gas limits.
+    pub gas: u64,
+    /// The share of the block's gas in its largest predicted group (1.0: everything depends
+    /// on everything; no shard can run beside it).
+    pub largest_group_share: f64,
+    /// The share of transactions that repeat an earlier transaction's call exactly (same
+    /// contract, same input): such calls usually write the same storage and conflict.
+    pub repeated_calls: f64,
+}
+
+/// The [`Features`] of `block`, given the size of its largest predicted group's gas.
+pub fn features(block: &Block, largest_group_gas: u64, pre: &BlockState<'_>) -> Features {
+    let gas: u64 = block.transactions.iter().map(|tx| tx.gas_limit).sum();
+    let mut seen = std::collections::HashSet::with_capacity(block.transactions.len());
+    let mut repeated = 0usize;
+    for tx in &block.transactions {
+        let TxKind::Call(to) = tx.kind else { continue };
+        let is_contract = pre
+            .info(&to)
+            .and_then(|info| info.code.as_ref())
+            .is_some_and(|code| !code.is_empty());
+        if is_contract && !seen.insert((to, &tx.input)) {
+            repeated += 1;
+        }
+    }
+    let transactions = block.transactions.len();
+    Features {
+        transactions,
+        gas,
+        largest_group_share: if gas == 0 {
+            0.0
+        } else {
+            largest_group_gas as f64 / gas as f64
+        },
+        repeated_calls: if transactions == 0 {
+            0.0
+        } else {
+            repeated as f64 / transactions as f64
+        },
+    }
+}

@@ -1,0 +1,297 @@
+//! One shard's execution: its transactions, in block order, one after another on one revm
+//! instance, against the state at the start of the block plus the shard's own earlier writes.
+//! Every value a transaction reads is recorded, so that the block's settlement can tell
+//! whether the transaction saw what sequential execution would have shown it.
+
+use crate::beneficiary::{self, DeferredFee, Summary};
+use crate::collision::StorageProbe;
+use crate::mv_memory::Location;
+use crate::sequential;
+use crate::state::BlockState;
+use alloy_primitives::map::HashMap;
+use alloy_primitives::{Address, B256, U256};
+use lockstep_spec::types::BlockError;
+use lockstep_spec::Fork;
+use revm::bytecode::Bytecode;
+use revm::context::result::ExecutionResult;
+use revm::context::{BlockEnv, CfgEnv, Context, ContextSetters, ContextTr, TxEnv};
+use revm::database_interface::Database;
+use revm::handler::Handler;
+use revm::state::{AccountInfo, EvmState};
+use revm::{ExecuteEvm, MainBuilder, MainContext};
+use std::convert::Infallible;
+
+/// A value a transaction read, as it read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ValueRead {
+    /// An account's existence, balance, nonce and code hash.
+    Account(Address, Summary),
+    /// One storage slot.
+    Slot(Address, U256, U256),
+    /// Whether an account holds storage (EIP-7610's creation check).
+    HasStorage(Address, bool),
+}
+
+impl ValueRead {
+    /// The account the read is of.
+    pub fn address(&self) -> Address {
+        match self {
+            ValueRead::Account(address, _)
+            | ValueRead::Slot(address, ..)
+            | ValueRead::HasStorage(address, _) => *address,
+        }
+    }
+
+    /// Whether a write of `first_writes`, the locations another shard wrote with the first
+    /// transaction that wrote each, could have changed this read of transaction `tx`.
+    pub fn overwritten_before(&self, tx: usize, first_writes: &FirstWrites) -> bool {
+        let before = |location: &Location| first_writes.get(location).is_some_and(|&w| w < tx);
+        match self {
+            ValueRead::Account(address, _) | ValueRead::HasStorage(address, _) => {
+                before(&Location::Account(*address)) || before(&Location::StorageReset(*address))
+            }
+            ValueRead::Slot(address, slot, _) => {
+                before(&Location::Storage(*address, *slot))
+                    || before(&Location::StorageReset(*address))
+            }
+        }
+    }
+
+    /// Whether `state` still holds what was read.
+    pub fn holds(&self, state: &BlockState<'_>) -> bool {
+        match self {
+            ValueRead::Account(address, seen) => {
+                let now = state.info(address);
+                now.map(|a| (a.balance, a.nonce, a.code_hash)) == *seen
+            }
+            ValueRead::Slot(address, slot, seen) => state.storage(address, slot) == *seen,
+            ValueRead::HasStorage(address, seen) => state.has_storage(address) == *seen,
+        }
+    }
+}
+
+/// The locations a shard wrote, each with the first of its transactions that wrote it.
+pub type FirstWrites = HashMap<Location, usize>;
+
+/// A shard's state with every read recorded: revm's database for the shard.
+struct Recording<'a> {
+    state: BlockState<'a>,
+    reads: Vec<ValueRead>,
+}
+
+impl Database for Recording<'_> {
+    type Error = Infallible;
+
+    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Infallible> {
+        let info = self.state.info(&address).cloned();
+        self.reads
+            .push(ValueRead::Account(address, beneficiary::summary(&info)));
+        Ok(info)
+    }
+
+    fn code_by_hash(&mut self, _code_hash: B256) -> Result<Bytecode, Infallible> {
+        // Every account carries its code, so revm never asks by hash.
+        Ok(Bytecode::default())
+    }
+
+    fn storage(&mut self, address: Address, index: U256) -> Result<U256, Infallible> {
+        let value = self.state.storage(&address, &index);
+        self.reads.push(ValueRead::Slot(address, index, value));
+        Ok(value)
+    }
+
+    fn block_hash(&mut self, number: u64) -> Result<B256, Infallible> {
+        Ok(self.state.pre().block_hash(number).unwrap_or_default())
+    }
+}
+
+impl StorageProbe for Recording<'_> {
+    fn has_storage(&mut self, address: Address) -> Result<bool, Infallible> {
+        let has = self.state.has_storage(&address);
+        self.reads.push(ValueRead::HasStorage(address, has));
+        Ok(has)
+    }
+}
+
+/// What one transaction did in its shard.
+#[derive(Debug)]
+pub struct ShardTx {
+    /// The result, or the error that makes the transaction invalid (in the shard's view).
+    pub result: Result<ExecutionResult, BlockError>,
+    /// Its changes, without the beneficiary's fee.
+    pub changes: EvmState,
+    /// The fee it owes the beneficiary.
+    pub fee: U256,
+    /// Every value it read.
+    pub reads: Vec<ValueRead>,
+}
+
+/// What a shard produced.
+#[derive(Debug)]
+pub struct ShardOutput<'a> {
+    /// Each transaction's run, with its block index, in block order.
+    pub txs: Vec<(usize, ShardTx)>,
+    /// The shard's state at its end: the start plus every change of its transactions.
+    pub state: BlockState<'a>,
+    /// The locations its transactions wrote (the beneficiary's fees aside).
+    pub first_writes: FirstWrites,
+    /// Whether a transaction reset an account's storage (created, destroyed or deleted one).
+    pub reset_storage: bool,
+    /// Whether the shard can be merged with the others: every transaction succeeded, none
+    /// reset an account's storage, read the beneficiary (whose fees are paid only after the
+    /// shards) or read a location that another shard wrote with an earlier transaction. Then
+    /// every location the shards wrote was written by one shard only (a transaction that
+    /// writes a location reads it first), and each shard's view was the sequential one.
+    pub clean: bool,
+}
+
+impl ShardOutput<'_> {
+    /// Drops the changes and reads of every transaction: a clean block is merged from the
+    /// shards' states and needs only results and fees.
+    pub fn slim(&mut self) {
+        for (_, tx) in &mut self.txs {
+            tx.changes = EvmState::default();
+            tx.reads = Vec::new();
+        }
+    }
+}
+
+/// Whether `own` is clean (see [`ShardOutput::clean`]) beside shards that wrote `others`.
+pub fn check(own: &ShardOutput<'_>, others: &[&FirstWrites], beneficiary: Address) -> bool {
+    !own.reset_storage
+        && own.txs.iter().all(|(index, run)| {
+            run.result.is_ok()
+                && run.reads.iter().all(|read| {
+                    read.address() != beneficiary
+                        && others
+                            .iter()
+                            .all(|writes| !read.overwritten_before(*index, writes))
+                })
+        })
+}
+
+/// The block-wide settings a shard runs with.
+pub struct ShardEnv<'s, 'a> {
+    /// The fork's rules.
+    pub fork: Fork,
+    /// The state at the start of the block's transactions.
+    pub start: &'s BlockState<'a>,
+    /// revm's configuration.
+    pub cfg: &'s CfgEnv,
+    /// revm's block environment.
+    pub block_env: &'s BlockEnv,
+    /// Every transaction of the block in revm's form.
+    pub txs: &'s [TxEnv],
+}
+
+/// Runs the transactions `members` (block indexes, in block order) as one shard.
+pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
+    let db = Recording {
+        state: env.start.clone(),
+        reads: Vec::new(),
+    };
+    let mut evm = Context::mainnet()
+        .with_db(db)
+        .with_cfg(env.cfg.clone())
+        .with_block(env.block_env.clone())
+        .build_mainnet();
+    let mut txs = Vec::with_capacity(members.len());
+    let mut first_writes = FirstWrites::default();
+    first_writes.reserve(3 * members.len());
+    let mut reset_storage = false;
+    for &index in members {
+        let Some(tx) = env.txs.get(index) else {
+            continue;
+        };
+        evm.ctx.set_tx(tx.clone());
+        let mut handler = DeferredFee::default();
+        let result = handler.run(&mut evm);
+        let mut changes = evm.finalize();
+        let db = evm.ctx.db_mut();
+        let reads = std::mem::take(&mut db.reads);
+        let result = match result {
+            Ok(result) => {
+                reset_storage |=
+                    record_writes(env.fork, &db.state, &changes, index, &mut first_writes);
+                db.state.commit_ref(env.fork, &changes);
+                Ok(result)
+            }
+            Err(error) => {
+                changes.clear();
+                Err(sequential::tx_error(index, error))
+            }
+        };
+        txs.push((
+            index,
+            ShardTx {
+                result,
+                changes,
+                fee: handler.fee(),
+                reads,
+            },
+        ));
+    }
+    let Recording { state, .. } = evm.ctx.journaled_state.database;
+    ShardOutput {
+        txs,
+        state,
+        first_writes,
+        reset_storage,
+        clean: false,
+    }
+}
+
+/// Records the locations `changes` write over `state` (the shard's state before them) as
+/// written by transaction `tx` where no earlier transaction of the shard wrote them. An
+/// account only touched keeps its value and is not written. Returns whether the changes
+/// reset an account's storage.
+fn record_writes(
+    fork: Fork,
+    state: &BlockState<'_>,
+    changes: &EvmState,
+    tx: usize,
+    first_writes: &mut FirstWrites,
+) -> bool {
+    let mut reset = false;
+    for (address, account) in changes {
+        if !account.is_touched() {
+            continue;
+        }
+        let deleted = account.is_selfdestructed()
+            || (fork >= Fork::SpuriousDragon && account.info.is_empty());
+        if deleted && !account.is_created() && state.info(address).is_none() {
+            // An absent account touched and deleted again: nothing changed.
+            continue;
+        }
+        if deleted || account.is_created() {
+            reset = true;
+            first_writes
+                .entry(Location::StorageReset(*address))
+                .or_insert(tx);
+            first_writes
+                .entry(Location::Account(*address))
+                .or_insert(tx);
+            continue;
+        }
+        let before = beneficiary::summary(&state.info(address).cloned());
+        if before
+            != Some((
+                account.info.balance,
+                account.info.nonce,
+                account.info.code_hash,
+            ))
+        {
+            first_writes
+                .entry(Location::Account(*address))
+                .or_insert(tx);
+        }
+        for (slot, value) in &account.storage {
+            if value.is_changed() {
+                first_writes
+                    .entry(Location::Storage(*address, *slot))
+                    .or_insert(tx);
+            }
+        }
+    }
+    reset
+}

@@ -1,0 +1,193 @@
+//! The sharded executor and `auto`: every block must produce the sequential outcome at 1, 2
+//! and 8 threads, whatever the partition; a wrong partition, forced on purpose, must be
+//! caught by validation and repaired by re-execution (the counters show it), and a block
+//! whose shards share nothing must be merged without any re-execution.
+
+#![cfg(not(feature = "shuttle"))]
+
+mod common;
+
+use alloy_primitives::U256;
+use common::*;
+use lockstep_executor::auto::{AutoExecutor, Choice};
+use lockstep_executor::sharded::{self, ShardedExecutor};
+use lockstep_executor::state::PreState;
+use lockstep_executor::{sequential, Engine};
+use lockstep_spec::types::{Block, BlockError, BlockOutcome, WorldState};
+use lockstep_spec::Fork;
+
+/// Runs `block` with `shards` on `threads` workers.
+fn with_shards(
+    fork: Fork,
+    pre: &WorldState,
+    block: &Block,
+    threads: usize,
+    shards: Vec<Vec<usize>>,
+) -> Result<BlockOutcome, BlockError> {
+    let prepared = PreState::new(pre, &block.env);
+    sharded::execute(fork, &prepared, block, threads, |_| shards).map(|e| e.into_outcome())
+}
+
+/// Requires the sharded executor and `auto` to match sequential execution at 1, 2 and 8
+/// threads; returns the sequential outcome.
+fn assert_sharded_matches(
+    fork: Fork,
+    pre: &WorldState,
+    block: &Block,
+    name: &str,
+) -> Result<BlockOutcome, BlockError> {
+    let expected = sequential::execute_block(fork, pre, block);
+    for threads in [1, 2, 8] {
+        for (label, got) in [
+            (
+                "sharded",
+                ShardedExecutor::new(threads).execute(fork, pre, block),
+            ),
+            ("auto", AutoExecutor::new(threads).execute(fork, pre, block)),
+        ] {
+            assert!(
+                same(&expected, &got),
+                "{name}: {label} at {threads} threads differs from sequential\n\
+                 sequential: {expected:#?}\n{label}: {got:#?}"
+            );
+        }
+    }
+    expected
+}
+
+#[test]
+fn a_nonce_chain_split_across_shards_is_repaired() {
+    let fork = Fork::Cancun;
+    let (a, b, c) = (addr(1), addr(2), addr(3));
+    let pre = world([(a, eoa(10)), (b, eoa(10))]);
+    // Transaction 1 spends the nonce transaction 0 leaves; transaction 2 pays c from b.
+    let txs = vec![
+        call(fork, a, 0, b, U256::from(5)),
+        call(fork, a, 1, c, U256::from(7)),
+        call(fork, b, 0, c, U256::from(11)),
+    ];
+    let block = block(fork, txs);
+    let expected = sequential::execute_block(fork, &pre, &block);
+    assert!(expected.is_ok(), "the block must be valid: {expected:?}");
+    for threads in [1, 2, 8] {
+        // The wrong prediction: each transaction alone in a shard.
+        let got = with_shards(fork, &pre, &block, threads, vec![vec![0], vec![1], vec![2]]);
+        assert!(same(&expected, &got), "{threads} threads: {got:#?}");
+        let stats = got.map(|o| o.stats).unwrap_or_default();
+        // Transaction 1 saw nonce 0 in its shard, and 2 saw b without its payment.
+        assert!(
+            stats.aborts >= 2,
+            "{threads} threads: no repair counted: {stats:?}"
+        );
+        assert_eq!(stats.incarnations, 3 + stats.aborts);
+    }
+}
+
+#[test]
+fn hot_slot_calls_dealt_to_every_shard_are_repaired() {
+    let fork = Fork::Cancun;
+    let counter = addr(0x100);
+    let mut pre = world((1..=12).map(|n| (addr(n), eoa(1))));
+    pre.accounts.insert(counter, contract(&COUNTER));
+    let txs = (1..=12)
+        .map(|n| call(fork, addr(n), 0, counter, U256::ZERO))
+        .collect();
+    let block = block(fork, txs);
+    let expected = sequential::execute_block(fork, &pre, &block);
+    let outcome = expected.as_ref().expect("the block is valid");
+    let slot = outcome.post_state.accounts[&counter].storage[&U256::ZERO];
+    assert_eq!(slot, U256::from(12));
+    let shards = vec![(0..12).step_by(2).collect(), (1..12).step_by(2).collect()];
+    let got = with_shards(fork, &pre, &block, 2, shards);
+    assert!(same(&expected, &got), "{got:#?}");
+    let aborts = got.map(|o| o.stats.aborts).unwrap_or_default();
+    assert!(
+        aborts >= 6,
+        "alternate shards must conflict: {aborts} re-executed"
+    );
+    let _compared = assert_sharded_matches(fork, &pre, &block, "hot slot");
+}
+
+#[test]
+fn independent_transfers_merge_without_reexecution() {
+    for fork in [Fork::Berlin, Fork::Cancun] {
+        let pre = world((1..=40).map(|n| (addr(n), eoa(1))));
+        let txs = (1..=20)
+            .map(|n| call(fork, addr(n), 0, addr(n + 20), U256::from(n)))
+            .collect();
+        let block = block(fork, txs);
+        let expected = assert_sharded_matches(fork, &pre, &block, "transfers");
+        assert!(expected.is_ok());
+        let got = ShardedExecutor::new(2).execute(fork, &pre, &block);
+        let stats = got.map(|o| o.stats).unwrap_or_default();
+        assert_eq!(stats.aborts, 0, "{fork}: {stats:?}");
+        let mode = stats.mode.unwrap_or_default();
+        assert!(mode.contains("no conflict"), "{fork}: {mode}");
+    }
+}
+
+#[test]
+fn contention_blocks_match_sequential() {
+    for (fork, seed) in [
+        (Fork::Cancun, 1),
+        (Fork::London, 7),
+        (Fork::Prague, 3),
+        (Fork::Homestead, 5),
+    ] {
+        let (pre, block) = mixed_block(fork, 60, seed);
+        let name = format!("{fork} mixed (seed {seed})");
+        let _compared = assert_sharded_matches(fork, &pre, &block, &name);
+    }
+    let (pre, block) = abort_window_block(Fork::Cancun);
+    let _compared = assert_sharded_matches(Fork::Cancun, &pre, &block, "abort window");
+}
+
+#[test]
+fn delegation_conflicts_match_sequential() {
+    for fork in [Fork::Prague, Fork::Osaka] {
+        for case in delegation::cases(fork) {
+            let name = format!("{fork} {}", case.name);
+            let _compared = assert_sharded_matches(fork, &case.pre, &case.block, &name);
+        }
+    }
+}
+
+#[test]
+fn auto_chooses_from_the_block() {
+    let fork = Fork::Cancun;
+    let pre_world = world((1..=40).map(|n| (addr(n), eoa(1))));
+    let transfers: Vec<_> = (1..=20)
+        .map(|n| call(fork, addr(n), 0, addr(n + 20), U256::from(n)))
+        .collect();
+    let auto = AutoExecutor::new(2);
+
+    let small = block(fork, transfers[..3].to_vec());
+    let pre = PreState::new(&pre_world, &small.env);
+    assert!(matches!(auto.choose(&pre, &small), Choice::Sequential(_)));
+
+    let wide = block(fork, transfers.clone());
+    assert!(matches!(auto.choose(&pre, &wide), Choice::Sharded(s) if s.len() == 2));
+
+    // One sender's nonce chain: one group holds all the gas.
+    let chain: Vec<_> = (0..20)
+        .map(|nonce| call(fork, addr(1), nonce, addr(30), U256::from(1)))
+        .collect();
+    let chain = block(fork, chain);
+    assert!(matches!(auto.choose(&pre, &chain), Choice::Sequential(r) if r.contains("group")));
+
+    // The same call to one contract from everyone: a hot slot.
+    let counter = addr(0x100);
+    let mut hot_world = pre_world.clone();
+    hot_world.accounts.insert(counter, contract(&COUNTER));
+    let hot: Vec<_> = (1..=20)
+        .map(|n| call(fork, addr(n), 0, counter, U256::ZERO))
+        .collect();
+    let hot = block(fork, hot);
+    let hot_pre = PreState::new(&hot_world, &hot.env);
+    assert!(matches!(auto.choose(&hot_pre, &hot), Choice::Sequential(r) if r.contains("repeat")));
+    let outcome = auto.execute(fork, &hot_world, &hot);
+    let mode = outcome
+        .map(|o| o.stats.mode.unwrap_or_default())
+        .unwrap_or_default();
+    assert!(mode.starts_with("auto: sequential"), "{mode}");
+}
