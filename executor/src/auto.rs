@@ -22,6 +22,10 @@ pub const MAX_GROUP_SHARE: f64 = 0.75;
 /// than running them in order.
 pub const MAX_REPEATED_CALLS: f64 = 0.5;
 
+/// A block in which more than this share of the transactions are sent from or to the
+/// beneficiary runs sequentially: each of them depends on every fee paid before it.
+pub const MAX_BENEFICIARY_SHARE: f64 = 0.1;
+
 /// How `auto` runs one block.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Choice {
@@ -65,6 +69,12 @@ impl AutoExecutor {
             return Choice::Sequential(format!(
                 "{:.0}% of the transactions repeat an earlier call",
                 100.0 * features.repeated_calls
+            ));
+        }
+        if features.beneficiary_share > MAX_BENEFICIARY_SHARE {
+            return Choice::Sequential(format!(
+                "{:.0}% of the transactions are sent from or to the beneficiary",
+                100.0 * features.beneficiary_share
             ));
         }
         Choice::Sharded(partition.shards)

@@ -95,14 +95,13 @@ pub fn execute<'a>(
     let shards = shards(&state);
     let cfg = env::cfg_env(spec, fork, block);
     let block_env = env::block_env(fork, block);
-    let txs: Vec<_> = block.transactions.iter().map(env::tx_env).collect();
     let outputs = run_shards(
         &ShardEnv {
             fork,
             start: &state,
             cfg: &cfg,
             block_env: &block_env,
-            txs: &txs,
+            txs: &block.transactions,
         },
         &shards,
         threads,
@@ -122,7 +121,7 @@ pub fn execute<'a>(
             settled
         }
         Merged::Conflicts(state, runs) => {
-            let (settled, reexecuted) = settle(fork, block, state, runs, &cfg, &block_env, &txs)?;
+            let (settled, reexecuted) = settle(fork, block, state, runs, &cfg, &block_env)?;
             stats.incarnations += reexecuted;
             stats.aborts = reexecuted;
             stats.mode = Some(format!(
@@ -250,7 +249,6 @@ fn merge<'a>(
 /// block's state: a run whose every read still holds is committed, any other transaction is
 /// re-executed against the state at its turn. Returns the settled block and how many
 /// transactions were re-executed.
-#[allow(clippy::too_many_arguments)]
 fn settle<'a>(
     fork: Fork,
     block: &Block,
@@ -258,7 +256,6 @@ fn settle<'a>(
     runs: Vec<Option<ShardTx>>,
     cfg: &revm::context::CfgEnv,
     block_env: &revm::context::BlockEnv,
-    txs: &[revm::context::TxEnv],
 ) -> Result<(Settled<'a>, u64), BlockError> {
     let mut evm = Context::mainnet()
         .with_db(OwnedState::from(state))
@@ -295,7 +292,7 @@ fn settle<'a>(
                 // Its shard showed it something that an earlier transaction elsewhere
                 // changed: run it again, now against the block's state at its turn.
                 reexecuted += 1;
-                evm.ctx.set_tx(txs[index].clone());
+                evm.ctx.set_tx(env::tx_env(tx));
                 let output = CollisionAware::default().run(&mut evm);
                 let changes = evm.finalize();
                 let result = output.map_err(|e| sequential::tx_error(index, e))?;

@@ -49,12 +49,12 @@ impl Groups {
 /// Partitions `accounts.len()` transactions into `shards` shards; `accounts[i]` are the
 /// accounts transaction `i` is predicted to write and `gas[i]` its weight.
 pub fn partition(accounts: &[impl AsRef<[Address]>], gas: &[u64], shards: usize) -> Partition {
-    let size = accounts.len();
+    let size = accounts.len().min(gas.len());
     let shards = shards.max(1);
     let mut groups = Groups::new(size);
     let mut first_writer: AddressMap<usize> = AddressMap::default();
     first_writer.reserve(2 * size);
-    for (tx, written) in accounts.iter().enumerate() {
+    for (tx, written) in accounts.iter().enumerate().take(size) {
         for address in written.as_ref() {
             match first_writer.get(address) {
                 Some(&other) => groups.join(tx, other),
@@ -64,26 +64,26 @@ pub fn partition(accounts: &[impl AsRef<[Address]>], gas: &[u64], shards: usize)
             }
         }
     }
-    // Each group's transactions in block order, and its gas.
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); size];
+    // Each group's gas, by its root.
+    let roots: Vec<usize> = (0..size).map(|tx| groups.root(tx)).collect();
     let mut group_gas = vec![0u64; size];
-    for (tx, gas) in gas.iter().enumerate().take(size) {
-        let root = groups.root(tx);
-        members[root].push(tx);
-        group_gas[root] += gas;
+    for (root, gas) in roots.iter().zip(gas) {
+        group_gas[*root] += gas;
     }
-    let mut order: Vec<usize> = (0..size).filter(|&r| !members[r].is_empty()).collect();
+    let mut order: Vec<usize> = (0..size).filter(|&tx| roots[tx] == tx).collect();
     // Largest first; ties by block order, for determinism.
     order.sort_by_key(|&root| (std::cmp::Reverse(group_gas[root]), root));
     let mut load = vec![0u64; shards];
-    let mut out = vec![Vec::new(); shards];
+    let mut shard_of = vec![0usize; size];
     for &root in &order {
         let lightest = (0..shards).min_by_key(|&s| (load[s], s)).unwrap_or(0);
         load[lightest] += group_gas[root];
-        out[lightest].extend_from_slice(&members[root]);
+        shard_of[root] = lightest;
     }
-    for shard in &mut out {
-        shard.sort_unstable();
+    // Dealt in block order, so each shard's list is in block order too.
+    let mut out = vec![Vec::with_capacity(size / shards + 1); shards];
+    for (tx, root) in roots.iter().enumerate() {
+        out[shard_of[*root]].push(tx);
     }
     out.retain(|shard| !shard.is_empty());
     Partition {

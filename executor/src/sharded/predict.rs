@@ -45,6 +45,9 @@ pub struct Features {
     /// The share of transactions that repeat an earlier transaction's call exactly (same
     /// contract, same input): such calls usually write the same storage and conflict.
     pub repeated_calls: f64,
+    /// The share of transactions sent from or to the beneficiary: each of them reads it,
+    /// and so depends on the fees of every transaction before it.
+    pub beneficiary_share: f64,
 }
 
 /// The [`Features`] of `block`, given the size of its largest predicted group's gas.
@@ -52,6 +55,12 @@ pub fn features(block: &Block, largest_group_gas: u64, pre: &BlockState<'_>) -> 
     let gas: u64 = block.transactions.iter().map(|tx| tx.gas_limit).sum();
     let mut seen = std::collections::HashSet::with_capacity(block.transactions.len());
     let mut repeated = 0usize;
+    let beneficiary = block.env.beneficiary;
+    let with_beneficiary = block
+        .transactions
+        .iter()
+        .filter(|tx| tx.sender == beneficiary || tx.kind == TxKind::Call(beneficiary))
+        .count();
     for tx in &block.transactions {
         let TxKind::Call(to) = tx.kind else { continue };
         let is_contract = pre
@@ -71,10 +80,16 @@ pub fn features(block: &Block, largest_group_gas: u64, pre: &BlockState<'_>) -> 
         } else {
             largest_group_gas as f64 / gas as f64
         },
-        repeated_calls: if transactions == 0 {
-            0.0
-        } else {
-            repeated as f64 / transactions as f64
-        },
+        repeated_calls: share(repeated, transactions),
+        beneficiary_share: share(with_beneficiary, transactions),
+    }
+}
+
+/// `part` of `whole` as a fraction (0 for an empty whole).
+fn share(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
     }
 }

@@ -10,11 +10,11 @@ use crate::sequential;
 use crate::state::BlockState;
 use alloy_primitives::map::HashMap;
 use alloy_primitives::{Address, B256, U256};
-use lockstep_spec::types::BlockError;
+use lockstep_spec::types::{BlockError, Transaction};
 use lockstep_spec::Fork;
 use revm::bytecode::Bytecode;
 use revm::context::result::ExecutionResult;
-use revm::context::{BlockEnv, CfgEnv, Context, ContextSetters, ContextTr, TxEnv};
+use revm::context::{BlockEnv, CfgEnv, Context, ContextSetters, ContextTr};
 use revm::database_interface::Database;
 use revm::handler::Handler;
 use revm::state::{AccountInfo, EvmState};
@@ -180,8 +180,8 @@ pub struct ShardEnv<'s, 'a> {
     pub cfg: &'s CfgEnv,
     /// revm's block environment.
     pub block_env: &'s BlockEnv,
-    /// Every transaction of the block in revm's form.
-    pub txs: &'s [TxEnv],
+    /// Every transaction of the block (each shard converts its own to revm's form).
+    pub txs: &'s [Transaction],
 }
 
 /// Runs the transactions `members` (block indexes, in block order) as one shard.
@@ -203,7 +203,7 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
         let Some(tx) = env.txs.get(index) else {
             continue;
         };
-        evm.ctx.set_tx(tx.clone());
+        evm.ctx.set_tx(crate::env::tx_env(tx));
         let mut handler = DeferredFee::default();
         let result = handler.run(&mut evm);
         let mut changes = evm.finalize();
