@@ -25,7 +25,11 @@ pub struct RunArgs {
     /// Fixture files or folders (`.json`, `.json.gz`); default: the bundled sample.
     pub paths: Vec<PathBuf>,
     /// Comma-separated executors; the first is the reference for comparisons.
-    #[arg(long, default_value = "revm,spec,parallel,sharded,auto", value_delimiter = ',')]
+    #[arg(
+        long,
+        default_value = "revm,spec,parallel,sharded,auto",
+        value_delimiter = ','
+    )]
     pub executors: Vec<String>,
     /// Only cases of these forks (comma-separated, e.g. `Cancun,Prague`).
     #[arg(long, value_delimiter = ',')]

@@ -1,0 +1,96 @@
+//! Random and PCT thread schedules, driven by shuttle, over the sharded executor's phases
+//! (run the shards, check each against the others, slim them): the outcome must equal the
+//! sequential one under every schedule, for a block that merges clean and for blocks whose
+//! shards conflict. `LOCKSTEP_SHUTTLE_ITERATIONS` sets the schedules per test (default 100).
+
+#![cfg(feature = "shuttle")]
+
+mod common;
+
+use alloy_primitives::U256;
+use common::*;
+use lockstep_executor::sequential;
+use lockstep_executor::sharded::ShardedExecutor;
+use lockstep_executor::Engine;
+use lockstep_spec::types::{Block, WorldState};
+use lockstep_spec::Fork;
+use std::sync::Arc;
+
+fn iterations() -> usize {
+    std::env::var("LOCKSTEP_SHUTTLE_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100)
+}
+
+/// A test body: the sharded executor on 2 and 3 threads against sequential execution.
+fn body(fork: Fork, pre: WorldState, block: Block) -> impl Fn() + Send + Sync + 'static {
+    let expected = Arc::new(sequential::execute_block(fork, &pre, &block));
+    let input = Arc::new((pre, block));
+    move || {
+        let (pre, block) = &*input;
+        for threads in [2, 3] {
+            let got = ShardedExecutor::new(threads).execute(fork, pre, block);
+            assert!(
+                same(&expected, &got),
+                "{threads} threads: sharded differs from sequential\n\
+                 sequential: {expected:#?}\nsharded: {got:#?}"
+            );
+        }
+    }
+}
+
+/// Independent transfers: every schedule must merge the shards.
+fn clean_block() -> (WorldState, Block) {
+    let fork = Fork::Cancun;
+    let pre = world((1..=12).map(|n| (addr(n), eoa(1))));
+    let txs = (1..=6)
+        .map(|n| call(fork, addr(n), 0, addr(n + 6), U256::from(n)))
+        .collect();
+    (pre, block(fork, txs))
+}
+
+/// Calls from different senders to one counter: predicted independent, so dealt to different
+/// shards, but every call after the first reads what an earlier one wrote.
+/// With two calls, the first shard is clean and the second is not: a shard must not drop
+/// its changes before every shard has been checked.
+fn hot_slot_block(calls: u64) -> (WorldState, Block) {
+    let fork = Fork::Cancun;
+    let counter = addr(0x100);
+    let mut pre = world((1..=calls).map(|n| (addr(n), eoa(1))));
+    pre.accounts.insert(counter, contract(&COUNTER));
+    let txs = (1..=calls)
+        .map(|n| call(fork, addr(n), 0, counter, U256::ZERO))
+        .collect();
+    (pre, block(fork, txs))
+}
+
+#[test]
+fn random_schedules_hot_slot() {
+    let (pre, block) = hot_slot_block(6);
+    shuttle::check_random(body(Fork::Cancun, pre, block), iterations());
+}
+
+#[test]
+fn pct_schedules_hot_slot() {
+    let (pre, block) = hot_slot_block(6);
+    shuttle::check_pct(body(Fork::Cancun, pre, block), iterations(), 3);
+}
+
+#[test]
+fn pct_schedules_one_clean_shard() {
+    let (pre, block) = hot_slot_block(2);
+    shuttle::check_pct(body(Fork::Cancun, pre, block), iterations(), 3);
+}
+
+#[test]
+fn random_schedules_clean_merge() {
+    let (pre, block) = clean_block();
+    shuttle::check_random(body(Fork::Cancun, pre, block), iterations());
+}
+
+#[test]
+fn pct_schedules_conflicting_shards() {
+    let (pre, block) = mixed_block(Fork::Cancun, 8, 11);
+    shuttle::check_pct(body(Fork::Cancun, pre, block), iterations(), 3);
+}
