@@ -9,6 +9,8 @@ pub mod compare;
 pub mod executors;
 pub mod expectations;
 pub mod fixtures;
+#[cfg(feature = "faults")]
+pub mod mutants;
 pub mod report;
 pub mod result;
 pub mod run;

@@ -22,6 +22,9 @@ enum Command {
     Run(Box<lockstep::cli::run::RunArgs>),
     /// Time executors side by side on the same blocks (release build).
     Bench(lockstep::cli::bench::BenchArgs),
+    /// Hunt each seeded bug of the parallel executor with lockstep's own inputs (needs a
+    /// build with `--features faults`).
+    Mutants(lockstep::cli::mutants::MutantsArgs),
     /// Print the names of the available executors, comma-separated.
     Executors,
 }
@@ -31,6 +34,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => lockstep::cli::run::run(*args),
         Command::Bench(args) => lockstep::cli::bench::run(args),
+        Command::Mutants(args) => lockstep::cli::mutants::run(args),
         Command::Executors => {
             println!("{}", lockstep::executors::EXECUTOR_NAMES.join(","));
             Ok(true)

@@ -1,4 +1,5 @@
 //! Commands of the `lockstep` binary, each a thin module over the library.
 
 pub mod bench;
+pub mod mutants;
 pub mod run;
