@@ -9,6 +9,7 @@ pub mod compare;
 pub mod executors;
 pub mod expectations;
 pub mod fixtures;
+pub mod fuzz;
 #[cfg(feature = "faults")]
 pub mod mutants;
 pub mod report;
