@@ -1,4 +1,4 @@
-//! The fuzz targets' logic over their checked-in seed corpora (`fuzz/corpus/TARGET/`), as
+//! The fuzz targets' logic over their checked-in seed corpora (`fuzz/seeds/TARGET/`), as
 //! ordinary tests: every seed must run without a divergence. Also shows that the comparison a
 //! target relies on does report a difference.
 
@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/corpus")
+        .join("../fuzz/seeds")
         .join(target);
     let mut seeds: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("seed corpus {} missing: {e}", dir.display()))

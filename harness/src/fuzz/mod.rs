@@ -2,7 +2,7 @@
 //! bytes into a case, runs it through the executors it compares, and returns the divergence
 //! it found, if any. The thin targets in `fuzz/fuzz_targets/` abort on a divergence so that
 //! libFuzzer keeps the input; the same functions run as ordinary tests over the checked-in
-//! seed corpora (`fuzz/corpus/TARGET/`), so CI covers them without nightly features.
+//! seed corpora (`fuzz/seeds/TARGET/`, checked in; `fuzz/corpus/` is libFuzzer's working corpus, not), so CI covers them without nightly features.
 
 pub mod bytecode;
 
