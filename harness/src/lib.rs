@@ -9,6 +9,7 @@ pub mod compare;
 pub mod executors;
 pub mod expectations;
 pub mod fixtures;
+pub mod gen;
 pub mod report;
 pub mod result;
 pub mod run;

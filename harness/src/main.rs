@@ -22,6 +22,10 @@ enum Command {
     Run(Box<lockstep::cli::run::RunArgs>),
     /// Time executors side by side on the same blocks (release build).
     Bench(lockstep::cli::bench::BenchArgs),
+    /// Generate conflict-heavy blocks from a seed, run and compare them, shrink divergences.
+    Gen(Box<lockstep::cli::gen::GenArgs>),
+    /// Replay a repro file written by `gen` and show the difference.
+    Repro(lockstep::cli::repro::ReproArgs),
     /// Print the names of the available executors, comma-separated.
     Executors,
 }
@@ -31,6 +35,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => lockstep::cli::run::run(*args),
         Command::Bench(args) => lockstep::cli::bench::run(args),
+        Command::Gen(args) => lockstep::cli::gen::run(*args),
+        Command::Repro(args) => lockstep::cli::repro::run(args),
         Command::Executors => {
             println!("{}", lockstep::executors::EXECUTOR_NAMES.join(","));
             Ok(true)

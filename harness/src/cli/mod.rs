@@ -1,4 +1,6 @@
 //! Commands of the `lockstep` binary, each a thin module over the library.
 
 pub mod bench;
+pub mod gen;
+pub mod repro;
 pub mod run;

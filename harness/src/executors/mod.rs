@@ -1,10 +1,14 @@
 //! Executors: the [`BlockExecutor`] trait and one adapter per engine. An adapter only
 //! translates lockstep's data model to its engine and back.
 
+#[cfg(feature = "faults")]
+mod faulty;
 mod parallel;
 mod revm;
 mod spec;
 
+#[cfg(feature = "faults")]
+pub use self::faulty::{DropLastSlotWrite, HangOnInvalid, DROP_LAST_SLOT_WRITE, HANG_ON_INVALID};
 pub use self::parallel::ParallelAdapter;
 pub use self::revm::RevmExecutor;
 pub use self::spec::SpecExecutor;
@@ -61,6 +65,18 @@ pub fn by_name(name: &str, options: &ExecutorOptions) -> Result<Arc<dyn BlockExe
         "revm" => Ok(Arc::new(RevmExecutor)),
         "spec" => Ok(Arc::new(SpecExecutor)),
         "parallel" => Ok(Arc::new(ParallelAdapter::new(options.threads))),
+        #[cfg(feature = "faults")]
+        DROP_LAST_SLOT_WRITE => Ok(Arc::new(DropLastSlotWrite)),
+        #[cfg(feature = "faults")]
+        HANG_ON_INVALID => Ok(Arc::new(HangOnInvalid)),
+        #[cfg(feature = "faults")]
+        other if other.starts_with("parallel+") => lockstep_executor::faults::Fault::ALL
+            .into_iter()
+            .find(|f| format!("parallel+{f:?}") == other)
+            .map(|f| {
+                Arc::new(ParallelAdapter::with_fault(options.threads, f)) as Arc<dyn BlockExecutor>
+            })
+            .ok_or_else(|| format!("unknown seeded fault `{other}`")),
         other => Err(format!(
             "unknown executor `{other}` (known: {})",
             EXECUTOR_NAMES.join(", ")
