@@ -563,8 +563,19 @@ fn poor_balance(track: &Tracker) -> U256 {
     U256::from(21_000u128 * track.fee_cap(1) + 1_000)
 }
 
+/// What [`build`] makes.
+#[derive(Clone, Debug)]
+pub struct Built {
+    /// The state before the block.
+    pub pre: WorldState,
+    /// The block.
+    pub block: Block,
+    /// The index of the transaction made invalid on purpose, if any.
+    pub invalid_index: Option<usize>,
+}
+
 /// Builds the pre-state and block of `plan` under `seed`.
-pub fn build(plan: &BlockPlan, cfg: &GenConfig, seed: u64) -> Result<(WorldState, Block), String> {
+pub fn build(plan: &BlockPlan, cfg: &GenConfig, seed: u64) -> Result<Built, String> {
     let fork = cfg.fork;
     let parties = Parties::new(cfg, seed, plan.contracts.coinbase_is_sender);
     let mut pre = contracts(plan, &parties, seed, fork);
@@ -615,12 +626,15 @@ pub fn build(plan: &BlockPlan, cfg: &GenConfig, seed: u64) -> Result<(WorldState
         .map(|inv| (usize::from(inv.position) % (plan.txs.len() + 1), inv.kind));
     let mut txs = Vec::with_capacity(plan.txs.len() + 2);
     let mut needs_poor = false;
+    let mut invalid_index = None;
     for i in 0..=plan.txs.len() {
         if let Some((at, kind)) = invalid_at {
             if at == i {
                 needs_poor |= kind == InvalidKind::BalanceSpent;
                 let extra = invalid_tx(kind, i, &txs, &parties, &mut track)?;
                 txs.extend(extra);
+                // The last one added is the invalid transaction.
+                invalid_index = Some(txs.len() - 1);
             }
         }
         if let Some(tx_plan) = plan.txs.get(i) {
@@ -648,5 +662,9 @@ pub fn build(plan: &BlockPlan, cfg: &GenConfig, seed: u64) -> Result<(WorldState
         full_block: true,
         dao_transition: false,
     };
-    Ok((pre, block))
+    Ok(Built {
+        pre,
+        block,
+        invalid_index,
+    })
 }

@@ -132,6 +132,9 @@ pub struct GenCase {
     pub pre: WorldState,
     /// The block.
     pub block: Block,
+    /// The index of the transaction made invalid on purpose, if any (the block must then be
+    /// rejected there).
+    pub invalid_index: Option<usize>,
 }
 
 impl GenCase {
@@ -201,14 +204,15 @@ pub fn from_plan(
     index: u64,
     plan: strategy::BlockPlan,
 ) -> Result<GenCase, String> {
-    let (pre, block) = build::build(&plan, cfg, seed)?;
+    let built = build::build(&plan, cfg, seed)?;
     Ok(GenCase {
         seed,
         index,
         fork: cfg.fork,
         plan,
-        pre,
-        block,
+        pre: built.pre,
+        block: built.block,
+        invalid_index: built.invalid_index,
     })
 }
 

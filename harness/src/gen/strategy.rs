@@ -301,10 +301,15 @@ fn invalid_kind() -> impl Strategy<Value = InvalidKind> {
 /// Plans of blocks as `cfg` asks: its transaction count range, weights and share of
 /// invalid blocks.
 pub fn block_plan(cfg: &GenConfig) -> impl Strategy<Value = BlockPlan> {
-    let invalid = prop::option::weighted(
-        cfg.invalid_share.clamp(0.0, 1.0),
-        (any::<u8>(), invalid_kind()).prop_map(|(position, kind)| InvalidPlan { position, kind }),
-    );
+    let inner = || {
+        (any::<u8>(), invalid_kind()).prop_map(|(position, kind)| InvalidPlan { position, kind })
+    };
+    // proptest's weighted option takes a probability strictly between 0 and 1.
+    let invalid = match cfg.invalid_share {
+        p if p <= 0.0 => Just(None).boxed(),
+        p if p >= 1.0 => inner().prop_map(Some).boxed(),
+        p => prop::option::weighted(p, inner()).boxed(),
+    };
     let (min, max) = (cfg.min_txs, cfg.max_txs.max(cfg.min_txs));
     (
         contracts(cfg),
