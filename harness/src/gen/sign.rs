@@ -32,10 +32,23 @@ pub fn secret_key(seed: u64, index: u64) -> SigningKey {
     }
 }
 
+thread_local! {
+    /// Addresses of the keys seen on this thread: deriving a public key is a scalar
+    /// multiplication, and the builder asks for the same few senders' addresses again and again.
+    static ADDRESSES: std::cell::RefCell<std::collections::HashMap<[u8; 32], Address>> =
+        Default::default();
+}
+
 /// The address of a secret key: the last 20 bytes of keccak-256 of the public key.
 pub fn address_of(key: &SigningKey) -> Address {
+    let secret: [u8; 32] = key.to_bytes().into();
+    if let Some(address) = ADDRESSES.with(|cache| cache.borrow().get(&secret).copied()) {
+        return address;
+    }
     let public = key.verifying_key().to_encoded_point(false);
-    Address::from_slice(&keccak256(&public.as_bytes()[1..])[12..])
+    let address = Address::from_slice(&keccak256(&public.as_bytes()[1..])[12..]);
+    ADDRESSES.with(|cache| cache.borrow_mut().insert(secret, address));
+    address
 }
 
 /// Signs a 32-byte hash: `(r, s, y_parity)`.

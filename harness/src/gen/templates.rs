@@ -404,3 +404,7 @@ pub fn payable(min: u64, slot: u64) -> Bytes {
         .ops(&[op::STOP]);
     a.finish()
 }
+
+#[cfg(test)]
+#[path = "templates_tests.rs"]
+mod tests;
