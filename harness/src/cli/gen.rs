@@ -36,7 +36,7 @@ pub struct GenArgs {
     #[arg(long, default_value = "Cancun")]
     pub fork: String,
     /// Comma-separated executors; the first is the reference for comparisons and repro files.
-    #[arg(long, default_value = "revm,spec,parallel", value_delimiter = ',')]
+    #[arg(long, default_value = "spec,revm,parallel", value_delimiter = ',')]
     pub executors: Vec<String>,
     /// Worker threads of parallel executors.
     #[arg(long, default_value_t = 4)]
