@@ -25,7 +25,7 @@ impl Default for Budget {
     fn default() -> Self {
         Budget {
             runs: 2_000,
-            time: Duration::from_secs(120),
+            time: Duration::from_secs(60),
         }
     }
 }
