@@ -100,6 +100,22 @@ fn blocks_are_valid_unless_made_invalid_and_then_rejected_at_that_transaction() 
                         "case {i} {plan:?}: {rule:?} {message}"
                     );
                     kinds.insert(format!("{:?}", plan.kind));
+                    // The parallel executor rejects the same transaction for the same rule,
+                    // promptly, at every thread count.
+                    for threads in [1, 2, 8] {
+                        let started = std::time::Instant::now();
+                        let got =
+                            ParallelAdapter::new(threads).execute(fork, &case.pre, &case.block);
+                        assert!(started.elapsed() < Duration::from_secs(1), "case {i}: slow");
+                        match got {
+                            Err(BlockError::Transaction {
+                                index: j, rule: r, ..
+                            }) => {
+                                assert_eq!((j, r), (index, rule), "case {i} at {threads} threads")
+                            }
+                            other => panic!("case {i} at {threads} threads: {other:?}"),
+                        }
+                    }
                     let last = case.block.transactions.len() - 1;
                     match k {
                         0 => at_start += 1,

@@ -287,6 +287,19 @@ pub fn run(args: GenArgs) -> anyhow::Result<bool> {
         blocks / execute_secs.max(1e-9),
         names.join(" + ")
     );
+    let per_executor: Vec<String> = names
+        .iter()
+        .map(|name| {
+            let millis: f64 = results
+                .iter()
+                .flat_map(|r| &r.executors)
+                .filter(|e| &e.executor == name)
+                .map(|e| e.millis)
+                .sum();
+            format!("{name} {:.2} s", millis / 1e3)
+        })
+        .collect();
+    println!("time in executors: {}", per_executor.join(", "));
     print!("{}", report::render_parallel_totals(&results));
     let invalid = cases.iter().filter(|c| c.plan.invalid.is_some()).count();
     println!("{invalid} blocks with an invalid transaction on purpose");
