@@ -243,19 +243,29 @@ fn generated_blocks_make_the_parallel_executor_abort() {
 #[test]
 fn a_repro_file_round_trips_through_the_loader() {
     let dir = temp_dir("roundtrip");
-    let cfg = GenConfig {
-        invalid_share: 0.3,
-        ..GenConfig::default()
-    };
     let executors: Vec<Arc<dyn BlockExecutor>> = vec![
         Arc::new(SpecExecutor),
         Arc::new(RevmExecutor),
         Arc::new(ParallelAdapter::new(2)),
     ];
     let runner = common::runner(executors, Duration::from_secs(60));
-    let (mut valid, mut invalid) = (0, 0);
-    for i in 0..12 {
+    let (mut valid, mut invalid, mut set_code) = (0, 0, 0);
+    for (fork, i) in [Fork::Cancun, Fork::Prague]
+        .into_iter()
+        .flat_map(|f| (0..10).map(move |i| (f, i)))
+    {
+        let cfg = GenConfig {
+            fork,
+            invalid_share: 0.3,
+            ..GenConfig::default()
+        };
         let case = generate(&cfg, 21, i).expect("generates");
+        set_code += case
+            .block
+            .transactions
+            .iter()
+            .filter(|t| t.tx_type == TxType::SetCode)
+            .count();
         let reference = SpecExecutor.execute(cfg.fork, &case.pre, &case.block);
         let info = ReproInfo {
             generated_by: "test".into(),
@@ -274,7 +284,7 @@ fn a_repro_file_round_trips_through_the_loader() {
             original_transactions: case.block.transactions.len(),
             command: String::new(),
         };
-        let name = format!("t{i}");
+        let name = format!("t{fork}{i}");
         let json = repro::to_json(
             &name,
             cfg.fork,
@@ -313,6 +323,7 @@ fn a_repro_file_round_trips_through_the_loader() {
         assert_eq!(repro::read_info(&path).expect("reads _info")[&name].case, i);
     }
     assert!(valid > 0 && invalid > 0, "{valid} valid, {invalid} invalid");
+    assert!(set_code > 0, "EIP-7702 transactions round-trip too");
     // `lockstep run DIR` runs repro files like any fixture.
     let out = lockstep()
         .arg("run")
