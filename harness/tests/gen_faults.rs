@@ -1,6 +1,6 @@
 //! `lockstep gen` against deliberately broken executors (feature `faults`): a sequential revm
-//! that drops a transaction's last write to a slot a later transaction reads is caught within
-//! 1,000 generated blocks and shrunk to at most 3 transactions; its repro file fails the same
+//! that drops a transaction's last write to a slot a later transaction reads, and one that pays
+//! the beneficiary its fees one transaction late, are each caught within 1,000 generated blocks and shrunk to at most 3 transactions; its repro file fails the same
 //! way under `lockstep repro` and passes against the real executors. An executor that hangs
 //! on invalid transactions becomes a reported divergence with a repro file (the watchdog).
 #![cfg(feature = "faults")]
@@ -37,9 +37,10 @@ fn only_file(dir: &Path) -> PathBuf {
     files[0].clone()
 }
 
-#[test]
-fn a_dropped_write_is_caught_shrunk_and_replayed() {
-    let dir = temp_dir("drop");
+/// `broken` is caught within 1,000 blocks of seed 1, shrunk to at most 3 transactions, and
+/// its repro file fails the same way under `lockstep repro` and passes the real executors.
+fn caught_shrunk_and_replayed(broken: &str) {
+    let dir = temp_dir(broken);
     let out = lockstep()
         .args([
             "gen",
@@ -50,7 +51,7 @@ fn a_dropped_write_is_caught_shrunk_and_replayed() {
             "--max-findings",
             "1",
         ])
-        .args(["--executors", "spec,revm,parallel,revm+DropLastSlotWrite"])
+        .args(["--executors", &format!("spec,revm,parallel,{broken}")])
         .arg("--out")
         .arg(&dir)
         .output()
@@ -58,7 +59,7 @@ fn a_dropped_write_is_caught_shrunk_and_replayed() {
     let log = text(&out);
     assert_eq!(out.status.code(), Some(1), "{log}");
     assert!(
-        log.contains("diverged (spec vs revm+DropLastSlotWrite)"),
+        log.contains(&format!("diverged (spec vs {broken})")),
         "{log}"
     );
     let file = only_file(&dir);
@@ -67,7 +68,7 @@ fn a_dropped_write_is_caught_shrunk_and_replayed() {
     let info = lockstep::fixtures::repro::read_info(&file).expect("_info");
     let info = info.values().next().expect("one test");
     println!(
-        "caught at case {} of seed 1; shrunk from {} to {} transactions; {}",
+        "{broken}: caught at case {} of seed 1; shrunk from {} to {} transactions; {}",
         info.case,
         info.original_transactions,
         block.transactions.len(),
@@ -79,7 +80,7 @@ fn a_dropped_write_is_caught_shrunk_and_replayed() {
         "{} transactions",
         block.transactions.len()
     );
-    assert_eq!(info.signature.executors, ["spec", "revm+DropLastSlotWrite"]);
+    assert_eq!(info.signature.executors, ["spec", broken]);
 
     // Replayed with the recorded executors: the same finding, exit 1.
     let out = lockstep().arg("repro").arg(&file).output().expect("runs");
@@ -100,10 +101,20 @@ fn a_dropped_write_is_caught_shrunk_and_replayed() {
     let out = lockstep()
         .arg("run")
         .arg(&file)
-        .args(["--executors", "spec,revm+DropLastSlotWrite"])
+        .args(["--executors", &format!("spec,{broken}")])
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
+
+#[test]
+fn a_dropped_write_is_caught_shrunk_and_replayed() {
+    caught_shrunk_and_replayed("revm+DropLastSlotWrite");
+}
+
+#[test]
+fn beneficiary_fees_out_of_order_are_caught_shrunk_and_replayed() {
+    caught_shrunk_and_replayed("revm+FeesOutOfOrder");
 }
 
 #[test]

@@ -8,7 +8,10 @@ mod revm;
 mod spec;
 
 #[cfg(feature = "faults")]
-pub use self::faulty::{DropLastSlotWrite, HangOnInvalid, DROP_LAST_SLOT_WRITE, HANG_ON_INVALID};
+pub use self::faulty::{
+    DropLastSlotWrite, FeesOutOfOrder, HangOnInvalid, DROP_LAST_SLOT_WRITE, FEES_OUT_OF_ORDER,
+    HANG_ON_INVALID,
+};
 pub use self::parallel::ParallelAdapter;
 pub use self::revm::RevmExecutor;
 pub use self::spec::SpecExecutor;
@@ -69,6 +72,8 @@ pub fn by_name(name: &str, options: &ExecutorOptions) -> Result<Arc<dyn BlockExe
         DROP_LAST_SLOT_WRITE => Ok(Arc::new(DropLastSlotWrite)),
         #[cfg(feature = "faults")]
         HANG_ON_INVALID => Ok(Arc::new(HangOnInvalid)),
+        #[cfg(feature = "faults")]
+        FEES_OUT_OF_ORDER => Ok(Arc::new(FeesOutOfOrder)),
         #[cfg(feature = "faults")]
         other if other.starts_with("parallel+") => lockstep_executor::faults::Fault::ALL
             .into_iter()
