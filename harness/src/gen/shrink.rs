@@ -128,8 +128,13 @@ pub fn shrink(
                 match kept {
                     Some((c, result)) => {
                         if c.block.transactions.len() < best.block.transactions.len() {
+                            // Successive proptest steps are one step.
+                            if best.steps.last().is_some_and(|s| s.starts_with("proptest")) {
+                                best.steps.pop();
+                            }
                             best.steps.push(format!(
-                                "proptest: {} transactions",
+                                "proptest shrinking: {} to {} transactions",
+                                case.block.transactions.len(),
                                 c.block.transactions.len()
                             ));
                         }
@@ -151,12 +156,13 @@ pub fn shrink(
     }
     // The block-level reducer, to a fixed point.
     loop {
-        let before = best.steps.len();
+        let before = (best.pre.clone(), best.block.transactions.len());
         reduce_transactions(&mut search, &mut best);
         reduce_accounts(&mut search, &mut best);
         reduce_storage(&mut search, &mut best);
         reduce_code(&mut search, &mut best);
-        if best.steps.len() == before || search.exhausted() {
+        let unchanged = before.0 == best.pre && before.1 == best.block.transactions.len();
+        if unchanged || search.exhausted() {
             break;
         }
     }
@@ -231,8 +237,12 @@ fn reduce_code(search: &mut Search<'_>, best: &mut Shrunk) {
                 account.code = account.code.slice(..keep);
             }
             if let Some(result) = search.keeps(&candidate, &best.block) {
-                best.steps
-                    .push(format!("cut the code of {address} to {keep} bytes"));
+                // Successive cuts of one contract are one step.
+                let prefix = format!("cut the code of {address} to ");
+                if best.steps.last().is_some_and(|s| s.starts_with(&prefix)) {
+                    best.steps.pop();
+                }
+                best.steps.push(format!("{prefix}{keep} bytes"));
                 best.pre = candidate;
                 best.result = result;
                 break;
