@@ -4,7 +4,7 @@
 //! command's report and exit codes.
 
 use lockstep::executors::{BlockExecutor, ParallelAdapter, RevmExecutor, SpecExecutor};
-use lockstep::fixtures::blockchain_test::transaction;
+use lockstep::fixtures::blockchain_test::{decode_block, transaction};
 use lockstep::fixtures::repro::{self, ReproInfo};
 use lockstep::gen::sign::envelope;
 use lockstep::gen::strategy::{Action, InvalidKind};
@@ -295,6 +295,25 @@ fn a_repro_file_round_trips_through_the_loader() {
         )
         .expect("serializes");
         let path = repro::write(&dir, &name, &json).expect("writes");
+        // The JSON headers are those of the RLP (clients build the genesis from the JSON).
+        let test = &json[&name];
+        for (header, rlp) in [
+            (&test["genesisBlockHeader"], &test["genesisRLP"]),
+            (&test["blocks"][0]["blockHeader"], &test["blocks"][0]["rlp"]),
+        ] {
+            let bytes = alloy_primitives::hex::decode(rlp.as_str().expect("hex")).expect("hex");
+            let (decoded, hash) = decode_block(&bytes).expect("decodes");
+            assert_eq!(header["hash"], format!("{hash:#x}"));
+            assert_eq!(
+                header["stateRoot"],
+                format!("{:#x}", decoded.header.state_root)
+            );
+            assert_eq!(header["gasUsed"], format!("{:#x}", decoded.header.gas_used));
+        }
+        assert_eq!(
+            test["genesisBlockHeader"]["stateRoot"],
+            format!("{:#x}", lockstep_spec::trie::state_root(&case.pre))
+        );
         let loaded = lockstep::fixtures::load_file(&path).expect("loads");
         assert_eq!(loaded.len(), 1);
         let back = &loaded[0];
