@@ -10,6 +10,7 @@ pub mod executors;
 pub mod expectations;
 pub mod fixtures;
 pub mod fuzz;
+pub mod gen;
 #[cfg(feature = "faults")]
 pub mod mutants;
 pub mod report;

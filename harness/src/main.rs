@@ -25,6 +25,10 @@ enum Command {
     /// Hunt each seeded bug of the parallel executor with lockstep's own inputs (needs a
     /// build with `--features faults`).
     Mutants(lockstep::cli::mutants::MutantsArgs),
+    /// Generate conflict-heavy blocks from a seed, run and compare them, shrink divergences.
+    Gen(Box<lockstep::cli::gen::GenArgs>),
+    /// Replay a repro file written by `gen` and show the difference.
+    Repro(lockstep::cli::repro::ReproArgs),
     /// Print the names of the available executors, comma-separated.
     Executors,
 }
@@ -35,6 +39,8 @@ fn main() -> ExitCode {
         Command::Run(args) => lockstep::cli::run::run(*args),
         Command::Bench(args) => lockstep::cli::bench::run(args),
         Command::Mutants(args) => lockstep::cli::mutants::run(args),
+        Command::Gen(args) => lockstep::cli::gen::run(*args),
+        Command::Repro(args) => lockstep::cli::repro::run(args),
         Command::Executors => {
             println!("{}", lockstep::executors::EXECUTOR_NAMES.join(","));
             Ok(true)

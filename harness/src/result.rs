@@ -67,6 +67,9 @@ pub struct ExecutorResult {
     /// Whether the parallel path ran on every block (parallel executors only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parallel: Option<bool>,
+    /// Summed counters of a parallel executor over the case's blocks (not in the JSON report).
+    #[serde(skip)]
+    pub stats: Option<lockstep_spec::types::ExecStats>,
 }
 
 /// The result of one case over all executors.

@@ -8,7 +8,7 @@ use crate::executors::BlockExecutor;
 use crate::expectations::Expectations;
 use crate::result::{CaseResult, ExecutorResult, Status};
 use alloy_primitives::B256;
-use lockstep_spec::types::{BlockError, BlockOutcome, WorldState};
+use lockstep_spec::types::{BlockError, BlockOutcome, ExecStats, WorldState};
 use std::collections::HashMap;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -33,6 +33,8 @@ struct Trace {
     results: Vec<Option<Result<BlockOutcome, BlockError>>>,
     millis: f64,
     parallel: Option<bool>,
+    /// Summed counters of the blocks a parallel executor ran (parallel path or fallback).
+    stats: Option<ExecStats>,
 }
 
 /// The hash of a block's parent, as the loader recorded it in the block's ancestry.
@@ -91,6 +93,7 @@ impl Runner {
         let mut results = Vec::with_capacity(case.blocks.len());
         let mut millis = 0.0;
         let mut parallel: Option<bool> = None;
+        let mut stats: Option<ExecStats> = None;
         let mut last_hash = None;
         // Post-state of every accepted block by hash; the genesis (parent of the first block)
         // holds the pre-state.
@@ -98,12 +101,17 @@ impl Runner {
         if let Some(genesis) = case.blocks.first().and_then(parent_hash) {
             states.insert(genesis, case.pre.clone());
         }
-        let finish = |status, results, millis, parallel| Trace {
-            status,
-            results,
-            millis,
-            parallel,
-        };
+        macro_rules! finish {
+            ($status:expr, $results:expr, $millis:expr, $parallel:expr $(,)?) => {
+                Trace {
+                    status: $status,
+                    results: $results,
+                    millis: $millis,
+                    parallel: $parallel,
+                    stats: stats.clone(),
+                }
+            };
+        }
         for (i, block) in case.blocks.iter().enumerate() {
             let expect = &block.expect;
             let label = if case.blocks.len() > 1 {
@@ -120,7 +128,7 @@ impl Runner {
             if let Some(why) = precheck {
                 results.push(None);
                 if expect.exception.is_none() {
-                    return finish(
+                    return finish!(
                         Status::Failed(format!("{label}{why}")),
                         results,
                         millis,
@@ -131,7 +139,7 @@ impl Runner {
             }
             if let Ok(b) = &block.block {
                 if let Some(reason) = executor.unsupported(block.fork, b) {
-                    return finish(Status::Skipped(reason), results, millis, parallel);
+                    return finish!(Status::Skipped(reason), results, millis, parallel);
                 }
             }
             // Blockchain tests may build side chains: run each block on its parent's state.
@@ -153,12 +161,18 @@ impl Runner {
                     } else {
                         Status::Error(format!("{label}{}: {e}", executor.name()))
                     };
-                    return finish(status, results, millis, parallel);
+                    return finish!(status, results, millis, parallel);
                 }
             };
             if let Ok(outcome) = &result {
                 if outcome.stats.parallel || outcome.stats.fallback.is_some() {
                     parallel = Some(parallel.unwrap_or(true) && outcome.stats.parallel);
+                    let total = stats.get_or_insert_with(ExecStats::default);
+                    total.parallel |= outcome.stats.parallel;
+                    total.incarnations += outcome.stats.incarnations;
+                    total.aborts += outcome.stats.aborts;
+                    total.validations += outcome.stats.validations;
+                    total.dependency_waits += outcome.stats.dependency_waits;
                 }
             }
             let verdict = match (&result, &expect.exception) {
@@ -190,11 +204,13 @@ impl Runner {
                     "{label}accepted, but the fixture expects it rejected ({exception})"
                 )),
                 (Err(_), Some(_)) => None,
+                // A generated block has no expectations: its executors are only compared.
+                (Err(_), None) if case.kind == CaseKind::Generated => None,
                 (Err(e), None) => Some(format!("{label}rejected: {e}")),
             };
             results.push(Some(result));
             if let Some(v) = verdict {
-                return finish(Status::Failed(v), results, millis, parallel);
+                return finish!(Status::Failed(v), results, millis, parallel);
             }
         }
         // The canonical head is the fixture's last block hash, which need not be the last block
@@ -207,7 +223,7 @@ impl Runner {
         }
         if let Some(expected) = &case.expect.post_state {
             if let Some(d) = diff_states(executor.name(), &state, "expected", expected) {
-                return finish(
+                return finish!(
                     Status::Failed(format!("post-state: {d}")),
                     results,
                     millis,
@@ -218,7 +234,7 @@ impl Runner {
         if let Some(expected) = case.expect.state_root {
             let got = lockstep_spec::trie::state_root(&state);
             if got != expected {
-                return finish(
+                return finish!(
                     Status::Failed(format!("post-state root: got {got}, expected {expected}")),
                     results,
                     millis,
@@ -228,7 +244,7 @@ impl Runner {
         }
         if let (Some(expected), Some(got)) = (case.expect.last_block_hash, last_hash) {
             if got != expected {
-                return finish(
+                return finish!(
                     Status::Failed(format!("last block hash: got {got}, expected {expected}")),
                     results,
                     millis,
@@ -236,7 +252,7 @@ impl Runner {
                 );
             }
         }
-        finish(Status::Passed, results, millis, parallel)
+        finish!(Status::Passed, results, millis, parallel)
     }
 
     /// Runs one case through every executor.
@@ -254,6 +270,7 @@ impl Runner {
                     results: vec![],
                     millis: 0.0,
                     parallel: None,
+                    stats: None,
                 },
                 None => self.run_executor(executor, case),
             };
@@ -271,6 +288,7 @@ impl Runner {
                 status,
                 millis: trace.millis,
                 parallel: trace.parallel,
+                stats: trace.stats.clone(),
             });
             traces.push((executor.name().to_string(), trace));
         }

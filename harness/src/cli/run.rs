@@ -204,6 +204,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<bool> {
             started.elapsed().as_secs_f64()
         )
     );
+    print!("{}", report::render_parallel_totals(&results));
     // Only rules about cases this run selected: the others could not have matched.
     let unused: Vec<String> = runner
         .expectations

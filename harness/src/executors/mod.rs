@@ -2,11 +2,18 @@
 //! translates lockstep's data model to its engine and back.
 
 mod engine;
+#[cfg(feature = "faults")]
+mod faulty;
 mod parallel;
 mod revm;
 mod spec;
 
 pub use self::engine::EngineAdapter;
+#[cfg(feature = "faults")]
+pub use self::faulty::{
+    DropLastSlotWrite, FeesOutOfOrder, HangOnInvalid, DROP_LAST_SLOT_WRITE, FEES_OUT_OF_ORDER,
+    HANG_ON_INVALID,
+};
 pub use self::parallel::ParallelAdapter;
 pub use self::revm::RevmExecutor;
 pub use self::spec::SpecExecutor;
@@ -71,6 +78,20 @@ pub fn by_name(name: &str, options: &ExecutorOptions) -> Result<Arc<dyn BlockExe
             lockstep_executor::auto::AutoExecutor::new(options.threads),
             "auto",
         ))),
+        #[cfg(feature = "faults")]
+        DROP_LAST_SLOT_WRITE => Ok(Arc::new(DropLastSlotWrite)),
+        #[cfg(feature = "faults")]
+        HANG_ON_INVALID => Ok(Arc::new(HangOnInvalid)),
+        #[cfg(feature = "faults")]
+        FEES_OUT_OF_ORDER => Ok(Arc::new(FeesOutOfOrder)),
+        #[cfg(feature = "faults")]
+        other if other.starts_with("parallel+") => lockstep_executor::faults::Fault::ALL
+            .into_iter()
+            .find(|f| format!("parallel+{f:?}") == other)
+            .map(|f| {
+                Arc::new(ParallelAdapter::with_fault(options.threads, f)) as Arc<dyn BlockExecutor>
+            })
+            .ok_or_else(|| format!("unknown seeded fault `{other}`")),
         other => Err(format!(
             "unknown executor `{other}` (known: {})",
             EXECUTOR_NAMES.join(", ")

@@ -170,3 +170,35 @@ pub fn render_summary(
     );
     out
 }
+
+/// The counters of each parallel executor summed over a run, by executor name (only
+/// executors that reported any): incarnations, aborts, validations, dependency waits.
+pub fn parallel_totals(
+    results: &[CaseResult],
+) -> BTreeMap<String, lockstep_spec::types::ExecStats> {
+    let mut totals: BTreeMap<String, lockstep_spec::types::ExecStats> = BTreeMap::new();
+    for e in results.iter().flat_map(|r| &r.executors) {
+        if let Some(stats) = &e.stats {
+            let total = totals.entry(e.executor.clone()).or_default();
+            total.parallel |= stats.parallel;
+            total.incarnations += stats.incarnations;
+            total.aborts += stats.aborts;
+            total.validations += stats.validations;
+            total.dependency_waits += stats.dependency_waits;
+        }
+    }
+    totals
+}
+
+/// One line per parallel executor with its [`parallel_totals`], for the summary.
+pub fn render_parallel_totals(results: &[CaseResult]) -> String {
+    let mut out = String::new();
+    for (name, s) in parallel_totals(results) {
+        let _ = writeln!(
+            out,
+            "{name}: {} incarnations, {} aborts / re-executions, {} validations, {} dependency waits",
+            s.incarnations, s.aborts, s.validations, s.dependency_waits
+        );
+    }
+    out
+}

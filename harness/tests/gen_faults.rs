@@ -1,0 +1,145 @@
+//! `lockstep gen` against deliberately broken executors (feature `faults`): a sequential revm
+//! that drops a transaction's last write to a slot a later transaction reads, and one that pays
+//! the beneficiary its fees one transaction late, are each caught within 1,000 generated blocks and shrunk to at most 3 transactions; its repro file fails the same
+//! way under `lockstep repro` and passes against the real executors. An executor that hangs
+//! on invalid transactions becomes a reported divergence with a repro file (the watchdog).
+#![cfg(feature = "faults")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn lockstep() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_lockstep"))
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lockstep-genf-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "exit {:?}\n{}\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn only_file(dir: &Path) -> PathBuf {
+    let files: Vec<_> = std::fs::read_dir(dir)
+        .expect("repro dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    files[0].clone()
+}
+
+/// `broken` is caught within 1,000 blocks of seed 1, shrunk to at most 3 transactions, and
+/// its repro file fails the same way under `lockstep repro` and passes the real executors.
+fn caught_shrunk_and_replayed(broken: &str) {
+    let dir = temp_dir(broken);
+    let out = lockstep()
+        .args([
+            "gen",
+            "--cases",
+            "1000",
+            "--seed",
+            "1",
+            "--max-findings",
+            "1",
+        ])
+        .args(["--executors", &format!("spec,revm,parallel,{broken}")])
+        .arg("--out")
+        .arg(&dir)
+        .output()
+        .expect("lockstep runs");
+    let log = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(
+        log.contains(&format!("diverged (spec vs {broken})")),
+        "{log}"
+    );
+    let file = only_file(&dir);
+    let cases = lockstep::fixtures::load_file(&file).expect("the repro file loads");
+    let block = cases[0].blocks[0].block.as_ref().expect("decodes");
+    let info = lockstep::fixtures::repro::read_info(&file).expect("_info");
+    let info = info.values().next().expect("one test");
+    println!(
+        "{broken}: caught at case {} of seed 1; shrunk from {} to {} transactions; {}",
+        info.case,
+        info.original_transactions,
+        block.transactions.len(),
+        info.first_difference
+    );
+    assert!(info.case < 1000);
+    assert!(
+        block.transactions.len() <= 3,
+        "{} transactions",
+        block.transactions.len()
+    );
+    assert_eq!(info.signature.executors, ["spec", broken]);
+
+    // Replayed with the recorded executors: the same finding, exit 1.
+    let out = lockstep().arg("repro").arg(&file).output().expect("runs");
+    let log = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(log.contains("the same finding as recorded"), "{log}");
+    // Against the real executors, as a repro and as a fixture: clean.
+    let out = lockstep()
+        .arg("repro")
+        .arg(&file)
+        .args(["--executors", "revm,spec,parallel"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = lockstep().arg("run").arg(&file).output().expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // As a fixture, the broken executor misses the header's claims.
+    let out = lockstep()
+        .arg("run")
+        .arg(&file)
+        .args(["--executors", &format!("spec,{broken}")])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
+
+#[test]
+fn a_dropped_write_is_caught_shrunk_and_replayed() {
+    caught_shrunk_and_replayed("revm+DropLastSlotWrite");
+}
+
+#[test]
+fn beneficiary_fees_out_of_order_are_caught_shrunk_and_replayed() {
+    caught_shrunk_and_replayed("revm+FeesOutOfOrder");
+}
+
+#[test]
+fn a_hang_is_a_divergence_with_a_repro_file() {
+    let dir = temp_dir("hang");
+    let out = lockstep()
+        .args(["gen", "--cases", "6", "--seed", "4", "--invalid-share", "1"])
+        .args(["--executors", "revm,revm+HangOnInvalid", "--timeout", "1"])
+        .args(["--max-findings", "1"])
+        .arg("--out")
+        .arg(&dir)
+        .output()
+        .expect("lockstep runs");
+    let log = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(log.contains("watchdog"), "{log}");
+    let file = only_file(&dir);
+    let info = lockstep::fixtures::repro::read_info(&file).expect("_info");
+    let info = info.values().next().expect("one test");
+    assert_eq!(info.signature.kind, "diverged");
+    assert!(info
+        .signature
+        .executors
+        .contains(&"revm+HangOnInvalid".to_string()));
+    // The repro file itself is a valid blockchain test for the real executors.
+    let out = lockstep().arg("run").arg(&file).output().expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
