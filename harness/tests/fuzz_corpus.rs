@@ -3,7 +3,7 @@
 //! target relies on does report a difference.
 
 use lockstep::executors::{BlockExecutor, SpecExecutor};
-use lockstep::fuzz::{bytecode, compare_block};
+use lockstep::fuzz::{block, bytecode, compare_block};
 use lockstep_spec::types::{Block, BlockError, BlockOutcome, WorldState};
 use lockstep_spec::Fork;
 use std::path::PathBuf;
@@ -50,6 +50,34 @@ fn bytecode_diff_seeds_do_work() {
             used != intrinsic && used > 0,
             "seed {name} used {used} gas, its intrinsic cost"
         );
+    }
+}
+
+#[test]
+fn block_diff_seeds_agree_and_are_real_blocks() {
+    for (name, input) in corpus("block_diff") {
+        let case =
+            block::generated(&input).unwrap_or_else(|| panic!("seed {name} chooses no block"));
+        assert!(
+            case.block.transactions.len() >= 2,
+            "seed {name}: a block of one transaction"
+        );
+        if let Err(divergence) = block::check(&input) {
+            panic!("seed {name}: {divergence}");
+        }
+    }
+}
+
+#[test]
+fn repro_roundtrip_seeds_round_trip() {
+    for (name, input) in corpus("repro_roundtrip") {
+        assert!(
+            block::generated(&input).is_some(),
+            "seed {name} chooses no block"
+        );
+        if let Err(broken) = block::roundtrip(&input) {
+            panic!("seed {name}: {broken}");
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! libFuzzer keeps the input; the same functions run as ordinary tests over the checked-in
 //! seed corpora (`fuzz/seeds/TARGET/`, checked in; `fuzz/corpus/` is libFuzzer's working corpus, not), so CI covers them without nightly features.
 
+pub mod block;
 pub mod bytecode;
 
 use crate::case::Case;
