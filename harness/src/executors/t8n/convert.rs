@@ -555,6 +555,65 @@ pub fn outcome(
     }))
 }
 
+/// lockstep's result for a block as a t8n `result`, the way a t8n tool would write it
+/// (`rejected` for a transaction error, `blockException` for a block error): lockstep's own
+/// executors can stand in for a t8n tool, and tests can fake one.
+pub fn result_json(result: &Result<BlockOutcome, BlockError>) -> Value {
+    match result {
+        Err(BlockError::Transaction { index, message, .. }) => json!({
+            "receipts": [], "rejected": [{"index": index, "error": message}],
+        }),
+        Err(BlockError::Block { message, .. }) => json!({
+            "receipts": [], "rejected": [], "blockException": message,
+        }),
+        Ok(outcome) => {
+            let logs: Vec<Log> = outcome
+                .receipts
+                .iter()
+                .flat_map(|r| r.logs.iter().cloned())
+                .collect();
+            let receipts: Vec<Value> = outcome
+                .receipts
+                .iter()
+                .zip(&outcome.gas_used)
+                .map(|(r, gas)| {
+                    let logs: Vec<Value> = r
+                        .logs
+                        .iter()
+                        .map(|l| {
+                            json!({
+                                "address": format!("{:#x}", l.address),
+                                "topics": l.topics.iter().map(|t| format!("{t:#x}")).collect::<Vec<_>>(),
+                                "data": hex_bytes(&l.data),
+                            })
+                        })
+                        .collect();
+                    let mut receipt = json!({
+                        "cumulativeGasUsed": hex_u64(r.cumulative_gas_used),
+                        "gasUsed": hex_u64(*gas),
+                        "logs": logs,
+                    });
+                    match r.post_state {
+                        Some(root) => receipt["post_state"] = json!(format!("{root:#x}")),
+                        None => receipt["succeeded"] = json!(r.success),
+                    }
+                    receipt
+                })
+                .collect();
+            json!({
+                "stateRoot": format!("{:#x}", lockstep_spec::trie::state_root(&outcome.post_state)),
+                "receiptsRoot": format!("{:#x}", lockstep_spec::trie::receipts_root(&outcome.receipts)),
+                "logsHash": format!("{:#x}", lockstep_spec::trie::logs_hash(&logs)),
+                "gasUsed": hex_u64(outcome.block_gas_used()),
+                "blobGasUsed": hex_u64(outcome.blob_gas_used),
+                "receipts": receipts,
+                "rejected": [],
+                "requests": outcome.requests.iter().map(|r| hex_bytes(r)).collect::<Vec<_>>(),
+            })
+        }
+    }
+}
+
 /// The start of a JSON value, for messages.
 pub fn snippet(v: &Value) -> String {
     let s = v.to_string();
@@ -666,6 +725,46 @@ mod tests {
                 message: "Failed transaction: NonceMismatchError('nonce too high')".into(),
             }
         );
+    }
+
+    #[test]
+    fn results_round_trip_through_t8n_json() {
+        let b = block();
+        let mut post = WorldState::default();
+        post.accounts.insert(
+            address!("1000000000000000000000000000000000000001"),
+            Account {
+                balance: U256::from(1),
+                ..Default::default()
+            },
+        );
+        let valid: Result<BlockOutcome, BlockError> = Ok(BlockOutcome {
+            post_state: post.clone(),
+            receipts: vec![Receipt {
+                tx_type: TxType::Legacy,
+                success: false,
+                post_state: None,
+                cumulative_gas_used: 30_000,
+                logs: vec![Log {
+                    address: Address::ZERO,
+                    topics: vec![B256::repeat_byte(7)],
+                    data: Bytes::new(),
+                }],
+            }],
+            gas_used: vec![30_000],
+            ..Default::default()
+        });
+        let back = outcome(Fork::Cancun, &b, &result_json(&valid), &alloc_json(&post))
+            .expect("t8n output");
+        assert_eq!(back, valid);
+        let rejected: Result<BlockOutcome, BlockError> = Err(BlockError::Transaction {
+            index: 0,
+            rule: lockstep_spec::types::TxRule::NonceTooLow,
+            message: "nonce too low".into(),
+        });
+        let back =
+            outcome(Fork::Cancun, &b, &result_json(&rejected), &json!({})).expect("t8n output");
+        assert_eq!(back, rejected);
     }
 
     #[test]

@@ -19,7 +19,7 @@ mod daemon;
 mod process;
 mod rules;
 
-pub use convert::{alloc_json, input, outcome, parse_alloc, tx_json, Input};
+pub use convert::{alloc_json, input, outcome, parse_alloc, result_json, tx_json, Input};
 
 use super::BlockExecutor;
 use lockstep_spec::types::{Block, BlockError, BlockOutcome, BlockRule, WorldState};
