@@ -22,6 +22,8 @@ enum Command {
     Run(Box<lockstep::cli::run::RunArgs>),
     /// Time executors side by side on the same blocks (release build).
     Bench(lockstep::cli::bench::BenchArgs),
+    /// Trace cases under two engines (spec, revm) and print the first differing step.
+    Trace(lockstep::cli::trace::TraceArgs),
     /// Print the names of the available executors, comma-separated.
     Executors,
 }
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => lockstep::cli::run::run(*args),
         Command::Bench(args) => lockstep::cli::bench::run(args),
+        Command::Trace(args) => lockstep::cli::trace::run(args),
         Command::Executors => {
             println!("{}", lockstep::executors::EXECUTOR_NAMES.join(","));
             Ok(true)
