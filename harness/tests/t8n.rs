@@ -269,3 +269,67 @@ fn the_python_spec_rejects_what_the_spec_rejects() {
     let t8n = T8nExecutor::from_name(&format!("t8n:{} t8n", eels.display())).expect("a name");
     assert_eq!(run(&case, t8n), Status::Passed);
 }
+
+#[test]
+fn the_eels_sample_has_2000_state_cases_of_every_fork_and_10_mainnet_blocks() {
+    let data = std::env::var_os("LOCKSTEP_TESTS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
+    if !data.join("ethereum-tests").is_dir() {
+        eprintln!(
+            "skipped: no pinned data in {} (set LOCKSTEP_TESTS_DIR)",
+            data.display()
+        );
+        return;
+    }
+    let list = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ethereum-tests/eels-sample.txt"),
+    )
+    .expect("the sample list");
+    let mut state_cases = std::collections::BTreeMap::<String, usize>::new();
+    let mut blocks = 0;
+    for line in list
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let cases = lockstep::fixtures::load_file(&data.join(line)).expect("a listed file loads");
+        for case in cases {
+            match case.kind {
+                CaseKind::StateTest => {
+                    *state_cases
+                        .entry(case.fork.test_name().to_string())
+                        .or_default() += 1
+                }
+                CaseKind::MainnetBlock => blocks += 1,
+                other => panic!("{line}: unexpected {other:?}"),
+            }
+        }
+    }
+    // The forks of ethereum/tests v13.3's GeneralStateTests (its SOURCE.md).
+    let forks = [
+        "Frontier",
+        "Homestead",
+        "EIP150",
+        "EIP158",
+        "Byzantium",
+        "Constantinople",
+        "ConstantinopleFix",
+        "Istanbul",
+        "Berlin",
+        "London",
+        "Paris",
+        "Shanghai",
+        "Cancun",
+    ];
+    for fork in forks {
+        assert!(
+            state_cases.get(fork).copied().unwrap_or(0) > 0,
+            "no {fork} case"
+        );
+    }
+    assert!(
+        state_cases.values().sum::<usize>() >= 2_000,
+        "{state_cases:?}"
+    );
+    assert_eq!(blocks, 10);
+}
