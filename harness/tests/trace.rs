@@ -44,6 +44,10 @@ fn block_and_pre(warm_slot: bool) -> (WorldState, Block) {
         },
     );
     let mut tx = Transaction::call(SENDER, CONTRACT, 0, 200_000, 10);
+    // The sender's well-known key, for t8n tools that sign.
+    tx.secret_key = "0x45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8"
+        .parse()
+        .ok();
     if warm_slot {
         tx.tx_type = lockstep_spec::types::TxType::AccessList;
         tx.access_list = vec![AccessListItem {
@@ -71,8 +75,8 @@ fn block_and_pre(warm_slot: bool) -> (WorldState, Block) {
 #[test]
 fn spec_and_revm_traces_agree_step_by_step() {
     let (pre, block) = block_and_pre(false);
-    let spec = trace_block(Tracing::Spec, Fork::Cancun, &pre, &block).expect("spec traces");
-    let revm = trace_block(Tracing::Revm, Fork::Cancun, &pre, &block).expect("revm traces");
+    let spec = trace_block(&Tracing::Spec, Fork::Cancun, &pre, &block).expect("spec traces");
+    let revm = trace_block(&Tracing::Revm, Fork::Cancun, &pre, &block).expect("revm traces");
     // 17 steps in the contract, 4 in the callee (its STOP included).
     assert_eq!(spec.len(), 21, "{spec:#?}");
     assert!(
@@ -88,8 +92,8 @@ fn a_changed_sstore_cost_is_named_at_its_instruction() {
     // as an SSTORE with a changed gas rule would.
     let (pre, cold) = block_and_pre(false);
     let (_, warm) = block_and_pre(true);
-    let spec = trace_block(Tracing::Spec, Fork::Cancun, &pre, &cold).expect("spec traces");
-    let revm = trace_block(Tracing::Revm, Fork::Cancun, &pre, &warm).expect("revm traces");
+    let spec = trace_block(&Tracing::Spec, Fork::Cancun, &pre, &cold).expect("spec traces");
+    let revm = trace_block(&Tracing::Revm, Fork::Cancun, &pre, &warm).expect("revm traces");
     let d = first_difference(&spec, &revm).expect("they differ");
     // The gas before the first instruction already differs (the access list's intrinsic
     // cost), so compare from the second block's own start: shift revm by the intrinsic delta.
@@ -132,7 +136,7 @@ fn revm_eip7610_bug_is_traced_to_its_create2() {
         .iter()
         .find(|c| c.id.ends_with("::London::d0g0v0"))
         .expect("the London case");
-    let report = trace_case(case, Tracing::Spec, Tracing::Revm, 2);
+    let report = trace_case(case, &Tracing::Spec, &Tracing::Revm, 2);
     // The spec fails the CREATE2 (collision with existing storage, EIP-7610) and pushes 0;
     // revm creates the contract: the step after CREATE2 differs.
     assert!(
@@ -140,4 +144,27 @@ fn revm_eip7610_bug_is_traced_to_its_create2() {
         "{report}"
     );
     assert!(report.contains("CREATE2"), "{report}");
+}
+
+#[test]
+fn the_python_spec_traces_like_the_spec() {
+    let eels = std::env::var_os("LOCKSTEP_EELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../target/eels-venv/bin/ethereum-spec-evm")
+        });
+    if !eels.is_file() {
+        eprintln!(
+            "skipped: the Python spec is not installed at {} (scripts/install-eels.sh)",
+            eels.display()
+        );
+        return;
+    }
+    let (pre, block) = block_and_pre(false);
+    let t8n = Tracing::by_name(&format!("t8n:{} t8n", eels.display())).expect("a tracer");
+    let spec = trace_block(&Tracing::Spec, Fork::Cancun, &pre, &block).expect("spec traces");
+    let python = trace_block(&t8n, Fork::Cancun, &pre, &block).expect("the Python spec traces");
+    assert_eq!(python.len(), spec.len());
+    assert_eq!(first_difference(&spec, &python), None);
 }

@@ -17,7 +17,8 @@ pub struct TraceArgs {
     /// Only cases whose id matches this regular expression.
     #[arg(long)]
     pub filter: Option<String>,
-    /// The two engines to compare, comma-separated: spec, revm (parallel traces as revm).
+    /// The two engines to compare, comma-separated: spec, revm (parallel traces as revm),
+    /// t8n:CMD (a t8n tool run with --trace).
     #[arg(long, default_value = "spec,revm", value_delimiter = ',')]
     pub executors: Vec<String>,
     /// Steps of context printed before the first difference.
@@ -53,7 +54,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<bool> {
                 println!("(stopped after {traced} cases: --max-cases)");
                 return Ok(agree);
             }
-            let report = trace_case(case, a, b, args.context);
+            let report = trace_case(case, &a, &b, args.context);
             agree &= !report.contains("first difference");
             print!("{report}");
             traced += 1;

@@ -5,10 +5,12 @@
 //! refund counter and each step's gas cost too).
 //!
 //! The parallel executor's final incarnations are plain revm runs, so `revm` stands for it.
+//! A t8n tool (`t8n:CMD`) is run once per block with `--trace`, its EIP-3155 lines read back.
 
 mod diff;
 mod revm;
 mod spec;
+mod t8n;
 
 pub use diff::{first_difference, FirstDifference};
 
@@ -46,31 +48,39 @@ pub struct TraceStep {
 }
 
 /// An engine that can trace.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Tracing {
     /// lockstep's reference interpreter.
     Spec,
     /// Sequential revm (and so the parallel executor's final incarnations).
     Revm,
+    /// A t8n tool, by its executor name `t8n:CMD` (always a process per block).
+    T8n(String),
 }
 
 impl Tracing {
-    /// The engine called `name` (`spec`, `revm`, or `parallel`, traced as revm).
+    /// The engine called `name` (`spec`, `revm`, `parallel`, traced as revm, or `t8n:CMD`).
     pub fn by_name(name: &str) -> Result<Tracing, String> {
         match name {
             "spec" => Ok(Tracing::Spec),
             "revm" | "parallel" => Ok(Tracing::Revm),
+            t8n if t8n.starts_with("t8n:") || t8n.starts_with("t8n-process:") => {
+                Ok(Tracing::T8n(t8n.to_string()))
+            }
             other => Err(format!(
-                "executor `{other}` cannot trace (spec, revm and parallel can)"
+                "executor `{other}` cannot trace (spec, revm, parallel and t8n:CMD can)"
             )),
         }
     }
 
     /// The name in reports.
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> String {
         match self {
-            Tracing::Spec => "spec",
-            Tracing::Revm => "revm",
+            Tracing::Spec => "spec".into(),
+            Tracing::Revm => "revm".into(),
+            Tracing::T8n(name) => crate::executors::T8nExecutor::from_name(name)
+                .map(|t| crate::executors::BlockExecutor::name(&t).to_string())
+                .unwrap_or_else(|_| name.clone()),
         }
     }
 }
@@ -78,7 +88,7 @@ impl Tracing {
 /// Every step of `block` under `engine`; `Err` where the engine cannot run it. The block's
 /// own result (valid or rejected) does not matter here: steps are what is compared.
 pub fn trace_block(
-    engine: Tracing,
+    engine: &Tracing,
     fork: Fork,
     pre: &WorldState,
     block: &Block,
@@ -86,6 +96,7 @@ pub fn trace_block(
     let mut steps = match engine {
         Tracing::Spec => spec::trace(fork, pre, block),
         Tracing::Revm => revm::trace(fork, pre, block)?,
+        Tracing::T8n(name) => t8n::trace(name, fork, pre, block)?,
     };
     drop_empty_frames(&mut steps);
     Ok(steps)
@@ -113,7 +124,7 @@ fn drop_empty_frames(steps: &mut Vec<TraceStep>) {
 /// Traces every block of `case` under `a` and `b` and describes, per block, the first
 /// differing step or that the traces agree. Blocks run on `case.pre` chained through `a`'s
 /// post-states (stopping at the first block `a` rejects).
-pub fn trace_case(case: &Case, a: Tracing, b: Tracing, context: usize) -> String {
+pub fn trace_case(case: &Case, a: &Tracing, b: &Tracing, context: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", case.id);
     let mut state = case.pre.clone();
@@ -137,7 +148,7 @@ pub fn trace_case(case: &Case, a: Tracing, b: Tracing, context: usize) -> String
                     let _ = write!(
                         out,
                         "{label}{}",
-                        d.render(a.name(), b.name(), &ta, &tb, context)
+                        d.render(&a.name(), &b.name(), &ta, &tb, context)
                     );
                 }
                 None => {

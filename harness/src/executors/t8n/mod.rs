@@ -169,6 +169,29 @@ impl T8nExecutor {
     }
 }
 
+/// Runs `block` through the t8n tool named `name` (`t8n:CMD`, always one process, with
+/// `--trace`) and returns each transaction's EIP-3155 trace (JSON lines) by index.
+pub fn trace_lines(
+    name: &str,
+    fork: Fork,
+    pre: &WorldState,
+    block: &Block,
+) -> Result<Vec<(usize, String)>, String> {
+    let cmd = name
+        .split_once(':')
+        .map(|(_, cmd)| cmd)
+        .ok_or_else(|| format!("`{name}` is not of the form t8n:CMD"))?;
+    let executor = T8nExecutor::from_name(name)?;
+    if let Some(reason) = executor.unsupported(fork, block) {
+        return Err(reason);
+    }
+    process::run_traced(
+        &words(cmd)?,
+        &convert::input(fork, pre, block),
+        executor.limit,
+    )
+}
+
 impl BlockExecutor for T8nExecutor {
     fn name(&self) -> &str {
         &self.name

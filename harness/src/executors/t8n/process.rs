@@ -45,6 +45,48 @@ pub fn parse_output(what: &str, text: &str, stderr: &str) -> Result<Value, Strin
 /// Runs `command` (program and arguments) as a t8n tool on `input`; returns its `result` and
 /// post `alloc`, or why the tool failed, with its stderr.
 pub fn run(command: &[String], input: &Input, limit: Duration) -> Result<(Value, Value), String> {
+    run_in(command, input, limit, false).map(|(result, alloc, _)| (result, alloc))
+}
+
+/// Runs the tool with `--trace`; returns each transaction's EIP-3155 trace file
+/// (`trace-INDEX-HASH.jsonl`) by index.
+pub fn run_traced(
+    command: &[String],
+    input: &Input,
+    limit: Duration,
+) -> Result<Vec<(usize, String)>, String> {
+    run_in(command, input, limit, true).map(|(_, _, traces)| traces)
+}
+
+/// Traces the tool left in `out`, by transaction index.
+fn read_traces(out: &Path) -> Vec<(usize, String)> {
+    let mut traces: Vec<(usize, String)> = std::fs::read_dir(out)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            let index = name
+                .strip_prefix("trace-")?
+                .split('-')
+                .next()?
+                .parse()
+                .ok()?;
+            Some((index, std::fs::read_to_string(entry.path()).ok()?))
+        })
+        .collect();
+    traces.sort_by_key(|(index, _)| *index);
+    traces
+}
+
+type Output = (Value, Value, Vec<(usize, String)>);
+
+fn run_in(
+    command: &[String],
+    input: &Input,
+    limit: Duration,
+    trace: bool,
+) -> Result<Output, String> {
     let (program, args) = command
         .split_first()
         .ok_or_else(|| "the t8n command is empty".to_string())?;
@@ -71,6 +113,9 @@ pub fn run(command: &[String], input: &Input, limit: Duration) -> Result<(Value,
         .arg(format!("--state.reward={}", input.reward));
     if input.state_test {
         cmd.arg("--state-test");
+    }
+    if trace {
+        cmd.arg("--trace");
     }
     if let Some(params) = &input.blob_params {
         write_json(&path("blobParams.json"), params)?;
@@ -113,12 +158,12 @@ pub fn run(command: &[String], input: &Input, limit: Duration) -> Result<(Value,
     if result.is_file() {
         let result = parse_output("result.json", &read("out/result.json"), &stderr)?;
         let alloc = parse_output("alloc.json", &read("out/alloc.json"), &stderr)?;
-        return Ok((result, alloc));
+        return Ok((result, alloc, read_traces(&out)));
     }
     // Some tools print `{"result": .., "alloc": ..}` instead of writing files.
     let printed = parse_output("output", &read("stdout"), &stderr)?;
     match (printed.get("result"), printed.get("alloc")) {
-        (Some(result), Some(alloc)) => Ok((result.clone(), alloc.clone())),
+        (Some(result), Some(alloc)) => Ok((result.clone(), alloc.clone(), read_traces(&out))),
         _ => Err(format!(
             "the t8n tool wrote no result.json and printed no result and alloc: `{}`; {}",
             snippet(&printed),
