@@ -4,7 +4,7 @@
 //! each in a temporary folder of its own (the daemon deletes files in its working folder),
 //! and kills them when dropped.
 
-use super::convert::Input;
+use super::input::Input;
 use super::process::{parse_output, tail};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -144,7 +144,7 @@ impl Daemon {
             (Some(result), Some(alloc)) => Ok((result.clone(), alloc.clone())),
             _ => Err(Failure::Answer(format!(
                 "the t8n daemon's answer has no `result` and `alloc`: `{}`; {}",
-                super::convert::snippet(&value),
+                super::output::snippet(&value),
                 tail(&stderr())
             ))),
         }

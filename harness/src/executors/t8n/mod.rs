@@ -14,12 +14,14 @@
 //! A tool that crashes, hangs past the time limit (`LOCKSTEP_T8N_TIMEOUT` seconds, default 60)
 //! or prints something that is not t8n output is that case's error, with its stderr.
 
-mod convert;
 mod daemon;
+mod input;
+mod output;
 mod process;
 mod rules;
 
-pub use convert::{alloc_json, input, outcome, parse_alloc, result_json, tx_json, Input};
+pub use input::{alloc_json, input, tx_json, Input};
+pub use output::{outcome, parse_alloc, result_json};
 
 use super::BlockExecutor;
 use lockstep_spec::types::{Block, BlockError, BlockOutcome, BlockRule, WorldState};
@@ -187,7 +189,7 @@ pub fn trace_lines(
     }
     process::run_traced(
         &words(cmd)?,
-        &convert::input(fork, pre, block),
+        &input::input(fork, pre, block),
         executor.limit,
     )
 }
@@ -203,7 +205,7 @@ impl BlockExecutor for T8nExecutor {
                 return Some(reason);
             }
         }
-        convert::unrepresentable(block)
+        input::unrepresentable(block)
     }
 
     fn execute(
@@ -227,12 +229,12 @@ impl BlockExecutor for T8nExecutor {
         pre: &WorldState,
         block: &Block,
     ) -> Result<Result<BlockOutcome, BlockError>, String> {
-        let input = convert::input(fork, pre, block);
+        let input = input::input(fork, pre, block);
         let (result, alloc) = match &self.engine {
             Engine::Process(command) => process::run(command, &input, self.limit)?,
             Engine::Daemon(pool) => pool.run(&input, self.limit)?,
         };
-        convert::outcome(fork, block, &result, &alloc)
+        output::outcome(fork, block, &result, &alloc)
             .map_err(|e| format!("the t8n tool's output is not t8n output: {e}"))
     }
 }

@@ -2,7 +2,8 @@
 //! time limit with its output and errors captured in files (a full pipe cannot stall it), then
 //! `result.json` and `alloc.json` read back.
 
-use super::convert::{snippet, Input};
+use super::input::Input;
+use super::output::snippet;
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Stdio};
