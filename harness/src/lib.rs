@@ -16,3 +16,4 @@ pub mod mutants;
 pub mod report;
 pub mod result;
 pub mod run;
+pub mod trace;

@@ -29,6 +29,8 @@ enum Command {
     Gen(Box<lockstep::cli::gen::GenArgs>),
     /// Replay a repro file written by `gen` and show the difference.
     Repro(lockstep::cli::repro::ReproArgs),
+    /// Trace cases under two engines (spec, revm) and print the first differing step.
+    Trace(lockstep::cli::trace::TraceArgs),
     /// Print the names of the available executors, comma-separated.
     Executors,
 }
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         Command::Mutants(args) => lockstep::cli::mutants::run(args),
         Command::Gen(args) => lockstep::cli::gen::run(*args),
         Command::Repro(args) => lockstep::cli::repro::run(args),
+        Command::Trace(args) => lockstep::cli::trace::run(args),
         Command::Executors => {
             println!("{}", lockstep::executors::EXECUTOR_NAMES.join(","));
             Ok(true)

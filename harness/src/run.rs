@@ -62,7 +62,7 @@ fn execute_guarded(
         .stack_size(256 << 20)
         .spawn(move || {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                executor.execute(fork, &pre, &b)
+                executor.try_execute(fork, &pre, &b)
             }));
             let _ = tx.send(result);
         });
@@ -70,7 +70,7 @@ fn execute_guarded(
         return Err(format!("cannot start executor thread: {e}"));
     }
     match rx.recv_timeout(timeout) {
-        Ok(Ok(result)) => Ok(result),
+        Ok(Ok(result)) => result,
         Ok(Err(panic)) => {
             let msg = panic
                 .downcast_ref::<String>()

@@ -191,6 +191,9 @@ fn apply_block<'a>(
     let mut cumulative = 0u64;
     let mut blob_gas_used = 0u64;
     for (index, tx) in block.transactions.iter().enumerate() {
+        if let Some(tracer) = evm.tracer.as_deref_mut() {
+            tracer.transaction(Some(index));
+        }
         let reject = |rule: TxRule, message: String| BlockError::Transaction {
             index,
             rule,
@@ -235,6 +238,9 @@ fn apply_block<'a>(
         });
     }
 
+    if let Some(tracer) = evm.tracer.as_deref_mut() {
+        tracer.transaction(None);
+    }
     let mut requests = Vec::new();
     if block.full_block {
         finish_block(fork, &mut evm.state, block);

@@ -5,3 +5,4 @@ pub mod gen;
 pub mod mutants;
 pub mod repro;
 pub mod run;
+pub mod trace;

@@ -5,8 +5,10 @@ mod engine;
 #[cfg(feature = "faults")]
 mod faulty;
 mod parallel;
+mod registry;
 mod revm;
 mod spec;
+pub mod t8n;
 
 pub use self::engine::EngineAdapter;
 #[cfg(feature = "faults")]
@@ -15,8 +17,10 @@ pub use self::faulty::{
     HANG_ON_INVALID,
 };
 pub use self::parallel::ParallelAdapter;
+pub use self::registry::{register, Factory, Registry};
 pub use self::revm::RevmExecutor;
 pub use self::spec::SpecExecutor;
+pub use self::t8n::T8nExecutor;
 
 use lockstep_spec::types::{Block, BlockError, BlockOutcome, ExecStats, WorldState};
 use lockstep_spec::Fork;
@@ -40,6 +44,18 @@ pub trait BlockExecutor: Send + Sync {
         block: &Block,
     ) -> Result<BlockOutcome, BlockError>;
 
+    /// Executes `block`, or says why the engine itself failed (an external tool that crashed,
+    /// hung or printed something else): the runner reports that as the case's error, never as
+    /// a rejection of the block. The default never fails by itself.
+    fn try_execute(
+        &self,
+        fork: Fork,
+        pre: &WorldState,
+        block: &Block,
+    ) -> Result<Result<BlockOutcome, BlockError>, String> {
+        Ok(self.execute(fork, pre, block))
+    }
+
     /// Readies `block` for timing: what `lockstep bench` measures is the returned closure,
     /// the executor's own work. The default times [`BlockExecutor::execute`] whole; an
     /// engine with a state database of its own converts `pre` into it here, once, as a
@@ -61,40 +77,12 @@ pub struct ExecutorOptions {
     pub threads: usize,
 }
 
-/// The executor names lockstep knows.
+/// The executor names lockstep knows, run by default (`t8n:CMD` executors are named with
+/// their command).
 pub const EXECUTOR_NAMES: &[&str] = &["revm", "spec", "parallel", "sharded", "auto"];
 
-/// Builds an executor from its name.
+/// Builds an executor from its name: a built-in one, `t8n:CMD` (see [`t8n`]), or one
+/// registered with [`register`].
 pub fn by_name(name: &str, options: &ExecutorOptions) -> Result<Arc<dyn BlockExecutor>, String> {
-    match name {
-        "revm" => Ok(Arc::new(RevmExecutor)),
-        "spec" => Ok(Arc::new(SpecExecutor)),
-        "parallel" => Ok(Arc::new(ParallelAdapter::new(options.threads))),
-        "sharded" => Ok(Arc::new(EngineAdapter::new(
-            lockstep_executor::sharded::ShardedExecutor::new(options.threads),
-            "sharded",
-        ))),
-        "auto" => Ok(Arc::new(EngineAdapter::new(
-            lockstep_executor::auto::AutoExecutor::new(options.threads),
-            "auto",
-        ))),
-        #[cfg(feature = "faults")]
-        DROP_LAST_SLOT_WRITE => Ok(Arc::new(DropLastSlotWrite)),
-        #[cfg(feature = "faults")]
-        HANG_ON_INVALID => Ok(Arc::new(HangOnInvalid)),
-        #[cfg(feature = "faults")]
-        FEES_OUT_OF_ORDER => Ok(Arc::new(FeesOutOfOrder)),
-        #[cfg(feature = "faults")]
-        other if other.starts_with("parallel+") => lockstep_executor::faults::Fault::ALL
-            .into_iter()
-            .find(|f| format!("parallel+{f:?}") == other)
-            .map(|f| {
-                Arc::new(ParallelAdapter::with_fault(options.threads, f)) as Arc<dyn BlockExecutor>
-            })
-            .ok_or_else(|| format!("unknown seeded fault `{other}`")),
-        other => Err(format!(
-            "unknown executor `{other}` (known: {})",
-            EXECUTOR_NAMES.join(", ")
-        )),
-    }
+    Registry::global().build(name, options)
 }

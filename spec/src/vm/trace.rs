@@ -31,6 +31,11 @@ pub struct Step<'a> {
 pub trait Tracer: Send {
     /// Called after each instruction with the state before it.
     fn step(&mut self, step: &Step<'_>);
+
+    /// Called when transaction `index` of the block starts, and with `None` when the block's
+    /// own work (system calls after the transactions) starts. Steps before the first call are
+    /// the block's system calls before its transactions.
+    fn transaction(&mut self, _index: Option<usize>) {}
 }
 
 /// The mnemonic of an opcode.
