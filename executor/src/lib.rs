@@ -4,7 +4,7 @@
 //! Block-STM's pieces, one file each: [`mv_memory`] (multi-version memory), [`scheduler`]
 //! (execution and validation indices, dependencies), [`vm`] (revm reading through the
 //! multi-version memory), [`beneficiary`] (lazy fee payments), [`block_stm`] (the worker loop),
-//! [`parallel`] (a whole block), [`sync`] (every atomic, lock and thread; shuttle behind a
+//! [`parallel`] (a whole block), [`materialize`] (the state after it), [`sync`] (every atomic, lock and thread; shuttle behind a
 //! feature) and [`stats`] (counters). Under the `faults` feature, `faults` seeds concurrency
 //! bugs for mutation testing (absent from normal builds).
 //!
@@ -25,14 +25,18 @@
 //!   executing, so it sees the exact sequential value; validation recomputes that value.
 //! - **Invalid transactions.** An incarnation rejected by revm (nonce, balance, fees...) is an
 //!   ordinary result: its read set is validated like any other and it writes only a zero fee.
-//!   After the parallel phase the final outputs are committed in block order with the
+//!   After the parallel phase the final outputs are checked in block order with the
 //!   sequential rules (block gas and blob limits first, then the transaction's own error), so
 //!   the first invalid transaction yields the same [`BlockError`] as sequential execution.
-//! - **Materialisation.** Each transaction's final revm changes (with the fee paid into the
-//!   beneficiary when it was accessed, credited lazily otherwise) go through
-//!   [`state::BlockState::commit`], so EIP-161 and SELFDESTRUCT follow the sequential rules
-//!   exactly; the pre-block system calls and the post-block rewards and withdrawals run
-//!   sequentially around the parallel part ([`block_end`]).
+//! - **Materialisation.** After the parallel phase, each transaction's result is checked in
+//!   block order (block limits first, then its own error); the state after the block is
+//!   then built from the multi-version memory's final writes ([`materialize`]): every
+//!   location's highest write, slots below a storage reset dropped, the beneficiary's last
+//!   full value plus the lazy fees after it. A write set follows [`state::BlockState::commit`]'s
+//!   rules, so EIP-161 and SELFDESTRUCT come out as in sequential execution, and no
+//!   transaction's revm changes are kept or committed one by one. The pre-block system calls
+//!   and the post-block rewards and withdrawals run sequentially around the parallel part
+//!   ([`block_end`]).
 
 /// Whether Block-STM's invariants are checked while running: in debug builds and with the
 /// `invariants` feature (release test runs and CI), never in a normal release build, where
@@ -59,6 +63,7 @@ pub mod env;
 pub mod executed;
 #[cfg(feature = "faults")]
 pub mod faults;
+pub mod materialize;
 pub mod mv_memory;
 pub mod parallel;
 pub mod requests;

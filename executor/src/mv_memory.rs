@@ -416,6 +416,30 @@ impl MvMemory {
         LazyRead::Value(None, fees)
     }
 
+    /// Empties the memory of a finished block: hands every location's final value (the
+    /// write of its highest writer) with that writer to `visit`, in no particular order, and
+    /// returns the lazy location's entries in block order (`None`: the transaction wrote
+    /// nothing there). ESTIMATE markers (none survive a finished block) are left out.
+    pub fn drain_final_values(
+        &self,
+        mut visit: impl FnMut(Location, TxIdx, Value),
+    ) -> Vec<Option<Value>> {
+        for shard in &self.shards {
+            for (location, versions) in shard.write().drain() {
+                if let Some((tx, Entry::Written(_, value))) = versions.0.into_iter().next_back() {
+                    visit(location, tx, value);
+                }
+            }
+        }
+        self.lazy_slots
+            .iter()
+            .map(|slot| match slot.lock().take() {
+                Some(Entry::Written(_, value)) => Some(value),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Whether any ESTIMATE marker is left (none may survive the end of a block).
     pub fn has_estimates(&self) -> bool {
         let in_shards = self.shards.iter().any(|shard| {

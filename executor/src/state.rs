@@ -227,6 +227,59 @@ impl<'a> BlockState<'a> {
         }
     }
 
+    /// Wipes the storage of `address` (it was destroyed or created during the block): every
+    /// slot not written afterwards reads as zero.
+    /// A deleted account has no storage to wipe; in either order with [`Self::set_info`], the
+    /// result is the same.
+    pub fn wipe_storage(&mut self, address: Address) {
+        if matches!(self.changes.get(&address), Some(Change::Deleted)) {
+            return;
+        }
+        let (_, cleared, storage) = self.live(address);
+        *cleared = true;
+        storage.clear();
+    }
+
+    /// Sets the account at `address` to `info`, or deletes it (`None`), keeping its storage
+    /// as it stands otherwise (a deleted account comes back with none).
+    pub fn set_info(&mut self, address: Address, info: Option<AccountInfo>) {
+        let Some(info) = info else {
+            self.delete(address);
+            return;
+        };
+        match self.changes.get_mut(&address) {
+            Some(Change::Live { info: current, .. }) => *current = info,
+            Some(change @ Change::Deleted) => {
+                *change = Change::Live {
+                    info,
+                    cleared: true,
+                    storage: U256Map::default(),
+                }
+            }
+            // Not cleared: the pre-state's slots show through (an account absent before the
+            // block has none).
+            None => {
+                self.changes.insert(
+                    address,
+                    Change::Live {
+                        info,
+                        cleared: false,
+                        storage: U256Map::default(),
+                    },
+                );
+            }
+        }
+    }
+
+    /// Writes one storage slot of a live account (a deleted account has no storage to
+    /// write).
+    pub fn set_slot(&mut self, address: Address, slot: U256, value: U256) {
+        if matches!(self.changes.get(&address), Some(Change::Deleted)) {
+            return;
+        }
+        self.live(address).2.insert(slot, value);
+    }
+
     /// Adds `amount` wei to `address`, creating the account if needed; under EIP-161, a zero
     /// credit to an absent account creates nothing and an empty account it touches is deleted.
     pub fn credit(&mut self, fork: Fork, address: Address, amount: U256) {

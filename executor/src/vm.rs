@@ -187,15 +187,12 @@ impl Database for VmDb<'_> {
     }
 }
 
-/// What a finished incarnation produced.
+/// What a finished incarnation produced besides its writes (the state after the block is
+/// built from the writes, see [`crate::materialize`]).
 #[derive(Clone, Debug)]
 pub struct TxOutput {
     /// The execution result, or the error that makes the transaction (and block) invalid.
     pub result: Result<ExecutionResult, BlockError>,
-    /// The changes to commit, with the fee already paid in when the beneficiary is among them.
-    pub changes: EvmState,
-    /// The fee still owed to the beneficiary (it was not among the changes).
-    pub lazy_fee: Option<U256>,
 }
 
 /// The outcome of running one incarnation.
@@ -279,7 +276,6 @@ impl<'a> Vm<'a> {
             return Execution::Blocked(on);
         }
         let reads = std::mem::take(&mut db.reads);
-        let accounts = std::mem::take(&mut db.accounts);
         let beneficiary = ctx.beneficiary();
         let (result, lazy_fee) = match result {
             Ok(result) => {
@@ -292,15 +288,13 @@ impl<'a> Vm<'a> {
                 (Err(sequential::tx_error(tx, error)), Some(U256::ZERO))
             }
         };
-        let writes = write_set(ctx.fork, beneficiary, &changes, &accounts, lazy_fee);
+        // The map of accounts read stays with the database, allocation and all, for the
+        // next incarnation.
+        let writes = write_set(ctx.fork, beneficiary, &changes, &db.accounts, lazy_fee);
         Execution::Done {
             reads,
             writes,
-            output: Box::new(TxOutput {
-                result,
-                changes,
-                lazy_fee,
-            }),
+            output: Box::new(TxOutput { result }),
         }
     }
 }
@@ -316,7 +310,7 @@ fn write_set(
     accounts_read: &AddressMap<Summary>,
     lazy_fee: Option<U256>,
 ) -> Vec<(Location, Value)> {
-    let mut writes = Vec::new();
+    let mut writes = Vec::with_capacity(changes.len() + 1);
     for (address, account) in changes {
         if !account.is_touched() {
             continue;
