@@ -4,7 +4,8 @@
 //! Block-STM's pieces, one file each: [`mv_memory`] (multi-version memory), [`scheduler`]
 //! (execution and validation indices, dependencies), [`vm`] (revm reading through the
 //! multi-version memory), [`beneficiary`] (lazy fee payments), [`block_stm`] (the worker loop),
-//! [`parallel`] (a whole block), [`materialize`] (the state after it), [`sync`] (every atomic, lock and thread; shuttle behind a
+//! [`parallel`] (a whole block), [`materialize`] (the state after it), [`contention`] (a
+//! block predicted too serial to run in parallel), [`sync`] (every atomic, lock and thread; shuttle behind a
 //! feature) and [`stats`] (counters). Under the `faults` feature, `faults` seeds concurrency
 //! bugs for mutation testing (absent from normal builds).
 //!
@@ -37,6 +38,10 @@
 //!   transaction's revm changes are kept or committed one by one. The pre-block system calls
 //!   and the post-block rewards and withdrawals run sequentially around the parallel part
 //!   ([`block_end`]).
+//! - **Falling back.** Unless parallel execution is forced, a block runs sequentially when it
+//!   is small ([`MIN_PARALLEL_TXS`]), when a look at its transactions predicts one long chain
+//!   of dependencies ([`contention`]), or when, running, more than a quarter of its
+//!   incarnations abort (`block_stm::too_contended`).
 
 /// Whether Block-STM's invariants are checked while running: in debug builds and with the
 /// `invariants` feature (release test runs and CI), never in a normal release build, where
@@ -59,6 +64,7 @@ macro_rules! invariant {
 pub mod beneficiary;
 pub mod block_end;
 pub mod block_stm;
+pub mod contention;
 pub mod env;
 pub mod executed;
 #[cfg(feature = "faults")]
@@ -80,8 +86,8 @@ use lockstep_spec::Fork;
 use state::PreState;
 
 /// Blocks with fewer transactions than this run sequentially unless parallel execution is
-/// forced: there is nothing to overlap.
-pub const MIN_PARALLEL_TXS: usize = 2;
+/// forced: there is too little to overlap to pay for handing work to another thread.
+pub const MIN_PARALLEL_TXS: usize = 16;
 
 /// The Block-STM parallel block executor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,6 +155,20 @@ impl ParallelExecutor {
                 ..executed.stats
             };
             return Ok(executed);
+        }
+        if !self.force_parallel {
+            if let Some(path) = contention::predicts_serial(pre, &block.transactions) {
+                let mut executed = sequential::execute(fork, pre, block)?;
+                executed.stats = ExecStats {
+                    parallel: false,
+                    fallback: Some(format!(
+                        "predicted serial: a chain of {path} of the {} transactions",
+                        block.transactions.len()
+                    )),
+                    ..executed.stats
+                };
+                return Ok(executed);
+            }
         }
         parallel::execute(fork, pre, block, self)
     }
