@@ -3,11 +3,12 @@
 //!
 //! Block-STM's pieces, one file each: [`mv_memory`] (multi-version memory), [`scheduler`]
 //! (execution and validation indices, dependencies), [`vm`] (revm reading through the
-//! multi-version memory), [`beneficiary`] (lazy fee payments), [`block_stm`] (the worker loop),
-//! [`parallel`] (a whole block), [`materialize`] (the state after it), [`contention`] (a
-//! block predicted too serial to run in parallel), [`sync`] (every atomic, lock and thread; shuttle behind a
-//! feature) and [`stats`] (counters). Under the `faults` feature, `faults` seeds concurrency
-//! bugs for mutation testing (absent from normal builds).
+//! multi-version memory), [`transfer`] (plain transfers without revm), [`beneficiary`] (lazy
+//! fee payments), [`block_stm`] (the worker loop), [`parallel`] (a whole block),
+//! [`materialize`] (the state after it), [`contention`] (a block predicted too serial to run
+//! in parallel), [`sync`] (every atomic, lock and thread; shuttle behind a feature) and
+//! [`stats`] (counters). Under the `faults` feature, `faults` seeds concurrency bugs for
+//! mutation testing (absent from normal builds).
 //!
 //! # Design
 //!
@@ -24,6 +25,11 @@
 //!   beneficiary (BALANCE, a call, as sender or recipient) reads the latest full value below it
 //!   plus every later fee, and is blocked on any lower transaction that has not finished
 //!   executing, so it sees the exact sequential value; validation recomputes that value.
+//! - **Plain transfers.** A value transfer between accounts without code (not the
+//!   beneficiary, not a precompile) that revm's own checks find valid is run without revm's
+//!   handler ([`transfer`]): its two accounts are read through the multi-version memory as
+//!   revm would read them and its writes are the fixed effect of such a transfer. Anything
+//!   else, an invalid transfer included, goes through revm.
 //! - **Invalid transactions.** An incarnation rejected by revm (nonce, balance, fees...) is an
 //!   ordinary result: its read set is validated like any other and it writes only a zero fee.
 //!   After the parallel phase the final outputs are checked in block order with the
@@ -78,6 +84,7 @@ pub mod sequential;
 pub mod state;
 pub mod stats;
 pub mod sync;
+pub mod transfer;
 pub mod vm;
 
 use executed::Executed;

@@ -36,7 +36,7 @@ pub fn execute<'a>(
         pre: &state,
         cfg: env::cfg_env(spec, fork, block),
         block_env: env::block_env(fork, block),
-        txs: block.transactions.iter().map(env::tx_env).collect(),
+        txs: &block.transactions,
         #[cfg(feature = "faults")]
         fault: executor.fault,
     };

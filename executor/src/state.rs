@@ -11,6 +11,7 @@ use lockstep_spec::Fork;
 use revm::bytecode::Bytecode;
 use revm::database_interface::{DatabaseRef, WrapDatabaseRef};
 use revm::state::{AccountInfo, EvmState};
+use std::collections::hash_map::Entry;
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 
@@ -247,26 +248,26 @@ impl<'a> BlockState<'a> {
             self.delete(address);
             return;
         };
-        match self.changes.get_mut(&address) {
-            Some(Change::Live { info: current, .. }) => *current = info,
-            Some(change @ Change::Deleted) => {
-                *change = Change::Live {
-                    info,
-                    cleared: true,
-                    storage: U256Map::default(),
+        // One probe: materialising a block sets every changed account once.
+        match self.changes.entry(address) {
+            Entry::Occupied(mut entry) => match entry.get_mut() {
+                Change::Live { info: current, .. } => *current = info,
+                change @ Change::Deleted => {
+                    *change = Change::Live {
+                        info,
+                        cleared: true,
+                        storage: U256Map::default(),
+                    }
                 }
-            }
+            },
             // Not cleared: the pre-state's slots show through (an account absent before the
             // block has none).
-            None => {
-                self.changes.insert(
-                    address,
-                    Change::Live {
-                        info,
-                        cleared: false,
-                        storage: U256Map::default(),
-                    },
-                );
+            Entry::Vacant(entry) => {
+                entry.insert(Change::Live {
+                    info,
+                    cleared: false,
+                    storage: U256Map::default(),
+                });
             }
         }
     }
