@@ -393,10 +393,8 @@ fn read_beneficiary(
 /// Whether every read of transaction `tx` would still return what it returned.
 pub fn validate(ctx: &BlockContext<'_>, mv: &MvMemory, tx: TxIdx, reads: &[ReadEntry]) -> bool {
     reads.iter().all(|read| match &read.origin {
-        Origin::PreState => matches!(mv.read(&read.location, tx), Read::PreState),
-        Origin::Version(version) => {
-            matches!(mv.read(&read.location, tx), Read::Value(now, _) if now == *version)
-        }
+        Origin::PreState => mv.read_origin(&read.location, tx) == Ok(None),
+        Origin::Version(version) => mv.read_origin(&read.location, tx) == Ok(Some(*version)),
         Origin::Lazy(summary) => match read_beneficiary(ctx, mv, &read.location, tx) {
             LazyRead::Blocked(_) => false,
             LazyRead::Value(base, fees) => {
