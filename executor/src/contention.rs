@@ -13,57 +13,71 @@
 //! bounds the parallelism the block can have.
 
 use crate::state::PreState;
-use alloy_primitives::map::HashMap;
-use alloy_primitives::{Address, Bytes};
+use alloy_primitives::map::{DefaultHashBuilder, HashMap};
 use lockstep_spec::types::{Transaction, TxKind};
+use std::hash::BuildHasher;
 
 /// The length of the longest chain of transactions of `txs` in which each shares a key (see
 /// the module doc) with the one before it, on the pre-state `pre`.
 pub fn critical_path(pre: &PreState, txs: &[Transaction]) -> usize {
-    // Per key, the length of the longest chain ending at the last transaction holding it.
-    let mut depth: HashMap<(Address, Option<Bytes>), usize> = HashMap::default();
+    chain(pre, txs, usize::MAX)
+}
+
+/// [`critical_path`], stopping as soon as a chain longer than `enough` is found.
+fn chain(pre: &PreState, txs: &[Transaction], enough: usize) -> usize {
+    // Keys are hashed once into words (a collision merely links two transactions in the
+    // prediction); per key, the length of the longest chain ending at its last holder.
+    let hasher = DefaultHashBuilder::default();
+    let mut depth: HashMap<u64, usize> = HashMap::default();
     depth.reserve(2 * txs.len());
     let mut longest = 0;
-    let mut keys = Vec::with_capacity(3);
+    let mut keys = [0u64; 3];
     for tx in txs {
-        keys.clear();
-        keys.push((tx.sender, None));
+        keys[0] = hasher.hash_one((tx.sender, None::<&[u8]>));
+        let mut count = 1;
         if let TxKind::Call(to) = tx.kind {
             let has_code = pre
                 .account(&to)
                 .is_some_and(|account| !account.info.is_empty_code_hash());
             if has_code {
-                keys.push((to, Some(tx.input.clone())));
+                keys[count] = hasher.hash_one((to, Some(tx.input.as_ref())));
+                count += 1;
             }
             if !has_code || !tx.value.is_zero() {
-                keys.push((to, None));
+                keys[count] = hasher.hash_one((to, None::<&[u8]>));
+                count += 1;
             }
         }
+        let keys = &keys[..count];
         let here = 1 + keys
             .iter()
             .filter_map(|key| depth.get(key))
             .max()
             .copied()
             .unwrap_or(0);
-        for key in keys.drain(..) {
-            depth.insert(key, here);
+        for key in keys {
+            depth.insert(*key, here);
         }
         longest = longest.max(here);
+        if longest > enough {
+            break;
+        }
     }
     longest
 }
 
 /// Whether a block of `txs` on `pre` looks too serial to gain from parallel execution: its
 /// longest predicted chain holds more than half of the transactions, so that two threads
-/// could not both be busy.
+/// could not both be busy. Returns the chain found (the scan stops once it is long enough).
 pub fn predicts_serial(pre: &PreState, txs: &[Transaction]) -> Option<usize> {
-    let path = critical_path(pre, txs);
+    let path = chain(pre, txs, txs.len() / 2);
     (path.saturating_mul(2) > txs.len()).then_some(path)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloy_primitives::{Address, Bytes};
     use lockstep_spec::types::{Account, BlockEnv, WorldState};
 
     fn pre_with_contract(contract: Address) -> PreState {
@@ -111,7 +125,8 @@ mod tests {
         let pre = pre_with_contract(contract);
         let same_call: Vec<_> = (0..6).map(|i| call(i, contract, b"inc")).collect();
         assert_eq!(critical_path(&pre, &same_call), 6);
-        assert_eq!(predicts_serial(&pre, &same_call), Some(6));
+        // The scan stops once the chain holds more than half of the block.
+        assert_eq!(predicts_serial(&pre, &same_call), Some(4));
         // A ring of transfers among two accounts: every transaction touches both.
         let ring: Vec<_> = (0..6u8)
             .map(|i| call(i % 2, Address::with_last_byte((i + 1) % 2), b""))
