@@ -150,8 +150,9 @@ pub fn too_contended(aborts: u64, incarnations: u64) -> bool {
 #[derive(Debug)]
 pub enum Outcome {
     /// Each transaction's final output, in block order (`None` only if the run broke its own
-    /// invariants), and the counters of the run.
-    Done(Vec<Option<TxOutput>>, Counters),
+    /// invariants), the multi-version memory holding the final writes, and the counters of
+    /// the run.
+    Done(Vec<Option<TxOutput>>, MvMemory, Counters),
     /// The run gave up: more than a quarter of its incarnations were aborted.
     GaveUp(Counters),
 }
@@ -187,13 +188,16 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize, may_give_up: bool) -> Outcome
         check_final_invariants(&run);
     }
     let Run {
-        outputs, counters, ..
+        outputs,
+        counters,
+        mv,
+        ..
     } = run;
     let outputs = outputs
         .into_iter()
         .map(|output| output.lock().take().map(|(_, output)| output))
         .collect();
-    Outcome::Done(outputs, counters)
+    Outcome::Done(outputs, mv, counters)
 }
 
 /// Block-STM's end-of-block invariants, checked in debug and test builds: no ESTIMATE marker

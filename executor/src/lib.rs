@@ -3,10 +3,12 @@
 //!
 //! Block-STM's pieces, one file each: [`mv_memory`] (multi-version memory), [`scheduler`]
 //! (execution and validation indices, dependencies), [`vm`] (revm reading through the
-//! multi-version memory), [`beneficiary`] (lazy fee payments), [`block_stm`] (the worker loop),
-//! [`parallel`] (a whole block), [`sync`] (every atomic, lock and thread; shuttle behind a
-//! feature) and [`stats`] (counters). Under the `faults` feature, `faults` seeds concurrency
-//! bugs for mutation testing (absent from normal builds).
+//! multi-version memory), [`transfer`] (plain transfers without revm), [`beneficiary`] (lazy
+//! fee payments), [`block_stm`] (the worker loop), [`parallel`] (a whole block),
+//! [`materialize`] (the state after it), [`contention`] (a block predicted too serial to run
+//! in parallel), [`sync`] (every atomic, lock and thread; shuttle behind a feature) and
+//! [`stats`] (counters). Under the `faults` feature, `faults` seeds concurrency bugs for
+//! mutation testing (absent from normal builds).
 //!
 //! # Design
 //!
@@ -23,16 +25,29 @@
 //!   beneficiary (BALANCE, a call, as sender or recipient) reads the latest full value below it
 //!   plus every later fee, and is blocked on any lower transaction that has not finished
 //!   executing, so it sees the exact sequential value; validation recomputes that value.
+//! - **Plain transfers.** A value transfer between accounts without code (not the
+//!   beneficiary, not a precompile) that revm's own checks find valid is run without revm's
+//!   handler ([`transfer`]): its two accounts are read through the multi-version memory as
+//!   revm would read them and its writes are the fixed effect of such a transfer. Anything
+//!   else, an invalid transfer included, goes through revm.
 //! - **Invalid transactions.** An incarnation rejected by revm (nonce, balance, fees...) is an
 //!   ordinary result: its read set is validated like any other and it writes only a zero fee.
-//!   After the parallel phase the final outputs are committed in block order with the
+//!   After the parallel phase the final outputs are checked in block order with the
 //!   sequential rules (block gas and blob limits first, then the transaction's own error), so
 //!   the first invalid transaction yields the same [`BlockError`] as sequential execution.
-//! - **Materialisation.** Each transaction's final revm changes (with the fee paid into the
-//!   beneficiary when it was accessed, credited lazily otherwise) go through
-//!   [`state::BlockState::commit`], so EIP-161 and SELFDESTRUCT follow the sequential rules
-//!   exactly; the pre-block system calls and the post-block rewards and withdrawals run
-//!   sequentially around the parallel part ([`block_end`]).
+//! - **Materialisation.** After the parallel phase, each transaction's result is checked in
+//!   block order (block limits first, then its own error); the state after the block is
+//!   then built from the multi-version memory's final writes ([`materialize`]): every
+//!   location's highest write, slots below a storage reset dropped, the beneficiary's last
+//!   full value plus the lazy fees after it. A write set follows [`state::BlockState::commit`]'s
+//!   rules, so EIP-161 and SELFDESTRUCT come out as in sequential execution, and no
+//!   transaction's revm changes are kept or committed one by one. The pre-block system calls
+//!   and the post-block rewards and withdrawals run sequentially around the parallel part
+//!   ([`block_end`]).
+//! - **Falling back.** Unless parallel execution is forced, a block runs sequentially when it
+//!   is small ([`MIN_PARALLEL_TXS`]), when a look at its transactions predicts one long chain
+//!   of dependencies ([`contention`]), or when, running, more than a quarter of its
+//!   incarnations abort (`block_stm::too_contended`).
 //! - **EIP-7610.** revm 43 does not treat an address with storage as a creation collision;
 //!   both executors run revm with the frame loop of [`collision`], which does.
 
@@ -59,10 +74,12 @@ pub mod beneficiary;
 pub mod block_end;
 pub mod block_stm;
 pub mod collision;
+pub mod contention;
 pub mod env;
 pub mod executed;
 #[cfg(feature = "faults")]
 pub mod faults;
+pub mod materialize;
 pub mod mv_memory;
 pub mod parallel;
 pub mod requests;
@@ -72,6 +89,7 @@ pub mod sharded;
 pub mod state;
 pub mod stats;
 pub mod sync;
+pub mod transfer;
 pub mod vm;
 
 use executed::Executed;
@@ -117,8 +135,8 @@ impl Engine for sharded::ShardedExecutor {
 }
 
 /// Blocks with fewer transactions than this run sequentially unless parallel execution is
-/// forced: there is nothing to overlap.
-pub const MIN_PARALLEL_TXS: usize = 2;
+/// forced: there is too little to overlap to pay for handing work to another thread.
+pub const MIN_PARALLEL_TXS: usize = 16;
 
 /// The Block-STM parallel block executor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -186,6 +204,20 @@ impl ParallelExecutor {
                 ..executed.stats
             };
             return Ok(executed);
+        }
+        if !self.force_parallel {
+            if let Some(path) = contention::predicts_serial(pre, &block.transactions) {
+                let mut executed = sequential::execute(fork, pre, block)?;
+                executed.stats = ExecStats {
+                    parallel: false,
+                    fallback: Some(format!(
+                        "predicted serial: a chain of {path} of the {} transactions",
+                        block.transactions.len()
+                    )),
+                    ..executed.stats
+                };
+                return Ok(executed);
+            }
         }
         parallel::execute(fork, pre, block, self)
     }

@@ -7,7 +7,7 @@
 //! a transaction destroys or creates the account, so that every slot it does not write reads as
 //! zero from then on).
 
-use crate::sync::{Mutex, RwLock};
+use crate::sync::{AtomicBool, Mutex, Ordering, RwLock};
 use alloy_primitives::{Address, U256};
 use revm::state::AccountInfo;
 use smallvec::SmallVec;
@@ -202,6 +202,12 @@ pub struct MvMemory {
     /// and one sorted vector that every transaction of the block contends for.
     lazy: Option<Location>,
     lazy_slots: Vec<Mutex<Option<Entry>>>,
+    /// Whether any storage reset was ever written in this block (never cleared): most
+    /// blocks destroy and create nothing, and then a storage read's second lookup, of the
+    /// account's reset, is answered without touching a shard. Set after the reset is in its
+    /// shard, so a reader that sees it unset and reads the pre-state is re-validated once
+    /// the writer finishes (it wrote a new location), and then sees it set.
+    resets_written: AtomicBool,
 }
 
 fn shard_of(location: &Location) -> usize {
@@ -223,6 +229,7 @@ impl MvMemory {
             last_written: (0..block_size).map(|_| Mutex::new(Vec::new())).collect(),
             lazy: None,
             lazy_slots: Vec::new(),
+            resets_written: AtomicBool::new(false),
         }
     }
 
@@ -299,6 +306,7 @@ impl MvMemory {
 
     fn insert_all(&self, version: Version, writes: Vec<(Location, Value)>) {
         for (location, value) in writes {
+            let is_reset = matches!(location, Location::StorageReset(_));
             if self.is_lazy(&location) {
                 *self.lazy_slots[version.tx].lock() =
                     Some(Entry::Written(version.incarnation, value));
@@ -309,6 +317,9 @@ impl MvMemory {
                 .entry(location)
                 .or_default()
                 .insert(version.tx, Entry::Written(version.incarnation, value));
+            if is_reset {
+                self.resets_written.store(true, Ordering::Release);
+            }
         }
     }
 
@@ -329,6 +340,11 @@ impl MvMemory {
 
     /// What transaction `tx` reads at `location`.
     pub fn read(&self, location: &Location, tx: TxIdx) -> Read {
+        if matches!(location, Location::StorageReset(_))
+            && !self.resets_written.load(Ordering::Acquire)
+        {
+            return Read::PreState;
+        }
         if self.is_lazy(location) {
             let highest = self
                 .lazy_below(tx)
@@ -361,6 +377,37 @@ impl MvMemory {
             ),
         };
         read
+    }
+
+    /// Which write a read by `tx` at `location` would return, without the value (what
+    /// validation compares): `Ok(None)` for the pre-state, `Ok(Some(version))` for that
+    /// version's write, `Err(writer)` when blocked on `writer`'s ESTIMATE.
+    pub fn read_origin(&self, location: &Location, tx: TxIdx) -> Result<Option<Version>, TxIdx> {
+        if self.is_lazy(location) {
+            return match self.read(location, tx) {
+                Read::PreState => Ok(None),
+                Read::Value(version, _) => Ok(Some(version)),
+                Read::Blocked(writer) => Err(writer),
+            };
+        }
+        if matches!(location, Location::StorageReset(_))
+            && !self.resets_written.load(Ordering::Acquire)
+        {
+            return Ok(None);
+        }
+        let shard = self.shard(location).read();
+        let Some(entries) = shard.get(location) else {
+            return Ok(None);
+        };
+        let origin = match entries.below(tx).next() {
+            None => Ok(None),
+            Some((writer, Entry::Estimate)) => Err(writer),
+            Some((writer, Entry::Written(incarnation, _))) => Ok(Some(Version {
+                tx: writer,
+                incarnation: *incarnation,
+            })),
+        };
+        origin
     }
 
     /// What transaction `tx` reads at the beneficiary's account, where every transaction
@@ -414,6 +461,30 @@ impl MvMemory {
         }
         fees.reverse();
         LazyRead::Value(None, fees)
+    }
+
+    /// Empties the memory of a finished block: hands every location's final value (the
+    /// write of its highest writer) with that writer to `visit`, in no particular order, and
+    /// returns the lazy location's entries in block order (`None`: the transaction wrote
+    /// nothing there). ESTIMATE markers (none survive a finished block) are left out.
+    pub fn drain_final_values(
+        &self,
+        mut visit: impl FnMut(Location, TxIdx, Value),
+    ) -> Vec<Option<Value>> {
+        for shard in &self.shards {
+            for (location, versions) in shard.write().drain() {
+                if let Some((tx, Entry::Written(_, value))) = versions.0.into_iter().next_back() {
+                    visit(location, tx, value);
+                }
+            }
+        }
+        self.lazy_slots
+            .iter()
+            .map(|slot| match slot.lock().take() {
+                Some(Entry::Written(_, value)) => Some(value),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Whether any ESTIMATE marker is left (none may survive the end of a block).
@@ -486,6 +557,22 @@ mod tests {
         assert_eq!(slot(mv.read(&loc, 1)), Some((v(0, 0), U256::from(10))));
         assert_eq!(slot(mv.read(&loc, 2)), Some((v(0, 0), U256::from(10))));
         assert_eq!(slot(mv.read(&loc, 3)), Some((v(2, 0), U256::from(30))));
+    }
+
+    #[test]
+    fn resets_read_from_the_pre_state_until_one_is_written_then_as_any_location() {
+        let mv = MvMemory::new(4);
+        let reset = Location::StorageReset(Address::with_last_byte(7));
+        let other = Location::StorageReset(Address::with_last_byte(8));
+        assert_eq!(mv.read_origin(&reset, 3), Ok(None));
+        assert!(matches!(mv.read(&reset, 3), Read::PreState));
+        assert!(mv.record(v(1, 0), vec![(reset, Value::Reset)]));
+        assert_eq!(mv.read_origin(&reset, 3), Ok(Some(v(1, 0))));
+        assert!(matches!(mv.read(&reset, 3), Read::Value(w, Value::Reset) if w == v(1, 0)));
+        assert_eq!(mv.read_origin(&reset, 1), Ok(None));
+        assert_eq!(mv.read_origin(&other, 3), Ok(None));
+        mv.convert_writes_to_estimates(1);
+        assert_eq!(mv.read_origin(&reset, 3), Err(1));
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! A block through Block-STM: the pre-block system calls run sequentially, the transactions
-//! in parallel, then their final outputs are committed in block order with the sequential
-//! executor's rules (block gas limits, EIP-161 via [`BlockState::commit`], lazy fees) and the
-//! rewards and withdrawals follow.
+//! in parallel, then their final outputs are checked in block order with the sequential
+//! executor's rules (block gas and blob limits, then each transaction's own error), the state
+//! is built from the final writes ([`materialize`]) and the rewards and withdrawals follow.
 
 use crate::block_end;
 use crate::block_stm;
 use crate::env;
 use crate::executed::Executed;
+use crate::materialize;
 use crate::sequential::{self, GAS_PER_BLOB};
 use crate::state::{BlockState, PreState};
 use crate::vm::{BlockContext, TxOutput};
@@ -35,14 +36,14 @@ pub fn execute<'a>(
         pre: &state,
         cfg: env::cfg_env(spec, fork, block),
         block_env: env::block_env(fork, block),
-        txs: block.transactions.iter().map(env::tx_env).collect(),
+        txs: &block.transactions,
         #[cfg(feature = "faults")]
         fault: executor.fault,
     };
     let outcome = block_stm::run(&ctx, executor.threads, !executor.force_parallel);
     drop(ctx);
-    let (outputs, counters) = match outcome {
-        block_stm::Outcome::Done(outputs, counters) => (outputs, counters),
+    let (outputs, mv, counters) = match outcome {
+        block_stm::Outcome::Done(outputs, mv, counters) => (outputs, mv, counters),
         block_stm::Outcome::GaveUp(counters) => {
             let mut executed = sequential::execute(fork, pre, block)?;
             executed.stats.parallel = false;
@@ -61,12 +62,7 @@ pub fn execute<'a>(
     let mut blob_gas_used = 0u64;
     for (index, (tx, output)) in block.transactions.iter().zip(outputs).enumerate() {
         sequential::check_block_limits(fork, block, index, tx, cumulative, blob_gas_used)?;
-        let Some(TxOutput {
-            result,
-            changes,
-            lazy_fee,
-        }) = output
-        else {
+        let Some(TxOutput { result }) = output else {
             return Err(BlockError::Block {
                 rule: BlockRule::Other,
                 message: format!("parallel executor: transaction {index} has no final output"),
@@ -78,11 +74,9 @@ pub fn execute<'a>(
         blob_gas_used += tx.blob_versioned_hashes.len() as u64 * GAS_PER_BLOB;
         receipts.push(sequential::receipt(tx, &result, cumulative));
         gas_used.push(used);
-        state.commit(fork, changes);
-        if let Some(fee) = lazy_fee {
-            state.credit(fork, block.env.beneficiary, fee);
-        }
     }
+    // Every transaction is valid: the block's state is the final writes.
+    materialize::apply(fork, &mut state, mv, block.env.beneficiary);
 
     let requests = block_end::post_block(fork, &mut state, block, &receipts)?;
     Ok(Executed {

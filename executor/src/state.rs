@@ -11,6 +11,7 @@ use lockstep_spec::Fork;
 use revm::bytecode::Bytecode;
 use revm::database_interface::{DatabaseRef, WrapDatabaseRef};
 use revm::state::{AccountInfo, EvmState};
+use std::collections::hash_map::Entry;
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 
@@ -315,13 +316,57 @@ impl<'a> BlockState<'a> {
         self.changes.len()
     }
 
-    /// Sets the account at `address` to `account` (`None`: deleted), as the beneficiary's
-    /// fees leave it.
-    pub fn set_account(&mut self, address: Address, account: Option<AccountInfo>) {
-        match account {
-            None => self.delete(address),
-            Some(account) => *self.live(address).0 = account,
+    /// Wipes the storage of `address` (it was destroyed or created during the block): every
+    /// slot not written afterwards reads as zero.
+    /// A deleted account has no storage to wipe; in either order with [`Self::set_info`], the
+    /// result is the same.
+    pub fn wipe_storage(&mut self, address: Address) {
+        if matches!(self.changes.get(&address), Some(Change::Deleted)) {
+            return;
         }
+        let (_, cleared, storage) = self.live(address);
+        *cleared = true;
+        storage.clear();
+    }
+
+    /// Sets the account at `address` to `info`, or deletes it (`None`), keeping its storage
+    /// as it stands otherwise (a deleted account comes back with none).
+    pub fn set_info(&mut self, address: Address, info: Option<AccountInfo>) {
+        let Some(info) = info else {
+            self.delete(address);
+            return;
+        };
+        // One probe: materialising a block sets every changed account once.
+        match self.changes.entry(address) {
+            Entry::Occupied(mut entry) => match entry.get_mut() {
+                Change::Live { info: current, .. } => *current = info,
+                change @ Change::Deleted => {
+                    *change = Change::Live {
+                        info,
+                        cleared: true,
+                        storage: U256Map::default(),
+                    }
+                }
+            },
+            // Not cleared: the pre-state's slots show through (an account absent before the
+            // block has none).
+            Entry::Vacant(entry) => {
+                entry.insert(Change::Live {
+                    info,
+                    cleared: false,
+                    storage: U256Map::default(),
+                });
+            }
+        }
+    }
+
+    /// Writes one storage slot of a live account (a deleted account has no storage to
+    /// write).
+    pub fn set_slot(&mut self, address: Address, slot: U256, value: U256) {
+        if matches!(self.changes.get(&address), Some(Change::Deleted)) {
+            return;
+        }
+        self.live(address).2.insert(slot, value);
     }
 
     /// Adds `amount` wei to `address`, creating the account if needed; under EIP-161, a zero

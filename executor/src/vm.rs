@@ -3,16 +3,18 @@
 //! read; its changes become the incarnation's write set. Also the validation of a read set.
 
 use crate::beneficiary::{self, DeferredFee, Summary};
+use crate::env;
 use crate::mv_memory::{LazyRead, Location, MvMemory, Read, TxIdx, Value, Version};
 use crate::sequential;
 use crate::state::BlockState;
+use crate::transfer::{self, Transfer};
 use alloy_primitives::map::AddressMap;
 use alloy_primitives::{Address, B256, U256};
-use lockstep_spec::types::BlockError;
+use lockstep_spec::types::{BlockError, Transaction};
 use lockstep_spec::Fork;
 use revm::bytecode::Bytecode;
 use revm::context::result::{EVMError, ExecutionResult};
-use revm::context::{BlockEnv, CfgEnv, Context, ContextSetters, ContextTr, TxEnv};
+use revm::context::{BlockEnv, CfgEnv, Context, ContextSetters, ContextTr};
 use revm::database_interface::{DBErrorMarker, Database};
 use revm::handler::{Handler, MainnetContext, MainnetEvm};
 use revm::state::{AccountInfo, EvmState};
@@ -29,8 +31,9 @@ pub struct BlockContext<'a> {
     pub cfg: CfgEnv,
     /// revm's block environment.
     pub block_env: BlockEnv,
-    /// The block's transactions in revm's form.
-    pub txs: Vec<TxEnv>,
+    /// The block's transactions (each converted to revm's form by the worker that runs it,
+    /// so that the conversion is not a serial step before the parallel phase).
+    pub txs: &'a [Transaction],
     /// The seeded bug switched on, if any (mutation testing).
     #[cfg(feature = "faults")]
     pub fault: Option<crate::faults::Fault>,
@@ -76,13 +79,15 @@ pub struct Blocked(pub TxIdx);
 impl DBErrorMarker for Blocked {}
 
 /// revm's database for one incarnation of transaction `tx`.
-struct VmDb<'a> {
+pub(crate) struct VmDb<'a> {
     ctx: &'a BlockContext<'a>,
     mv: &'a MvMemory,
     tx: TxIdx,
     reads: Vec<ReadEntry>,
     /// What each account read returned, to tell later which touched accounts changed.
     accounts: AddressMap<Summary>,
+    /// Whether account reads fill `accounts` (the transfer fast path writes without it).
+    pub(crate) track_accounts: bool,
     blocked: Option<TxIdx>,
 }
 
@@ -130,8 +135,10 @@ impl Database for VmDb<'_> {
             }
         };
         self.reads.push(ReadEntry { location, origin });
-        self.accounts
-            .insert(address, beneficiary::summary(&account));
+        if self.track_accounts {
+            self.accounts
+                .insert(address, beneficiary::summary(&account));
+        }
         Ok(account)
     }
 
@@ -205,15 +212,12 @@ impl crate::collision::StorageProbe for VmDb<'_> {
     }
 }
 
-/// What a finished incarnation produced.
+/// What a finished incarnation produced besides its writes (the state after the block is
+/// built from the writes, see [`crate::materialize`]).
 #[derive(Clone, Debug)]
 pub struct TxOutput {
     /// The execution result, or the error that makes the transaction (and block) invalid.
     pub result: Result<ExecutionResult, BlockError>,
-    /// The changes to commit, with the fee already paid in when the beneficiary is among them.
-    pub changes: EvmState,
-    /// The fee still owed to the beneficiary (it was not among the changes).
-    pub lazy_fee: Option<U256>,
 }
 
 /// The outcome of running one incarnation.
@@ -248,6 +252,7 @@ impl<'a> Vm<'a> {
             tx: 0,
             reads: Vec::new(),
             accounts: AddressMap::default(),
+            track_accounts: true,
             blocked: None,
         };
         let evm = Context::mainnet()
@@ -271,7 +276,7 @@ impl<'a> Vm<'a> {
     /// Runs transaction `tx` against the multi-version memory.
     pub fn execute(&mut self, tx: TxIdx) -> Execution {
         let ctx = self.ctx;
-        let Some(tx_env) = ctx.txs.get(tx) else {
+        let Some(transaction) = ctx.txs.get(tx) else {
             return Execution::Blocked(tx);
         };
         {
@@ -284,7 +289,24 @@ impl<'a> Vm<'a> {
         // revm takes its context error when it reports it; clear it anyway, so that nothing
         // of an earlier incarnation can leak into this one.
         *self.evm.ctx.error() = Ok(());
-        self.evm.ctx.set_tx(tx_env.clone());
+        self.evm.ctx.set_tx(env::tx_env(transaction));
+        match transfer::run(&mut self.evm, ctx.fork) {
+            Transfer::Blocked(on) => return Execution::Blocked(on),
+            Transfer::Done(writes, result) => {
+                let reads = std::mem::take(&mut self.evm.ctx.db_mut().reads);
+                return Execution::Done {
+                    reads,
+                    writes,
+                    output: Box::new(TxOutput { result: Ok(result) }),
+                };
+            }
+            Transfer::NotApplicable => {
+                // Whatever the fast path read is read again by revm.
+                let db = self.evm.ctx.db_mut();
+                db.reads.clear();
+                db.accounts.clear();
+            }
+        }
         let mut handler = DeferredFee::default();
         let result = handler.run(&mut self.evm);
         // Clears the journal for the next incarnation, on success and on error alike.
@@ -297,7 +319,6 @@ impl<'a> Vm<'a> {
             return Execution::Blocked(on);
         }
         let reads = std::mem::take(&mut db.reads);
-        let accounts = std::mem::take(&mut db.accounts);
         let beneficiary = ctx.beneficiary();
         let (result, lazy_fee) = match result {
             Ok(result) => {
@@ -310,15 +331,13 @@ impl<'a> Vm<'a> {
                 (Err(sequential::tx_error(tx, error)), Some(U256::ZERO))
             }
         };
-        let writes = write_set(ctx.fork, beneficiary, &changes, &accounts, lazy_fee);
+        // The map of accounts read stays with the database, allocation and all, for the
+        // next incarnation.
+        let writes = write_set(ctx.fork, beneficiary, &changes, &db.accounts, lazy_fee);
         Execution::Done {
             reads,
             writes,
-            output: Box::new(TxOutput {
-                result,
-                changes,
-                lazy_fee,
-            }),
+            output: Box::new(TxOutput { result }),
         }
     }
 }
@@ -334,7 +353,7 @@ fn write_set(
     accounts_read: &AddressMap<Summary>,
     lazy_fee: Option<U256>,
 ) -> Vec<(Location, Value)> {
-    let mut writes = Vec::new();
+    let mut writes = Vec::with_capacity(changes.len() + 1);
     for (address, account) in changes {
         if !account.is_touched() {
             continue;
@@ -392,10 +411,8 @@ fn read_beneficiary(
 /// Whether every read of transaction `tx` would still return what it returned.
 pub fn validate(ctx: &BlockContext<'_>, mv: &MvMemory, tx: TxIdx, reads: &[ReadEntry]) -> bool {
     reads.iter().all(|read| match &read.origin {
-        Origin::PreState => matches!(mv.read(&read.location, tx), Read::PreState),
-        Origin::Version(version) => {
-            matches!(mv.read(&read.location, tx), Read::Value(now, _) if now == *version)
-        }
+        Origin::PreState => mv.read_origin(&read.location, tx) == Ok(None),
+        Origin::Version(version) => mv.read_origin(&read.location, tx) == Ok(Some(*version)),
         Origin::Lazy(summary) => match read_beneficiary(ctx, mv, &read.location, tx) {
             LazyRead::Blocked(_) => false,
             LazyRead::Value(base, fees) => {

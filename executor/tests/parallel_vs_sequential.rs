@@ -395,10 +395,13 @@ fn a_contended_block_may_give_up_but_stays_exact_when_not_forced() {
     // 400 calls at 60,000 gas each fit the block's gas limit.
     let mut pre = world((1..=400).map(|n| (addr(1000 + n), eoa(1))));
     pre.accounts.insert(counter, contract(&COUNTER));
-    let txs = (1..=400)
+    // The counter ignores its call data: different data per call keeps the block from being
+    // predicted serial (`contention`), so that the run itself meets the contention.
+    let txs = (1..=400u64)
         .map(|n| {
             let mut tx = call(fork, addr(1000 + n), 0, counter, U256::ZERO);
             tx.gas_limit = 60_000;
+            tx.input = n.to_be_bytes().to_vec().into();
             tx
         })
         .collect();
@@ -425,6 +428,38 @@ fn a_contended_block_may_give_up_but_stays_exact_when_not_forced() {
     let forced = ParallelExecutor::new(8).execute(fork, &pre, &hot);
     assert!(same(&expected, &forced));
     assert!(forced.is_ok_and(|o| o.stats.parallel && o.stats.fallback.is_none()));
+}
+
+#[test]
+fn a_block_of_identical_calls_is_predicted_serial_and_runs_sequentially_when_not_forced() {
+    let fork = Fork::Cancun;
+    let counter = addr(0x100);
+    let mut pre = world((1..=100).map(|n| (addr(1000 + n), eoa(1))));
+    pre.accounts.insert(counter, contract(&COUNTER));
+    let txs = (1..=100)
+        .map(|n| {
+            let mut tx = call(fork, addr(1000 + n), 0, counter, U256::ZERO);
+            tx.gas_limit = 60_000;
+            tx
+        })
+        .collect();
+    let hot = block(fork, txs);
+    let expected = lockstep_executor::sequential::execute_block(fork, &pre, &hot);
+    assert!(expected.is_ok(), "{expected:?}");
+    let relaxed = ParallelExecutor {
+        force_parallel: false,
+        ..ParallelExecutor::new(2)
+    };
+    let got = relaxed.execute(fork, &pre, &hot);
+    assert!(same(&expected, &got));
+    let stats = got.map(|o| o.stats).unwrap_or_default();
+    assert!(!stats.parallel);
+    let reason = stats.fallback.unwrap_or_default();
+    assert!(reason.contains("predicted serial"), "{reason}");
+    // Forced, it still runs in parallel.
+    let forced = ParallelExecutor::new(2).execute(fork, &pre, &hot);
+    assert!(same(&expected, &forced));
+    assert!(forced.is_ok_and(|o| o.stats.parallel));
 }
 
 #[test]

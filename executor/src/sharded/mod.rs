@@ -236,7 +236,7 @@ fn merge<'a>(
     }
     let beneficiary = block.env.beneficiary;
     let paid = beneficiary::apply_fees(fork, state.info(&beneficiary).cloned(), &fees);
-    state.set_account(beneficiary, paid);
+    state.set_info(beneficiary, paid);
     Merged::Done(Settled {
         state,
         receipts,

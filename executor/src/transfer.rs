@@ -1,0 +1,168 @@
+//! A fast path for plain value transfers, the most common transaction: no call data, no
+//! access or authorization list, no blobs, to an account without code that is not a
+//! precompile, between two accounts neither of which is the beneficiary. Running such a
+//! transaction through revm's handler, journal and frame costs several times more than its
+//! effect, which is fixed: the sender pays `21,000 × effective gas price` and the value and
+//! bumps its nonce, the recipient receives the value, the beneficiary is owed the priority fee.
+//!
+//! The path is taken only when the transaction is certainly valid: revm's own checks of the
+//! transaction against the block and configuration ([`validation::validate_env`]) and of the
+//! sender ([`pre_execution::validate_account_nonce_and_code`],
+//! [`pre_execution::calculate_caller_fee`]) run first, and any failure, or anything unusual
+//! (a sender with code, a recipient that would be created or deleted by a zero-value touch,
+//! an overflow), hands the transaction to revm, which then reports the error or runs it. The
+//! accounts are read through the same database as revm's reads, so the read set, validation
+//! and the seeded faults behave as on the full path; the writes are what the full path's
+//! write set would hold.
+
+use crate::mv_memory::{Location, TxIdx, Value};
+use crate::vm::VmDb;
+use alloy_primitives::{Address, Bytes, U256};
+use lockstep_spec::Fork;
+use revm::context::result::{EVMError, ExecutionResult, Output, ResultGas, SuccessReason};
+use revm::context::TxEnv;
+use revm::context_interface::transaction::Transaction as _;
+use revm::context_interface::Cfg as _;
+use revm::database_interface::Database;
+use revm::handler::{pre_execution, validation, MainnetContext, MainnetEvm};
+use revm::primitives::{TxKind, KECCAK_EMPTY};
+use revm::state::AccountInfo;
+
+/// The intrinsic gas of a call without data or access list, and all a plain transfer uses.
+const TRANSFER_GAS: u64 = 21_000;
+
+/// What the fast path made of a transaction.
+pub(crate) enum Transfer {
+    /// Not a plain transfer (or not certainly valid): run it through revm.
+    NotApplicable,
+    /// A read met an unfinished lower transaction.
+    Blocked(TxIdx),
+    /// Done: the write set (the beneficiary's lazy fee included) and the result.
+    Done(Vec<(Location, Value)>, ExecutionResult),
+}
+
+/// Whether `tx` has the shape of a plain transfer (its accounts not yet looked at).
+fn is_plain(fork: Fork, tx: &TxEnv, beneficiary: Address) -> Option<Address> {
+    let TxKind::Call(to) = tx.kind else {
+        return None;
+    };
+    let plain = fork >= Fork::London
+        && tx.tx_type <= 2
+        && tx.data.is_empty()
+        && tx.access_list.0.is_empty()
+        && tx.authorization_list.is_empty()
+        && tx.blob_hashes.is_empty()
+        && to != tx.caller
+        && to != beneficiary
+        && tx.caller != beneficiary
+        // Precompiles (and other low addresses) run code of their own.
+        && to.as_slice()[..18].iter().any(|b| *b != 0);
+    plain.then_some(to)
+}
+
+/// Runs the transaction set in `evm`'s context as a plain transfer if it is one.
+pub(crate) fn run(evm: &mut MainnetEvm<MainnetContext<VmDb<'_>>>, fork: Fork) -> Transfer {
+    let beneficiary = evm.ctx.block.beneficiary;
+    let Some(to) = is_plain(fork, &evm.ctx.tx, beneficiary) else {
+        return Transfer::NotApplicable;
+    };
+    let (tx, cfg) = (&evm.ctx.tx, &evm.ctx.cfg);
+    if cfg.is_fee_charge_disabled()
+        || cfg.is_balance_check_disabled()
+        || cfg.is_nonce_check_disabled()
+        || cfg.is_eip3607_disabled()
+        || tx.gas_limit < TRANSFER_GAS
+    {
+        return Transfer::NotApplicable;
+    }
+    if validation::validate_env::<_, EVMError<crate::vm::Blocked>>(&mut evm.ctx).is_err() {
+        return Transfer::NotApplicable;
+    }
+    let ctx = &mut evm.ctx;
+    let (tx, block, cfg) = (&ctx.tx, &ctx.block, &ctx.cfg);
+    let basefee = block.basefee as u128;
+    let price = tx.effective_gas_price(basefee);
+    // The beneficiary's share, as `beneficiary::DeferredFee` computes it.
+    let fee = price
+        .saturating_sub(basefee)
+        .wrapping_mul(u128::from(TRANSFER_GAS));
+    let db = &mut ctx.journaled_state.database;
+    db.track_accounts = false;
+    let sender = db.basic(tx.caller);
+    let recipient = match sender {
+        Ok(Some(_)) => Some(db.basic(to)),
+        _ => None,
+    };
+    db.track_accounts = true;
+    let sender = match sender {
+        Ok(Some(sender)) => sender,
+        Ok(None) => return Transfer::NotApplicable,
+        Err(blocked) => return Transfer::Blocked(blocked.0),
+    };
+    let recipient = match recipient {
+        Some(Ok(recipient)) => recipient,
+        Some(Err(blocked)) => return Transfer::Blocked(blocked.0),
+        None => return Transfer::NotApplicable,
+    };
+    if sender.code_hash != KECCAK_EMPTY
+        || pre_execution::validate_account_nonce_and_code(&sender, tx.nonce, false, false).is_err()
+    {
+        return Transfer::NotApplicable;
+    }
+    let touched_empty = recipient.as_ref().is_none_or(AccountInfo::is_empty);
+    if recipient
+        .as_ref()
+        .is_some_and(|r| r.code_hash != KECCAK_EMPTY)
+        || (tx.value.is_zero() && touched_empty)
+    {
+        return Transfer::NotApplicable;
+    }
+    // The balance left after the gas is bought (gas limit × price), as revm computes it.
+    let Ok(after_gas) = pre_execution::calculate_caller_fee(sender.balance, tx, block, cfg) else {
+        return Transfer::NotApplicable;
+    };
+    let refund = U256::from(price.saturating_mul(u128::from(tx.gas_limit - TRANSFER_GAS)));
+    let Some(sender_balance) = after_gas
+        .checked_sub(tx.value)
+        .and_then(|b| b.checked_add(refund))
+    else {
+        return Transfer::NotApplicable;
+    };
+    let mut recipient_after = recipient.unwrap_or_default();
+    let Some(recipient_balance) = recipient_after.balance.checked_add(tx.value) else {
+        return Transfer::NotApplicable;
+    };
+    recipient_after.balance = recipient_balance;
+    let mut sender_after = sender;
+    sender_after.balance = sender_balance;
+    sender_after.nonce += 1;
+
+    let mut writes = Vec::with_capacity(3);
+    writes.push((
+        Location::Account(tx.caller),
+        Value::Account(Some(sender_after)),
+    ));
+    // A zero-value transfer to a non-empty account leaves it as it was read: not written.
+    if !tx.value.is_zero() {
+        writes.push((Location::Account(to), Value::Account(Some(recipient_after))));
+    }
+    writes.push((Location::Account(beneficiary), Value::Fee(U256::from(fee))));
+    let result = ExecutionResult::Success {
+        reason: SuccessReason::Stop,
+        gas: ResultGas::default()
+            .with_total_gas_spent(TRANSFER_GAS)
+            .with_floor_gas(floor_gas(fork)),
+        logs: Vec::new(),
+        output: Output::Call(Bytes::new()),
+    };
+    Transfer::Done(writes, result)
+}
+
+/// The EIP-7623 floor of a transaction without data: the intrinsic gas from Prague on.
+fn floor_gas(fork: Fork) -> u64 {
+    if fork >= Fork::Prague {
+        TRANSFER_GAS
+    } else {
+        0
+    }
+}

@@ -1,0 +1,149 @@
+//! Plain value transfers, which the parallel executor runs on a fast path beside revm, against
+//! the sequential baseline: each case sits among ordinary transfers, and covers one edge of
+//! the fast path's rules (a case outside them must be handed to revm and come out the same).
+
+#![cfg(not(feature = "shuttle"))]
+
+mod common;
+
+use alloy_primitives::{Address, U256};
+use common::*;
+use lockstep_spec::types::{Account, Transaction, TxKind, TxType, WorldState};
+use lockstep_spec::Fork;
+
+const FORKS: [Fork; 5] = [
+    Fork::Berlin,
+    Fork::London,
+    Fork::Cancun,
+    Fork::Prague,
+    Fork::Osaka,
+];
+
+/// `case` for transaction 2 of a block of five transfers between distinct funded accounts
+/// (senders 1..=5, recipients 101..=105), on `pre` extended by `extra`.
+fn check(
+    name: &str,
+    extra: &[(Address, Account)],
+    case: impl Fn(Fork, &mut Transaction),
+) -> Vec<lockstep_spec::types::BlockOutcome> {
+    let mut outcomes = Vec::new();
+    for fork in FORKS {
+        let mut pre: WorldState = world((1..=5).map(|n| (addr(n), eoa(1))));
+        // Stub EIP-7002/7251 request contracts, without which a full Prague block is invalid.
+        if fork >= Fork::Prague {
+            for system in [
+                lockstep_spec::requests::WITHDRAWAL_REQUEST_ADDRESS,
+                lockstep_spec::requests::CONSOLIDATION_REQUEST_ADDRESS,
+            ] {
+                pre.accounts.insert(system, contract(&[0x00]));
+            }
+        }
+        for (address, account) in extra {
+            pre.accounts.insert(*address, account.clone());
+        }
+        let mut txs: Vec<Transaction> = (1..=5)
+            .map(|n| call(fork, addr(n), 0, addr(100 + n), U256::from(n)))
+            .collect();
+        case(fork, &mut txs[2]);
+        let block = block(fork, txs);
+        let outcome = assert_parallel_matches(fork, &pre, &block, 2);
+        if let Ok(outcome) = outcome {
+            outcomes.push(outcome);
+        } else {
+            // An invalid transaction: the same error from both is all that is asked.
+            eprintln!("{name} on {fork}: {outcome:?}");
+        }
+    }
+    outcomes
+}
+
+#[test]
+fn ordinary_transfers_pay_value_gas_and_fee() {
+    let outcomes = check("ordinary", &[], |_, _| {});
+    assert_eq!(outcomes.len(), FORKS.len());
+    for outcome in &outcomes {
+        assert_eq!(outcome.gas_used, vec![21_000; 5]);
+        assert_eq!(
+            outcome.post_state.get(&addr(103)).map(|a| a.balance),
+            Some(U256::from(3))
+        );
+        assert_eq!(outcome.post_state.get(&addr(3)).map(|a| a.nonce), Some(1));
+    }
+}
+
+#[test]
+fn zero_value_to_absent_and_to_empty_accounts() {
+    check("zero to absent", &[], |_, tx| tx.value = U256::ZERO);
+    let empty = addr(103);
+    let outcomes = check("zero to empty", &[(empty, Account::default())], |_, tx| {
+        tx.value = U256::ZERO;
+    });
+    // EIP-161: the touched empty account is gone.
+    assert!(outcomes
+        .iter()
+        .all(|outcome| outcome.post_state.get(&empty).is_none()));
+    check("zero to funded", &[(addr(103), eoa(1))], |_, tx| {
+        tx.value = U256::ZERO;
+    });
+}
+
+#[test]
+fn invalid_transfers_fail_the_same_way() {
+    check("nonce too high", &[], |_, tx| tx.nonce = 1);
+    check("balance too low", &[], |_, tx| {
+        tx.value = U256::from(ETHER) * U256::from(2);
+    });
+    check("gas under 21000", &[], |_, tx| tx.gas_limit = 20_999);
+    check("gas over the block", &[], |_, tx| tx.gas_limit = 40_000_000);
+    check("wrong chain", &[], |_, tx| tx.chain_id = Some(5));
+    check("fee cap under base fee", &[], |fork, tx| {
+        if fork >= Fork::London {
+            tx.gas_price = u128::from(BASE_FEE) - 1;
+        }
+    });
+    check("sender absent", &[], |_, tx| tx.sender = addr(999));
+}
+
+#[test]
+fn exact_gas_and_dynamic_fees() {
+    check("exact gas", &[], |_, tx| tx.gas_limit = 21_000);
+    check("eip-1559 tip", &[], |fork, tx| {
+        if fork >= Fork::London {
+            tx.tx_type = TxType::DynamicFee;
+            tx.gas_price = 50;
+            tx.max_priority_fee_per_gas = Some(3);
+        }
+    });
+    check("eip-1559 tip above cap", &[], |fork, tx| {
+        if fork >= Fork::London {
+            tx.tx_type = TxType::DynamicFee;
+            tx.gas_price = 50;
+            tx.max_priority_fee_per_gas = Some(60);
+        }
+    });
+}
+
+#[test]
+fn recipients_and_senders_the_fast_path_leaves_to_revm() {
+    check("to self", &[], |_, tx| tx.kind = TxKind::Call(tx.sender));
+    check("to the beneficiary", &[], |_, tx| {
+        tx.kind = TxKind::Call(coinbase())
+    });
+    check("from the beneficiary", &[(coinbase(), eoa(1))], |_, tx| {
+        tx.sender = coinbase()
+    });
+    check("to a precompile", &[], |_, tx| {
+        tx.kind = TxKind::Call(Address::with_last_byte(4))
+    });
+    check(
+        "to a contract",
+        &[(addr(103), contract(&COUNTER))],
+        |_, _| {},
+    );
+    check(
+        "from a contract",
+        &[(addr(3), contract(&COUNTER))],
+        |_, _| {},
+    );
+    check("with data", &[], |_, tx| tx.input = vec![1u8, 2, 3].into());
+}
