@@ -128,6 +128,15 @@ impl Database for VmDb<'_> {
                     } else {
                         account
                     };
+                    #[cfg(feature = "faults")]
+                    let account = if self.ctx.has_fault(crate::faults::Fault::PreStateNonce) {
+                        account.map(|mut info| {
+                            info.nonce = self.ctx.pre.info(&address).map_or(0, |pre| pre.nonce);
+                            info
+                        })
+                    } else {
+                        account
+                    };
                     (account, Origin::Version(version))
                 }
                 // Only accounts are written at account locations.
@@ -150,7 +159,7 @@ impl Database for VmDb<'_> {
     fn storage(&mut self, address: Address, index: U256) -> Result<U256, Blocked> {
         let slot = Location::Storage(address, index);
         let reset = Location::StorageReset(address);
-        let slot_read = self.mv.read(&slot, self.tx);
+        let slot_read = read_slot(self.ctx, self.mv, &slot, self.tx);
         let reset_read = self.mv.read(&reset, self.tx);
         let slot_origin = match &slot_read {
             Read::Blocked(on) => return Err(self.block(*on)),
@@ -333,7 +342,18 @@ impl<'a> Vm<'a> {
         };
         // The map of accounts read stays with the database, allocation and all, for the
         // next incarnation.
-        let writes = write_set(ctx.fork, beneficiary, &changes, &db.accounts, lazy_fee);
+        #[cfg(feature = "faults")]
+        let keep_destroyed = ctx.has_fault(crate::faults::Fault::IgnoreDeletion);
+        #[cfg(not(feature = "faults"))]
+        let keep_destroyed = false;
+        let writes = write_set(
+            ctx.fork,
+            beneficiary,
+            &changes,
+            &db.accounts,
+            lazy_fee,
+            keep_destroyed,
+        );
         Execution::Done {
             reads,
             writes,
@@ -352,14 +372,16 @@ fn write_set(
     changes: &EvmState,
     accounts_read: &AddressMap<Summary>,
     lazy_fee: Option<U256>,
+    keep_destroyed: bool,
 ) -> Vec<(Location, Value)> {
     let mut writes = Vec::with_capacity(changes.len() + 1);
     for (address, account) in changes {
         if !account.is_touched() {
             continue;
         }
-        let deleted =
-            account.is_selfdestructed() || (fork >= Fork::SpuriousDragon && account.is_empty());
+        // `keep_destroyed`: the `IgnoreDeletion` fault (always false in a normal build).
+        let destroyed = account.is_selfdestructed() && !keep_destroyed;
+        let deleted = destroyed || (fork >= Fork::SpuriousDragon && account.is_empty());
         let reset = deleted || account.is_created();
         let after = (!deleted).then(|| account.info.clone());
         let unchanged = !reset
@@ -408,11 +430,59 @@ fn read_beneficiary(
     read
 }
 
+/// What a read of a storage slot by `tx` returns (under the `ReadFromLater` fault, a later
+/// transaction's write where one is there).
+fn read_slot(
+    #[cfg_attr(not(feature = "faults"), allow(unused_variables))] ctx: &BlockContext<'_>,
+    mv: &MvMemory,
+    slot: &Location,
+    tx: TxIdx,
+) -> Read {
+    #[cfg(feature = "faults")]
+    if ctx.has_fault(crate::faults::Fault::ReadFromLater) {
+        if let later @ Read::Value(..) = mv.read(slot, ctx.txs.len()) {
+            return later;
+        }
+    }
+    mv.read(slot, tx)
+}
+
+/// The version a read of `location` by `tx` would now return, as validation checks it.
+fn origin_of(
+    #[cfg_attr(not(feature = "faults"), allow(unused_variables))] ctx: &BlockContext<'_>,
+    mv: &MvMemory,
+    location: &Location,
+    tx: TxIdx,
+) -> Result<Option<Version>, TxIdx> {
+    #[cfg(feature = "faults")]
+    if ctx.has_fault(crate::faults::Fault::ReadFromLater)
+        && matches!(location, Location::Storage(..))
+    {
+        if let Read::Value(version, _) = mv.read(location, ctx.txs.len()) {
+            return Ok(Some(version));
+        }
+    }
+    mv.read_origin(location, tx)
+}
+
+/// Whether validation passes reads of the state before the block unchecked (the
+/// `ValidateOnlyVersioned` fault).
+fn skips_pre_state_reads(
+    #[cfg_attr(not(feature = "faults"), allow(unused_variables))] ctx: &BlockContext<'_>,
+) -> bool {
+    #[cfg(feature = "faults")]
+    if ctx.has_fault(crate::faults::Fault::ValidateOnlyVersioned) {
+        return true;
+    }
+    false
+}
+
 /// Whether every read of transaction `tx` would still return what it returned.
 pub fn validate(ctx: &BlockContext<'_>, mv: &MvMemory, tx: TxIdx, reads: &[ReadEntry]) -> bool {
     reads.iter().all(|read| match &read.origin {
-        Origin::PreState => mv.read_origin(&read.location, tx) == Ok(None),
-        Origin::Version(version) => mv.read_origin(&read.location, tx) == Ok(Some(*version)),
+        Origin::PreState if skips_pre_state_reads(ctx) => true,
+        Origin::PreState => origin_of(ctx, mv, &read.location, tx) == Ok(None),
+        Origin::Version(version) => origin_of(ctx, mv, &read.location, tx) == Ok(Some(*version)),
         Origin::Lazy(summary) => match read_beneficiary(ctx, mv, &read.location, tx) {
             LazyRead::Blocked(_) => false,
             LazyRead::Value(base, fees) => {

@@ -227,11 +227,18 @@ pub fn run(args: RunArgs) -> anyhow::Result<bool> {
     if let Some(path) = &args.junit {
         report::write_junit(path, &results)?;
     }
-    // A parallel executor whose parallel path never ran compared sequential with sequential:
-    // that run proves nothing about it, so it fails loudly.
+    // A parallel executor whose parallel path is forced but never ran compared sequential
+    // with sequential: that run proves nothing about it, so it fails loudly. (Executors that
+    // choose, such as `auto`, have their counts printed above.)
     let mut never_parallel = false;
     let counts = report::parallel_path_counts(&results);
-    for name in &names {
+    let forced: Vec<&str> = runner
+        .executors
+        .iter()
+        .filter(|e| e.parallel_forced())
+        .map(|e| e.name())
+        .collect();
+    for name in names.iter().filter(|n| forced.contains(&n.as_str())) {
         let ran_any = results
             .iter()
             .flat_map(|r| &r.executors)

@@ -56,6 +56,13 @@ pub trait BlockExecutor: Send + Sync {
         Ok(self.execute(fork, pre, block))
     }
 
+    /// Whether the executor promises to run its parallel path on every block (no size or
+    /// contention heuristic may fall back): a run in which it never did is then an error.
+    /// Executors that choose (`auto`) or cannot always split a block (`sharded`) say no.
+    fn parallel_forced(&self) -> bool {
+        false
+    }
+
     /// Readies `block` for timing: what `lockstep bench` measures is the returned closure,
     /// the executor's own work. The default times [`BlockExecutor::execute`] whole; an
     /// engine with a state database of its own converts `pre` into it here, once, as a

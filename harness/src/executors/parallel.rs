@@ -57,6 +57,10 @@ impl BlockExecutor for ParallelAdapter {
         &self.name
     }
 
+    fn parallel_forced(&self) -> bool {
+        self.inner.force_parallel
+    }
+
     fn unsupported(&self, fork: Fork, block: &Block) -> Option<String> {
         ParallelExecutor::unsupported(fork, block)
     }
