@@ -63,14 +63,6 @@ impl Run<'_> {
                         "incarnations of transaction {} must increase",
                         version.tx
                     );
-                    #[cfg(feature = "faults")]
-                    let wrote_new_location =
-                        if self.ctx.has_fault(crate::faults::Fault::StaleWrites) {
-                            self.mv.record_keeping_stale(version, writes)
-                        } else {
-                            self.mv.record(version, writes)
-                        };
-                    #[cfg(not(feature = "faults"))]
                     let wrote_new_location = self.mv.record(version, writes);
                     return self.scheduler.finish_execution(version, wrote_new_location);
                 }

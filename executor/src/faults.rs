@@ -26,32 +26,28 @@ pub enum Fault {
     /// Validation passes every read that fell through to the state before the block, so a
     /// read made before a lower transaction wrote the location is never found stale.
     ValidateOnlyVersioned,
-    /// A storage read takes the highest write of any transaction, a later one included, when
-    /// one is there (in execution and validation alike).
-    ReadFromLater,
-    /// A re-execution that writes fewer locations than the incarnation before it leaves the
-    /// old incarnation's other writes in the multi-version memory.
-    StaleWrites,
     /// An account read through the multi-version memory takes its nonce from the state
     /// before the block.
     PreStateNonce,
     /// A destroyed account is written as if it lived on (its info kept, its storage not
     /// reset): SELFDESTRUCT is lost in the multi-version memory.
     IgnoreDeletion,
+    /// The state after the block is built from the final writes without the storage resets:
+    /// an account destroyed (or deleted) and then written again keeps its old slots.
+    KeepWipedStorage,
 }
 
 impl Fault {
     /// Every fault.
-    pub const ALL: [Fault; 9] = [
+    pub const ALL: [Fault; 8] = [
         Fault::StaleDelegation,
         Fault::SkipValidation,
         Fault::NoEstimates,
         Fault::LazyBeneficiaryRead,
         Fault::ValidateOnlyVersioned,
-        Fault::ReadFromLater,
-        Fault::StaleWrites,
         Fault::PreStateNonce,
         Fault::IgnoreDeletion,
+        Fault::KeepWipedStorage,
     ];
 }
 

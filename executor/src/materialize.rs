@@ -21,8 +21,15 @@ use alloy_primitives::Address;
 use lockstep_spec::Fork;
 
 /// Applies the final writes of a finished run (`mv`, whose lazy location is `beneficiary`'s
-/// account) to `state`, the state the transactions ran on.
-pub fn apply(fork: Fork, state: &mut BlockState<'_>, mv: MvMemory, beneficiary: Address) {
+/// account) to `state`, the state the transactions ran on. `keep_wiped` leaves the storage
+/// resets out (the `KeepWipedStorage` fault; always false in a normal build).
+pub fn apply(
+    fork: Fork,
+    state: &mut BlockState<'_>,
+    mv: MvMemory,
+    beneficiary: Address,
+    keep_wiped: bool,
+) {
     // The highest resetting transaction per account: slots written below it read as zero.
     // Wiping and setting an account's info commute, so one pass does both; slots wait for
     // every reset to be known.
@@ -30,6 +37,7 @@ pub fn apply(fork: Fork, state: &mut BlockState<'_>, mv: MvMemory, beneficiary: 
     let mut slots = Vec::new();
     let lazy = mv.drain_final_values(|location, tx, value| match (location, value) {
         (Location::Account(address), Value::Account(info)) => state.set_info(address, info),
+        (Location::StorageReset(_), _) if keep_wiped => {}
         (Location::StorageReset(address), _) => {
             resets.insert(address, tx);
             state.wipe_storage(address);

@@ -304,15 +304,6 @@ impl MvMemory {
         wrote_new
     }
 
-    /// [`MvMemory::record`] that leaves the earlier incarnation's other writes in place (the
-    /// `StaleWrites` fault).
-    #[cfg(feature = "faults")]
-    pub fn record_keeping_stale(&self, version: Version, writes: Vec<(Location, Value)>) -> bool {
-        *self.last_written[version.tx].lock() = writes.iter().map(|(l, _)| *l).collect();
-        self.insert_all(version, writes);
-        true
-    }
-
     fn insert_all(&self, version: Version, writes: Vec<(Location, Value)>) {
         for (location, value) in writes {
             let is_reset = matches!(location, Location::StorageReset(_));

@@ -76,7 +76,11 @@ pub fn execute<'a>(
         gas_used.push(used);
     }
     // Every transaction is valid: the block's state is the final writes.
-    materialize::apply(fork, &mut state, mv, block.env.beneficiary);
+    #[cfg(feature = "faults")]
+    let keep_wiped = executor.fault == Some(crate::faults::Fault::KeepWipedStorage);
+    #[cfg(not(feature = "faults"))]
+    let keep_wiped = false;
+    materialize::apply(fork, &mut state, mv, block.env.beneficiary, keep_wiped);
 
     let requests = block_end::post_block(fork, &mut state, block, &receipts)?;
     Ok(Executed {

@@ -159,7 +159,7 @@ impl Database for VmDb<'_> {
     fn storage(&mut self, address: Address, index: U256) -> Result<U256, Blocked> {
         let slot = Location::Storage(address, index);
         let reset = Location::StorageReset(address);
-        let slot_read = read_slot(self.ctx, self.mv, &slot, self.tx);
+        let slot_read = self.mv.read(&slot, self.tx);
         let reset_read = self.mv.read(&reset, self.tx);
         let slot_origin = match &slot_read {
             Read::Blocked(on) => return Err(self.block(*on)),
@@ -430,41 +430,6 @@ fn read_beneficiary(
     read
 }
 
-/// What a read of a storage slot by `tx` returns (under the `ReadFromLater` fault, a later
-/// transaction's write where one is there).
-fn read_slot(
-    #[cfg_attr(not(feature = "faults"), allow(unused_variables))] ctx: &BlockContext<'_>,
-    mv: &MvMemory,
-    slot: &Location,
-    tx: TxIdx,
-) -> Read {
-    #[cfg(feature = "faults")]
-    if ctx.has_fault(crate::faults::Fault::ReadFromLater) {
-        if let later @ Read::Value(..) = mv.read(slot, ctx.txs.len()) {
-            return later;
-        }
-    }
-    mv.read(slot, tx)
-}
-
-/// The version a read of `location` by `tx` would now return, as validation checks it.
-fn origin_of(
-    #[cfg_attr(not(feature = "faults"), allow(unused_variables))] ctx: &BlockContext<'_>,
-    mv: &MvMemory,
-    location: &Location,
-    tx: TxIdx,
-) -> Result<Option<Version>, TxIdx> {
-    #[cfg(feature = "faults")]
-    if ctx.has_fault(crate::faults::Fault::ReadFromLater)
-        && matches!(location, Location::Storage(..))
-    {
-        if let Read::Value(version, _) = mv.read(location, ctx.txs.len()) {
-            return Ok(Some(version));
-        }
-    }
-    mv.read_origin(location, tx)
-}
-
 /// Whether validation passes reads of the state before the block unchecked (the
 /// `ValidateOnlyVersioned` fault).
 fn skips_pre_state_reads(
@@ -481,8 +446,8 @@ fn skips_pre_state_reads(
 pub fn validate(ctx: &BlockContext<'_>, mv: &MvMemory, tx: TxIdx, reads: &[ReadEntry]) -> bool {
     reads.iter().all(|read| match &read.origin {
         Origin::PreState if skips_pre_state_reads(ctx) => true,
-        Origin::PreState => origin_of(ctx, mv, &read.location, tx) == Ok(None),
-        Origin::Version(version) => origin_of(ctx, mv, &read.location, tx) == Ok(Some(*version)),
+        Origin::PreState => mv.read_origin(&read.location, tx) == Ok(None),
+        Origin::Version(version) => mv.read_origin(&read.location, tx) == Ok(Some(*version)),
         Origin::Lazy(summary) => match read_beneficiary(ctx, mv, &read.location, tx) {
             LazyRead::Blocked(_) => false,
             LazyRead::Value(base, fees) => {
