@@ -18,6 +18,15 @@ use std::time::{Duration, Instant};
 /// Where cases come from, in the order they are tried.
 #[derive(Clone, Debug)]
 pub enum Source {
+    /// Blocks of `lockstep gen` (conflict-heavy, signed), `cases` of them from `seed`.
+    Generated {
+        /// The fork of the blocks.
+        fork: lockstep_spec::Fork,
+        /// The run's seed.
+        seed: u64,
+        /// How many.
+        cases: u64,
+    },
     /// Fixture files or folders, loaded one file at a time.
     Files(Vec<PathBuf>),
 }
@@ -26,6 +35,9 @@ impl Source {
     /// A short name for reports.
     pub fn name(&self) -> String {
         match self {
+            Source::Generated { fork, seed, cases } => {
+                format!("{cases} generated {fork} blocks (seed {seed})")
+            }
             Source::Files(paths) => paths
                 .iter()
                 .map(|p| p.display().to_string())
@@ -139,6 +151,18 @@ fn catches(runner: &Runner, case: &Case, runs: usize) -> Option<String> {
 /// run` reports such files; here they can catch nothing).
 fn cases(source: &Source) -> Box<dyn Iterator<Item = Case> + '_> {
     match source {
+        Source::Generated { fork, seed, cases } => {
+            let cfg = crate::gen::GenConfig {
+                fork: *fork,
+                ..Default::default()
+            };
+            let seed = *seed;
+            Box::new(
+                (0..*cases)
+                    .filter_map(move |index| crate::gen::generate(&cfg, seed, index).ok())
+                    .map(|case| case.to_case()),
+            )
+        }
         Source::Files(paths) => {
             let files = collect_files(paths).unwrap_or_default();
             Box::new(

@@ -8,9 +8,9 @@ use std::path::PathBuf;
 /// Arguments of `lockstep mutants`.
 #[derive(Debug, Args)]
 pub struct MutantsArgs {
-    /// Fixture files or folders to hunt with (default: the regression corpus, the bundled
-    /// sample, and the mainnet blocks and the blockchain tests of ethereum/tests and EEST under
-    /// LOCKSTEP_TESTS_DIR).
+    /// Fixture files or folders to hunt with (default: 300 generated Cancun and 300 Prague
+    /// blocks, the regression corpus, the bundled sample, and the mainnet blocks and the
+    /// blockchain tests of ethereum/tests and EEST under LOCKSTEP_TESTS_DIR).
     pub paths: Vec<PathBuf>,
     /// Seconds allowed per mutant.
     #[arg(long, default_value_t = 60)]
@@ -109,7 +109,7 @@ pub fn run(_args: MutantsArgs) -> anyhow::Result<bool> {
     )
 }
 
-/// The regression corpus, the bundled sample, and the pinned data's mainnet blocks and
+/// Generated blocks, the regression corpus, the bundled sample, and the pinned data's mainnet blocks and
 /// blockchain tests (conflicts need blocks of many transactions; EEST's hold Prague's and
 /// Osaka's delegations).
 #[cfg(feature = "faults")]
@@ -128,9 +128,24 @@ fn default_sources() -> Vec<crate::mutants::Source> {
         data.join("eest-fixtures/blockchain_tests"),
         data.join("ethereum-tests/BlockchainTests"),
     ];
-    candidates
-        .into_iter()
-        .filter(|p| p.exists())
-        .map(|p| crate::mutants::Source::Files(vec![p]))
-        .collect()
+    // Generated blocks first: they are built to conflict; Prague's hold delegations.
+    let mut sources = vec![
+        crate::mutants::Source::Generated {
+            fork: lockstep_spec::Fork::Cancun,
+            seed: 1,
+            cases: 300,
+        },
+        crate::mutants::Source::Generated {
+            fork: lockstep_spec::Fork::Prague,
+            seed: 2,
+            cases: 300,
+        },
+    ];
+    sources.extend(
+        candidates
+            .into_iter()
+            .filter(|p| p.exists())
+            .map(|p| crate::mutants::Source::Files(vec![p])),
+    );
+    sources
 }
