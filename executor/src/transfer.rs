@@ -46,7 +46,8 @@ fn is_plain(fork: Fork, tx: &TxEnv, beneficiary: Address) -> Option<Address> {
     let TxKind::Call(to) = tx.kind else {
         return None;
     };
-    let plain = fork >= Fork::London
+    // From Spurious Dragon on, so that EIP-161's touch rules hold.
+    let plain = fork >= Fork::SpuriousDragon
         && tx.tx_type <= 2
         && tx.data.is_empty()
         && tx.access_list.0.is_empty()
@@ -82,10 +83,14 @@ pub(crate) fn run(evm: &mut MainnetEvm<MainnetContext<VmDb<'_>>>, fork: Fork) ->
     let (tx, block, cfg) = (&ctx.tx, &ctx.block, &ctx.cfg);
     let basefee = block.basefee as u128;
     let price = tx.effective_gas_price(basefee);
-    // The beneficiary's share, as `beneficiary::DeferredFee` computes it.
-    let fee = price
-        .saturating_sub(basefee)
-        .wrapping_mul(u128::from(TRANSFER_GAS));
+    // The beneficiary's share, as `beneficiary::DeferredFee` computes it: the whole price
+    // before London (whatever base fee the block environment carries), the tip from then on.
+    let share = if fork >= Fork::London {
+        price.saturating_sub(basefee)
+    } else {
+        price
+    };
+    let fee = share.wrapping_mul(u128::from(TRANSFER_GAS));
     let db = &mut ctx.journaled_state.database;
     db.track_accounts = false;
     let sender = db.basic(tx.caller);

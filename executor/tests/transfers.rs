@@ -11,7 +11,10 @@ use common::*;
 use lockstep_spec::types::{Account, Transaction, TxKind, TxType, WorldState};
 use lockstep_spec::Fork;
 
-const FORKS: [Fork; 5] = [
+const FORKS: [Fork; 8] = [
+    Fork::Homestead,
+    Fork::SpuriousDragon,
+    Fork::Byzantium,
     Fork::Berlin,
     Fork::London,
     Fork::Cancun,
@@ -25,7 +28,7 @@ fn check(
     name: &str,
     extra: &[(Address, Account)],
     case: impl Fn(Fork, &mut Transaction),
-) -> Vec<lockstep_spec::types::BlockOutcome> {
+) -> Vec<(Fork, lockstep_spec::types::BlockOutcome)> {
     let mut outcomes = Vec::new();
     for fork in FORKS {
         let mut pre: WorldState = world((1..=5).map(|n| (addr(n), eoa(1))));
@@ -48,7 +51,7 @@ fn check(
         let block = block(fork, txs);
         let outcome = assert_parallel_matches(fork, &pre, &block, 2);
         if let Ok(outcome) = outcome {
-            outcomes.push(outcome);
+            outcomes.push((fork, outcome));
         } else {
             // An invalid transaction: the same error from both is all that is asked.
             eprintln!("{name} on {fork}: {outcome:?}");
@@ -61,7 +64,7 @@ fn check(
 fn ordinary_transfers_pay_value_gas_and_fee() {
     let outcomes = check("ordinary", &[], |_, _| {});
     assert_eq!(outcomes.len(), FORKS.len());
-    for outcome in &outcomes {
+    for (_, outcome) in &outcomes {
         assert_eq!(outcome.gas_used, vec![21_000; 5]);
         assert_eq!(
             outcome.post_state.get(&addr(103)).map(|a| a.balance),
@@ -78,10 +81,12 @@ fn zero_value_to_absent_and_to_empty_accounts() {
     let outcomes = check("zero to empty", &[(empty, Account::default())], |_, tx| {
         tx.value = U256::ZERO;
     });
-    // EIP-161: the touched empty account is gone.
-    assert!(outcomes
-        .iter()
-        .all(|outcome| outcome.post_state.get(&empty).is_none()));
+    // EIP-161: the touched empty account is gone (it stays before Spurious Dragon).
+    assert_eq!(outcomes.len(), FORKS.len());
+    for (fork, outcome) in &outcomes {
+        let gone = outcome.post_state.get(&empty).is_none();
+        assert_eq!(gone, *fork >= Fork::SpuriousDragon, "{fork}");
+    }
     check("zero to funded", &[(addr(103), eoa(1))], |_, tx| {
         tx.value = U256::ZERO;
     });
@@ -146,4 +151,25 @@ fn recipients_and_senders_the_fast_path_leaves_to_revm() {
         |_, _| {},
     );
     check("with data", &[], |_, tx| tx.input = vec![1u8, 2, 3].into());
+}
+
+#[test]
+fn a_base_fee_in_a_pre_london_environment_is_not_subtracted_from_the_fee() {
+    // State tests give every fork's environment a base fee; before London it means nothing,
+    // and the beneficiary is paid the whole gas price.
+    for fork in [Fork::SpuriousDragon, Fork::Byzantium, Fork::Berlin] {
+        let pre: WorldState = world((1..=5).map(|n| (addr(n), eoa(1))));
+        let txs = (1..=5)
+            .map(|n| call(fork, addr(n), 0, addr(100 + n), U256::from(n)))
+            .collect();
+        let mut block = block(fork, txs);
+        block.env.base_fee = Some(BASE_FEE);
+        let outcome = assert_parallel_matches(fork, &pre, &block, 2);
+        let paid = outcome
+            .ok()
+            .and_then(|o| o.post_state.get(&coinbase()).map(|a| a.balance));
+        // The block reward is whole ether; the fees are what is left over.
+        let fees = paid.map(|p| p % U256::from(ETHER));
+        assert_eq!(fees, Some(U256::from(5 * 21_000 * GAS_PRICE)), "{fork}");
+    }
 }
