@@ -142,3 +142,36 @@ fn the_stale_delegation_mutant_is_a_named_divergence() {
         other => panic!("expected a divergence, got {other:?}"),
     }
 }
+
+/// `lockstep mutants` hunts every mutant with generated blocks (and the corpora after them)
+/// and catches each, printing one row per mutant and exiting 0.
+#[test]
+fn lockstep_mutants_catches_every_mutant() {
+    let data = std::env::var_os("LOCKSTEP_TESTS_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
+    if !data.join("mainnet-blocks").is_dir() {
+        eprintln!(
+            "skipped: no mainnet blocks in {} (set LOCKSTEP_TESTS_DIR); one mutant needs them",
+            data.display()
+        );
+        return;
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .env("LOCKSTEP_TESTS_DIR", &data)
+        .args(["mutants", "--budget", "60", "--json"])
+        .arg(std::env::temp_dir().join(format!("lockstep-mutants-{}.json", std::process::id())))
+        .output()
+        .expect("lockstep runs");
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{log}");
+    for fault in Fault::ALL {
+        let row = log
+            .lines()
+            .find(|line| line.starts_with(&format!("{fault:?} ")))
+            .unwrap_or_else(|| panic!("no row for {fault:?}:\n{log}"));
+        assert!(row.split_whitespace().nth(1) == Some("yes"), "{row}");
+    }
+    let all = format!("{n} of {n} mutants caught", n = Fault::ALL.len());
+    assert!(log.contains(&all), "{log}");
+}

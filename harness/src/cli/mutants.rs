@@ -3,6 +3,8 @@
 //! code 0 only when every mutant was caught. Needs a build with `--features faults`.
 
 use clap::Args;
+#[cfg(feature = "faults")]
+use std::path::Path;
 use std::path::PathBuf;
 
 /// Arguments of `lockstep mutants`.
@@ -114,9 +116,10 @@ pub fn run(_args: MutantsArgs) -> anyhow::Result<bool> {
 /// Osaka's delegations).
 #[cfg(feature = "faults")]
 fn default_sources() -> Vec<crate::mutants::Source> {
+    // `../shared` beside the workspace, as the tests find it.
     let data = std::env::var_os("LOCKSTEP_TESTS_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("../shared"));
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
     let repo = super::run::bundled_sample()
         .parent()
         .map(PathBuf::from)
