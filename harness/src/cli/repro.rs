@@ -26,6 +26,14 @@ pub struct ReproArgs {
     /// Per-block time limit for one executor, in seconds.
     #[arg(long, default_value_t = 60)]
     pub timeout: u64,
+    /// On a divergence, also run the block under the spec and revm with EIP-3155 tracing and
+    /// print the first differing step (revm stands for the parallel executor, whose final
+    /// incarnations are plain revm runs).
+    #[arg(long)]
+    pub trace: bool,
+    /// Steps of context before the first differing one (with `--trace`).
+    #[arg(long, default_value_t = 5)]
+    pub context: usize,
 }
 
 /// Runs the command; returns whether every case of the file ran clean.
@@ -83,6 +91,13 @@ pub fn run(args: ReproArgs) -> anyhow::Result<bool> {
                     "a different finding from the one recorded"
                 };
                 println!("  {sig}: {verdict} ({})", info.signature);
+                if args.trace {
+                    use crate::trace::{trace_case, Tracing};
+                    print!(
+                        "{}",
+                        trace_case(&case, &Tracing::Spec, &Tracing::Revm, args.context)
+                    );
+                }
                 clean = false;
             }
             _ => println!("  no divergence (recorded: {})", info.signature),
