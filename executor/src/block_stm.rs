@@ -152,7 +152,7 @@ pub enum Outcome {
     /// Each transaction's final output, in block order (`None` only if the run broke its own
     /// invariants), the multi-version memory holding the final writes, and the counters of
     /// the run.
-    Done(Vec<Option<TxOutput>>, MvMemory, Counters),
+    Done(Vec<Option<TxOutput>>, Box<MvMemory>, Counters),
     /// The run gave up: more than a quarter of its incarnations were aborted.
     GaveUp(Counters),
 }
@@ -197,7 +197,7 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize, may_give_up: bool) -> Outcome
         .into_iter()
         .map(|output| output.lock().take().map(|(_, output)| output))
         .collect();
-    Outcome::Done(outputs, mv, counters)
+    Outcome::Done(outputs, Box::new(mv), counters)
 }
 
 /// Block-STM's end-of-block invariants, checked in debug and test builds: no ESTIMATE marker

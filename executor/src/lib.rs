@@ -123,6 +123,17 @@ pub trait Engine: Send + Sync {
     }
 }
 
+impl Engine for ParallelExecutor {
+    fn execute_prepared<'a>(
+        &self,
+        fork: Fork,
+        pre: &'a PreState,
+        block: &Block,
+    ) -> Result<Executed<'a>, BlockError> {
+        ParallelExecutor::execute_prepared(self, fork, pre, block)
+    }
+}
+
 impl Engine for sharded::ShardedExecutor {
     fn execute_prepared<'a>(
         &self,

@@ -10,33 +10,15 @@
 mod common;
 
 use common::*;
-use lockstep_executor::{sequential, ParallelExecutor};
+use lockstep_executor::ParallelExecutor;
 use lockstep_spec::types::{Block, WorldState};
 use lockstep_spec::Fork;
-use std::sync::Arc;
-
-fn iterations() -> usize {
-    std::env::var("LOCKSTEP_SHUTTLE_ITERATIONS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100)
-}
 
 /// A test body: the parallel executor on 2 and 3 threads against sequential execution.
 fn body(fork: Fork, pre: WorldState, block: Block) -> impl Fn() + Send + Sync + 'static {
-    let expected = Arc::new(sequential::execute_block(fork, &pre, &block));
-    let input = Arc::new((pre, block));
-    move || {
-        let (pre, block) = &*input;
-        for threads in [2, 3] {
-            let got = ParallelExecutor::new(threads).execute(fork, pre, block);
-            assert!(
-                same(&expected, &got),
-                "{threads} threads: parallel differs from sequential\n\
-                 sequential: {expected:#?}\nparallel: {got:#?}"
-            );
-        }
-    }
+    shuttle_body(fork, pre, block, "parallel", |threads, fork, pre, block| {
+        ParallelExecutor::new(threads).execute(fork, pre, block)
+    })
 }
 
 fn contention_block() -> (WorldState, Block) {
@@ -58,19 +40,19 @@ fn invalid_nonce_block() -> (WorldState, Block) {
 #[test]
 fn random_schedules() {
     let (pre, block) = contention_block();
-    shuttle::check_random(body(Fork::Cancun, pre, block), iterations());
+    shuttle::check_random(body(Fork::Cancun, pre, block), shuttle_iterations());
 }
 
 #[test]
 fn pct_schedules() {
     let (pre, block) = contention_block();
-    shuttle::check_pct(body(Fork::Cancun, pre, block), iterations(), 3);
+    shuttle::check_pct(body(Fork::Cancun, pre, block), shuttle_iterations(), 3);
 }
 
 #[test]
 fn random_schedules_invalid_block() {
     let (pre, block) = invalid_nonce_block();
-    shuttle::check_random(body(Fork::London, pre, block), iterations());
+    shuttle::check_random(body(Fork::London, pre, block), shuttle_iterations());
 }
 
 #[test]

@@ -9,35 +9,16 @@ mod common;
 
 use alloy_primitives::U256;
 use common::*;
-use lockstep_executor::sequential;
 use lockstep_executor::sharded::ShardedExecutor;
 use lockstep_executor::Engine;
 use lockstep_spec::types::{Block, WorldState};
 use lockstep_spec::Fork;
-use std::sync::Arc;
-
-fn iterations() -> usize {
-    std::env::var("LOCKSTEP_SHUTTLE_ITERATIONS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100)
-}
 
 /// A test body: the sharded executor on 2 and 3 threads against sequential execution.
 fn body(fork: Fork, pre: WorldState, block: Block) -> impl Fn() + Send + Sync + 'static {
-    let expected = Arc::new(sequential::execute_block(fork, &pre, &block));
-    let input = Arc::new((pre, block));
-    move || {
-        let (pre, block) = &*input;
-        for threads in [2, 3] {
-            let got = ShardedExecutor::new(threads).execute(fork, pre, block);
-            assert!(
-                same(&expected, &got),
-                "{threads} threads: sharded differs from sequential\n\
-                 sequential: {expected:#?}\nsharded: {got:#?}"
-            );
-        }
-    }
+    shuttle_body(fork, pre, block, "sharded", |threads, fork, pre, block| {
+        ShardedExecutor::new(threads).execute(fork, pre, block)
+    })
 }
 
 /// Independent transfers: every schedule must merge the shards.
@@ -68,29 +49,29 @@ fn hot_slot_block(calls: u64) -> (WorldState, Block) {
 #[test]
 fn random_schedules_hot_slot() {
     let (pre, block) = hot_slot_block(6);
-    shuttle::check_random(body(Fork::Cancun, pre, block), iterations());
+    shuttle::check_random(body(Fork::Cancun, pre, block), shuttle_iterations());
 }
 
 #[test]
 fn pct_schedules_hot_slot() {
     let (pre, block) = hot_slot_block(6);
-    shuttle::check_pct(body(Fork::Cancun, pre, block), iterations(), 3);
+    shuttle::check_pct(body(Fork::Cancun, pre, block), shuttle_iterations(), 3);
 }
 
 #[test]
 fn pct_schedules_one_clean_shard() {
     let (pre, block) = hot_slot_block(2);
-    shuttle::check_pct(body(Fork::Cancun, pre, block), iterations(), 3);
+    shuttle::check_pct(body(Fork::Cancun, pre, block), shuttle_iterations(), 3);
 }
 
 #[test]
 fn random_schedules_clean_merge() {
     let (pre, block) = clean_block();
-    shuttle::check_random(body(Fork::Cancun, pre, block), iterations());
+    shuttle::check_random(body(Fork::Cancun, pre, block), shuttle_iterations());
 }
 
 #[test]
 fn pct_schedules_conflicting_shards() {
     let (pre, block) = mixed_block(Fork::Cancun, 8, 11);
-    shuttle::check_pct(body(Fork::Cancun, pre, block), iterations(), 3);
+    shuttle::check_pct(body(Fork::Cancun, pre, block), shuttle_iterations(), 3);
 }

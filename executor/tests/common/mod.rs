@@ -183,6 +183,38 @@ pub fn assert_parallel_matches(
     expected
 }
 
+/// Schedules per shuttle test: `LOCKSTEP_SHUTTLE_ITERATIONS`, default 100.
+pub fn shuttle_iterations() -> usize {
+    std::env::var("LOCKSTEP_SHUTTLE_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100)
+}
+
+/// A shuttle test body: `executor` on 2 and 3 threads must give `block`'s sequential
+/// outcome under every schedule.
+pub fn shuttle_body(
+    fork: Fork,
+    pre: WorldState,
+    block: Block,
+    label: &'static str,
+    executor: fn(usize, Fork, &WorldState, &Block) -> Result<BlockOutcome, BlockError>,
+) -> impl Fn() + Send + Sync + 'static {
+    let expected = std::sync::Arc::new(sequential::execute_block(fork, &pre, &block));
+    let input = std::sync::Arc::new((pre, block));
+    move || {
+        let (pre, block) = &*input;
+        for threads in [2, 3] {
+            let got = executor(threads, fork, pre, block);
+            assert!(
+                same(&expected, &got),
+                "{threads} threads: {label} differs from sequential\n\
+                 sequential: {expected:#?}\n{label}: {got:#?}"
+            );
+        }
+    }
+}
+
 /// A small deterministic pseudo-random generator (xorshift).
 pub struct Rng(pub u64);
 

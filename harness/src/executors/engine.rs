@@ -50,11 +50,22 @@ impl<E: Engine> BlockExecutor for EngineAdapter<E> {
         pre: &'a WorldState,
         block: &'a Block,
     ) -> Box<dyn Fn() -> Result<ExecStats, BlockError> + 'a> {
-        let prepared = PreState::new(pre, &block.env);
-        Box::new(move || {
-            self.engine
-                .execute_prepared(fork, &prepared, block)
-                .map(|executed| executed.stats)
-        })
+        prepare_engine(&self.engine, fork, pre, block)
     }
+}
+
+/// [`BlockExecutor::prepare`] for an [`Engine`]: the pre-state is converted once, outside the
+/// timed closure, which runs the engine's own work.
+pub fn prepare_engine<'a, E: Engine>(
+    engine: &'a E,
+    fork: Fork,
+    pre: &'a WorldState,
+    block: &'a Block,
+) -> Box<dyn Fn() -> Result<ExecStats, BlockError> + 'a> {
+    let prepared = PreState::new(pre, &block.env);
+    Box::new(move || {
+        engine
+            .execute_prepared(fork, &prepared, block)
+            .map(|executed| executed.stats)
+    })
 }

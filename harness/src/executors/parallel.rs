@@ -2,7 +2,6 @@
 //! forced parallelism, so that no size heuristic quietly compares sequential with sequential.
 
 use super::BlockExecutor;
-use lockstep_executor::state::PreState;
 use lockstep_executor::ParallelExecutor;
 use lockstep_spec::types::{Block, BlockError, BlockOutcome, ExecStats, WorldState};
 use lockstep_spec::Fork;
@@ -80,11 +79,6 @@ impl BlockExecutor for ParallelAdapter {
         pre: &'a WorldState,
         block: &'a Block,
     ) -> Box<dyn Fn() -> Result<ExecStats, BlockError> + 'a> {
-        let prepared = PreState::new(pre, &block.env);
-        Box::new(move || {
-            self.inner
-                .execute_prepared(fork, &prepared, block)
-                .map(|executed| executed.stats)
-        })
+        super::engine::prepare_engine(&self.inner, fork, pre, block)
     }
 }
