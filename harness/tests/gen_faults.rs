@@ -143,3 +143,73 @@ fn a_hang_is_a_divergence_with_a_repro_file() {
     let out = lockstep().arg("run").arg(&file).output().expect("runs");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
+
+/// A divergence made on purpose (the spec's test-only fault: every SSTORE one gas dearer) is
+/// found by `lockstep gen`, and `lockstep repro --trace` names its first differing step: the
+/// instruction after an SSTORE, whose costs the context shows differ.
+#[test]
+fn repro_trace_names_the_first_differing_step() {
+    let dir = temp_dir("trace");
+    let out = lockstep()
+        .env("LOCKSTEP_SPEC_FAULT", "sstore-gas")
+        .args([
+            "gen",
+            "--cases",
+            "3",
+            "--seed",
+            "1",
+            "--executors",
+            "spec,revm",
+            "--no-shrink",
+        ])
+        .arg("--out")
+        .arg(&dir)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the fault must diverge: {}",
+        text(&out)
+    );
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("repro folder")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    let file = files.first().expect("a repro file");
+    let out = lockstep()
+        .env("LOCKSTEP_SPEC_FAULT", "sstore-gas")
+        .arg("repro")
+        .arg(file)
+        .arg("--trace")
+        .output()
+        .expect("runs");
+    let log = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    let marked: Vec<&str> = log
+        .lines()
+        .filter(|l| l.trim_start().starts_with('>'))
+        .collect();
+    assert!(log.contains("first difference at step"), "{log}");
+    assert!(marked.iter().all(|l| l.contains("gas")), "{log}");
+    // The step before the difference is an SSTORE with costs one apart.
+    let sstores: Vec<&str> = log.lines().filter(|l| l.contains(" SSTORE ")).collect();
+    let cost = |line: &str| {
+        line.split_whitespace()
+            .skip_while(|w| *w != "cost")
+            .nth(1)
+            .and_then(|c| c.parse::<u64>().ok())
+    };
+    let spec = sstores
+        .iter()
+        .find(|l| l.contains("spec:"))
+        .and_then(|l| cost(l));
+    let revm = sstores
+        .iter()
+        .find(|l| l.contains("revm:"))
+        .and_then(|l| cost(l));
+    assert_eq!(spec.zip(revm).map(|(s, r)| s - r), Some(1), "{log}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -6,6 +6,8 @@
 pub mod block;
 pub mod dao;
 pub mod delegation;
+#[cfg(feature = "faults")]
+pub mod faults;
 pub mod fork;
 pub mod precompiles;
 pub mod requests;

@@ -39,6 +39,9 @@ pub fn sstore(evm: &mut Evm, frame: &mut Frame) -> Result<(), Halt> {
     let original = evm.state.original_storage(&frame.address, &key);
     let current = evm.state.storage(&frame.address, &key);
     let (cost, refund) = gas::sstore(evm.fork, original, current, new, cold);
+    // The test-only fault of feature `faults` (absent from normal builds).
+    #[cfg(feature = "faults")]
+    let cost = cost + crate::faults::extra_sstore_gas();
     frame.charge(cost)?;
     if frame.is_static {
         return Err(Halt::WriteInStaticContext);
