@@ -129,6 +129,21 @@ impl Versions {
     }
 
     /// Entries of transactions below `tx`, highest first.
+    /// Checks Block-STM's read invariant when [`crate::CHECK_INVARIANTS`] is on: a read by
+    /// `tx` returns the highest write below it (`got`, `None` for the pre-state), checked by
+    /// a scan of every version independent of [`Versions::below`]'s search.
+    fn check_highest_lower(&self, tx: TxIdx, got: Option<TxIdx>) {
+        if !crate::CHECK_INVARIANTS {
+            return;
+        }
+        let highest = self.0.iter().map(|(t, _)| *t).filter(|t| *t < tx).max();
+        invariant!(
+            highest == got,
+            "a read by transaction {tx} returned the write of {got:?}, not the highest lower \
+             write {highest:?}"
+        );
+    }
+
     fn below(&self, tx: TxIdx) -> impl Iterator<Item = (TxIdx, &Entry)> {
         let end = self.0.partition_point(|(t, _)| *t < tx);
         self.0[..end].iter().rev().map(|(t, e)| (*t, e))
@@ -365,7 +380,9 @@ impl MvMemory {
         let Some(entries) = shard.get(location) else {
             return Read::PreState;
         };
-        let read = match entries.below(tx).next() {
+        let highest = entries.below(tx).next();
+        entries.check_highest_lower(tx, highest.map(|(writer, _)| writer));
+        let read = match highest {
             None => Read::PreState,
             Some((writer, Entry::Estimate)) => Read::Blocked(writer),
             Some((writer, Entry::Written(incarnation, value))) => Read::Value(
@@ -399,7 +416,9 @@ impl MvMemory {
         let Some(entries) = shard.get(location) else {
             return Ok(None);
         };
-        let origin = match entries.below(tx).next() {
+        let highest = entries.below(tx).next();
+        entries.check_highest_lower(tx, highest.map(|(writer, _)| writer));
+        let origin = match highest {
             None => Ok(None),
             Some((writer, Entry::Estimate)) => Err(writer),
             Some((writer, Entry::Written(incarnation, _))) => Ok(Some(Version {
@@ -506,6 +525,23 @@ impl MvMemory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[cfg(any(debug_assertions, feature = "invariants"))]
+    fn the_read_invariant_rejects_anything_but_the_highest_lower_write() {
+        let mut versions = Versions(SmallVec::new());
+        for tx in [1, 4, 7] {
+            versions.insert(tx, Entry::Estimate);
+        }
+        // The right answers pass.
+        versions.check_highest_lower(5, Some(4));
+        versions.check_highest_lower(1, None);
+        // A lower write than the highest, or a write of the reader itself, is a violation.
+        for (tx, wrong) in [(5, Some(1)), (7, Some(7)), (2, None)] {
+            let caught = std::panic::catch_unwind(|| versions.check_highest_lower(tx, wrong));
+            assert!(caught.is_err(), "read by {tx} returning {wrong:?} passed");
+        }
+    }
 
     fn v(tx: TxIdx, incarnation: Incarnation) -> Version {
         Version { tx, incarnation }
