@@ -382,7 +382,7 @@ impl MvMemory {
         };
         let highest = entries.below(tx).next();
         entries.check_highest_lower(tx, highest.map(|(writer, _)| writer));
-        let read = match highest {
+        match highest {
             None => Read::PreState,
             Some((writer, Entry::Estimate)) => Read::Blocked(writer),
             Some((writer, Entry::Written(incarnation, value))) => Read::Value(
@@ -392,8 +392,7 @@ impl MvMemory {
                 },
                 value.clone(),
             ),
-        };
-        read
+        }
     }
 
     /// Which write a read by `tx` at `location` would return, without the value (what
@@ -418,15 +417,14 @@ impl MvMemory {
         };
         let highest = entries.below(tx).next();
         entries.check_highest_lower(tx, highest.map(|(writer, _)| writer));
-        let origin = match highest {
+        match highest {
             None => Ok(None),
             Some((writer, Entry::Estimate)) => Err(writer),
             Some((writer, Entry::Written(incarnation, _))) => Ok(Some(Version {
                 tx: writer,
                 incarnation: *incarnation,
             })),
-        };
-        origin
+        }
     }
 
     /// What transaction `tx` reads at the beneficiary's account, where every transaction
