@@ -168,6 +168,36 @@ fn auto_chooses_from_the_block() {
     let wide = block(fork, transfers.clone());
     assert!(matches!(auto.choose(&pre, &wide), Choice::Sharded(s) if s.len() == 2));
 
+    // Calls of five contracts, each with its own input: a mixed block goes to Block-STM.
+    let mut mixed_world = pre_world.clone();
+    for c in 0..5u64 {
+        mixed_world
+            .accounts
+            .insert(addr(0x200 + c), contract(&COUNTER));
+    }
+    let mixed: Vec<_> = (1..=20u64)
+        .map(|n| {
+            let mut tx = call(fork, addr(n), 0, addr(0x200 + n % 5), U256::ZERO);
+            tx.input = vec![n as u8].into();
+            tx
+        })
+        .collect();
+    let mixed = block(fork, mixed);
+    let mixed_pre = PreState::new(&mixed_world, &mixed.env);
+    assert!(matches!(
+        auto.choose(&mixed_pre, &mixed),
+        Choice::BlockStm(_)
+    ));
+    let expected = sequential::execute_block(fork, &mixed_world, &mixed);
+    for threads in [1, 2, 8] {
+        let got = AutoExecutor::new(threads).execute(fork, &mixed_world, &mixed);
+        assert!(same(&expected, &got), "{threads} threads: {got:#?}");
+        let mode = got
+            .map(|o| o.stats.mode.unwrap_or_default())
+            .unwrap_or_default();
+        assert!(mode.starts_with("auto: Block-STM"), "{mode}");
+    }
+
     // One sender's nonce chain: one group holds all the gas.
     let chain: Vec<_> = (0..20)
         .map(|nonce| call(fork, addr(1), nonce, addr(30), U256::from(1)))

@@ -48,6 +48,10 @@ pub struct Features {
     /// The share of transactions sent from or to the beneficiary: each of them reads it,
     /// and so depends on the fees of every transaction before it.
     pub beneficiary_share: f64,
+    /// The share of transactions that are value transfers to accounts without code or calls
+    /// of the block's most called contract: blocks that are mostly one kind of work, whose
+    /// partition tends to be clean.
+    pub uniform_share: f64,
 }
 
 /// The [`Features`] of `block`, given the size of its largest predicted group's gas.
@@ -61,16 +65,25 @@ pub fn features(block: &Block, largest_group_gas: u64, pre: &BlockState<'_>) -> 
         .iter()
         .filter(|tx| tx.sender == beneficiary || tx.kind == TxKind::Call(beneficiary))
         .count();
+    let mut plain = 0usize;
+    let mut calls: std::collections::HashMap<alloy_primitives::Address, usize> =
+        std::collections::HashMap::new();
     for tx in &block.transactions {
         let TxKind::Call(to) = tx.kind else { continue };
         let is_contract = pre
             .info(&to)
             .and_then(|info| info.code.as_ref())
             .is_some_and(|code| !code.is_empty());
-        if is_contract && !seen.insert((to, &tx.input)) {
+        if !is_contract {
+            plain += 1;
+            continue;
+        }
+        *calls.entry(to).or_default() += 1;
+        if !seen.insert((to, &tx.input)) {
             repeated += 1;
         }
     }
+    let most_called = calls.values().copied().max().unwrap_or(0);
     let transactions = block.transactions.len();
     Features {
         transactions,
@@ -82,6 +95,7 @@ pub fn features(block: &Block, largest_group_gas: u64, pre: &BlockState<'_>) -> 
         },
         repeated_calls: share(repeated, transactions),
         beneficiary_share: share(with_beneficiary, transactions),
+        uniform_share: share(plain + most_called, transactions),
     }
 }
 
