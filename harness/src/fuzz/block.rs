@@ -9,7 +9,7 @@ use super::Divergence;
 use crate::executors::{by_name, ExecutorOptions};
 use crate::expectations::Expectations;
 use crate::fixtures::blockchain_test;
-use crate::fixtures::repro::{self, RecordedOutcome, ReproInfo};
+use crate::fixtures::repro::{self, ReproInfo};
 use crate::gen::{self, GenCase, GenConfig, Signature};
 use crate::result::Status;
 use crate::run::Runner;
@@ -55,13 +55,6 @@ fn runner() -> Runner {
     }
 }
 
-/// Where `block_diff` writes repro files: `LOCKSTEP_REPRO_DIR`, or `lockstep-repros`.
-pub fn repro_dir() -> PathBuf {
-    std::env::var_os("LOCKSTEP_REPRO_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("lockstep-repros"))
-}
-
 /// Runs one `block_diff` input; a divergence is written as a repro file (not shrunk: `lockstep
 /// gen --seed S --first 0 --cases 1` regenerates and shrinks it) and returned.
 pub fn check(input: &[u8]) -> Result<(), Divergence> {
@@ -79,54 +72,25 @@ pub fn check(input: &[u8]) -> Result<(), Divergence> {
         return Ok(());
     };
     let difference = result.status.reason().unwrap_or_default().to_string();
-    let reference = runner
-        .executors
-        .first()
-        .map(|spec| spec.execute(case.fork, &case.pre, &case.block));
-    let info = ReproInfo {
-        generated_by: format!("lockstep fuzz block_diff {}", env!("CARGO_PKG_VERSION")),
-        seed: case.seed,
-        case: case.index,
-        fork: case.fork.to_string(),
-        executors: names.clone(),
-        threads: THREADS,
-        signature: signature.clone(),
-        first_difference: difference.clone(),
-        outcomes: result
-            .executors
-            .iter()
-            .map(|e| RecordedOutcome {
-                executor: e.executor.clone(),
-                status: e.status.name().to_string(),
-                reason: e.status.reason().map(str::to_string),
-            })
-            .collect(),
-        shrink_steps: Vec::new(),
-        original_transactions: case.block.transactions.len(),
-        command: format!(
+    let written = super::write_repro(
+        "block_diff",
+        &runner,
+        &result,
+        &signature,
+        (case.seed, case.index),
+        case.fork,
+        &case.pre,
+        &case.block,
+        format!(
             "lockstep gen --seed {} --first 0 --cases 1 --fork {} --executors {} --threads {THREADS}",
             case.seed,
             case.fork,
             names.join(",")
         ),
-    };
-    let name = format!("fuzz_{}_{}", case.fork, case.seed);
-    let written = repro::to_json(
-        &name,
-        case.fork,
-        &case.pre,
-        &case.block,
-        reference.as_ref(),
-        &info,
-    )
-    .and_then(|json| repro::write(&repro_dir(), &name, &json));
-    let at = match written {
-        Ok(path) => format!(" (repro: {})", path.display()),
-        Err(e) => format!(" (the repro file could not be written: {e})"),
-    };
+    );
     Err(Divergence {
         case_id: case.id(),
-        difference: format!("{signature}: {difference}{at}"),
+        difference: format!("{signature}: {difference}{written}"),
     })
 }
 
