@@ -64,15 +64,10 @@ impl AutoExecutor {
         if size < MIN_TRANSACTIONS {
             return Choice::Sequential(format!("{size} transaction(s), under {MIN_TRANSACTIONS}"));
         }
+        // The features that need no partition first: a block run sequentially or by
+        // Block-STM does not pay for partitioning it.
         let start = BlockState::new(pre);
-        let partition = ShardedExecutor::new(self.threads).partition(&start, block);
-        let features = predict::features(block, partition.largest_group_gas, &start);
-        if partition.shards.len() <= 1 || features.largest_group_share > MAX_GROUP_SHARE {
-            return Choice::Sequential(format!(
-                "one predicted group holds {:.0}% of the gas",
-                100.0 * features.largest_group_share
-            ));
-        }
+        let features = predict::features(block, 0, &start);
         if features.repeated_calls > MAX_REPEATED_CALLS {
             return Choice::Sequential(format!(
                 "{:.0}% of the transactions repeat an earlier call",
@@ -89,6 +84,15 @@ impl AutoExecutor {
             return Choice::BlockStm(format!(
                 "a mixed block: {:.0}% plain transfers or calls of one contract",
                 100.0 * features.uniform_share
+            ));
+        }
+        let partition = ShardedExecutor::new(self.threads).partition(&start, block);
+        let gas = features.gas.max(1);
+        let largest_group_share = partition.largest_group_gas as f64 / gas as f64;
+        if partition.shards.len() <= 1 || largest_group_share > MAX_GROUP_SHARE {
+            return Choice::Sequential(format!(
+                "one predicted group holds {:.0}% of the gas",
+                100.0 * largest_group_share
             ));
         }
         Choice::Sharded(partition.shards)
