@@ -322,17 +322,6 @@ pub fn run(args: GenArgs) -> anyhow::Result<bool> {
     if let Some(path) = &args.json {
         report::write_json(path, &results)?;
     }
-    let mut never_parallel = false;
-    let counts = report::parallel_path_counts(&results);
-    for name in &names {
-        let ran_any = results
-            .iter()
-            .flat_map(|r| &r.executors)
-            .any(|e| &e.executor == name && e.parallel.is_some());
-        if ran_any && counts.get(name).is_some_and(|(ran, _)| *ran == 0) {
-            eprintln!("error: executor `{name}` never ran its parallel path in this run");
-            never_parallel = true;
-        }
-    }
+    let never_parallel = !report::never_parallel(&results, &runner.executors).is_empty();
     Ok(report::Summary::of(&results).is_green() && !never_parallel)
 }

@@ -230,24 +230,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<bool> {
     // A parallel executor whose parallel path is forced but never ran compared sequential
     // with sequential: that run proves nothing about it, so it fails loudly. (Executors that
     // choose, such as `auto`, have their counts printed above.)
-    let mut never_parallel = false;
-    let counts = report::parallel_path_counts(&results);
-    let forced: Vec<&str> = runner
-        .executors
-        .iter()
-        .filter(|e| e.parallel_forced())
-        .map(|e| e.name())
-        .collect();
-    for name in names.iter().filter(|n| forced.contains(&n.as_str())) {
-        let ran_any = results
-            .iter()
-            .flat_map(|r| &r.executors)
-            .any(|e| &e.executor == name && e.parallel.is_some());
-        if ran_any && counts.get(name).is_some_and(|(ran, _)| *ran == 0) {
-            eprintln!("error: executor `{name}` never ran its parallel path in this run");
-            never_parallel = true;
-        }
-    }
+    let never_parallel = !report::never_parallel(&results, &runner.executors).is_empty();
     Ok(report::Summary::of(&results).is_green() && !never_parallel)
 }
 

@@ -7,5 +7,6 @@ mod summary;
 pub use self::json::write_json;
 pub use self::junit::write_junit;
 pub use self::summary::{
-    parallel_path_counts, parallel_totals, render_parallel_totals, render_summary, Summary,
+    never_parallel, parallel_path_counts, parallel_totals, render_parallel_totals, render_summary,
+    Summary,
 };

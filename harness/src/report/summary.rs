@@ -74,6 +74,33 @@ pub fn parallel_path_counts(results: &[CaseResult]) -> BTreeMap<String, (usize, 
     counts
 }
 
+/// The executors whose parallel path is forced
+/// ([`crate::executors::BlockExecutor::parallel_forced`]) that ran
+/// in this run but never took their parallel path: such a run compared sequential with
+/// sequential and proves nothing about them. Each is printed as an error.
+pub fn never_parallel(
+    results: &[CaseResult],
+    executors: &[std::sync::Arc<dyn crate::executors::BlockExecutor>],
+) -> Vec<String> {
+    let counts = parallel_path_counts(results);
+    let mut never = Vec::new();
+    let forced = executors
+        .iter()
+        .filter(|e| e.parallel_forced())
+        .map(|e| e.name());
+    for name in forced {
+        let ran_any = results
+            .iter()
+            .flat_map(|r| &r.executors)
+            .any(|e| e.executor == name && e.parallel.is_some());
+        if ran_any && counts.get(name).is_some_and(|(ran, _)| *ran == 0) {
+            eprintln!("error: executor `{name}` never ran its parallel path in this run");
+            never.push(name.to_string());
+        }
+    }
+    never
+}
+
 /// Renders the summary table, skip reasons and failures (at most `max_failures` listed).
 pub fn render_summary(
     results: &[CaseResult],
