@@ -9,9 +9,15 @@ use crate::{sequential, Engine, ParallelExecutor};
 use lockstep_spec::types::{Block, BlockError};
 use lockstep_spec::Fork;
 
-/// Blocks with fewer transactions than this run sequentially: there is nothing to overlap
-/// that pays for splitting the block.
-pub const MIN_TRANSACTIONS: usize = 8;
+/// Blocks with fewer transactions than this run sequentially: there is too little to
+/// overlap to pay for waking the workers (measured on mainnet: blocks under this size take
+/// well under a millisecond, about what handing work to another thread costs on a
+/// virtual machine).
+pub const MIN_TRANSACTIONS: usize = 32;
+
+/// Blocks whose transactions' gas limits add up to less than this run sequentially, for the
+/// same reason.
+pub const MIN_GAS: u64 = 8_000_000;
 
 /// A block whose largest predicted group holds more than this share of the gas runs
 /// sequentially: the shards beside that group would finish long before it.
@@ -28,8 +34,10 @@ pub const MAX_BENEFICIARY_SHARE: f64 = 0.1;
 
 /// A block in which at least this share of the transactions are plain transfers or calls of
 /// one contract is sharded; a more mixed block goes to Block-STM, which finds its conflicts
-/// while running (measured: sharding pays on uniform blocks, Block-STM on mainnet's mix).
-pub const MIN_UNIFORM_SHARE: f64 = 0.8;
+/// while running. Measured: sharding pays on blocks of one kind of work (a block of
+/// transfers, one token's transfers); on mainnet blocks with 80-95% such transactions the
+/// rest conflicts often enough that settling them one by one costs more than Block-STM.
+pub const MIN_UNIFORM_SHARE: f64 = 0.97;
 
 /// How `auto` runs one block.
 #[derive(Clone, Debug, PartialEq)]
@@ -68,6 +76,13 @@ impl AutoExecutor {
         // Block-STM does not pay for partitioning it.
         let start = BlockState::new(pre);
         let features = predict::features(block, 0, &start);
+        if features.gas < MIN_GAS {
+            return Choice::Sequential(format!(
+                "{:.1} Mgas of gas limits, under {} Mgas",
+                features.gas as f64 / 1e6,
+                MIN_GAS / 1_000_000
+            ));
+        }
         if features.repeated_calls > MAX_REPEATED_CALLS {
             return Choice::Sequential(format!(
                 "{:.0}% of the transactions repeat an earlier call",

@@ -46,7 +46,7 @@
 //!   ([`block_end`]).
 //! - **Falling back.** Unless parallel execution is forced, a block runs sequentially when it
 //!   is small ([`MIN_PARALLEL_TXS`]), when a look at its transactions predicts one long chain
-//!   of dependencies ([`contention`]), or when, running, more than a quarter of its
+//!   of dependencies ([`contention`]), or when, running, more than two in five of its
 //!   incarnations abort (`block_stm::too_contended`).
 //! - **EIP-7610.** revm 43 does not treat an address with storage as a creation collision;
 //!   both executors run revm with the frame loop of [`collision`], which does.

@@ -155,15 +155,23 @@ fn delegation_conflicts_match_sequential() {
 #[test]
 fn auto_chooses_from_the_block() {
     let fork = Fork::Cancun;
-    let pre_world = world((1..=40).map(|n| (addr(n), eoa(1))));
-    let transfers: Vec<_> = (1..=20)
-        .map(|n| call(fork, addr(n), 0, addr(n + 20), U256::from(n)))
+    // 48 transactions of 200,000 gas: over auto's thresholds of size and gas.
+    let pre_world = world((1..=96).map(|n| (addr(n), eoa(1))));
+    let transfers: Vec<_> = (1..=48)
+        .map(|n| call(fork, addr(n), 0, addr(n + 48), U256::from(n)))
         .collect();
     let auto = AutoExecutor::new(2);
 
     let small = block(fork, transfers[..3].to_vec());
     let pre = PreState::new(&pre_world, &small.env);
     assert!(matches!(auto.choose(&pre, &small), Choice::Sequential(_)));
+
+    // Enough transactions, but too little gas to pay for waking the workers.
+    let mut light = block(fork, transfers.clone());
+    for tx in &mut light.transactions {
+        tx.gas_limit = 21_000;
+    }
+    assert!(matches!(auto.choose(&pre, &light), Choice::Sequential(r) if r.contains("Mgas")));
 
     let wide = block(fork, transfers.clone());
     assert!(matches!(auto.choose(&pre, &wide), Choice::Sharded(s) if s.len() == 2));
@@ -175,7 +183,7 @@ fn auto_chooses_from_the_block() {
             .accounts
             .insert(addr(0x200 + c), contract(&COUNTER));
     }
-    let mixed: Vec<_> = (1..=20u64)
+    let mixed: Vec<_> = (1..=48u64)
         .map(|n| {
             let mut tx = call(fork, addr(n), 0, addr(0x200 + n % 5), U256::ZERO);
             tx.input = vec![n as u8].into();
@@ -199,7 +207,7 @@ fn auto_chooses_from_the_block() {
     }
 
     // One sender's nonce chain: one group holds all the gas.
-    let chain: Vec<_> = (0..20)
+    let chain: Vec<_> = (0..48)
         .map(|nonce| call(fork, addr(1), nonce, addr(30), U256::from(1)))
         .collect();
     let chain = block(fork, chain);
@@ -209,7 +217,7 @@ fn auto_chooses_from_the_block() {
     let counter = addr(0x100);
     let mut hot_world = pre_world.clone();
     hot_world.accounts.insert(counter, contract(&COUNTER));
-    let hot: Vec<_> = (1..=20)
+    let hot: Vec<_> = (1..=48)
         .map(|n| call(fork, addr(n), 0, counter, U256::ZERO))
         .collect();
     let hot = block(fork, hot);

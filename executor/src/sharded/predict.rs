@@ -57,7 +57,10 @@ pub struct Features {
 /// The [`Features`] of `block`, given the size of its largest predicted group's gas.
 pub fn features(block: &Block, largest_group_gas: u64, pre: &BlockState<'_>) -> Features {
     let gas: u64 = block.transactions.iter().map(|tx| tx.gas_limit).sum();
-    let mut seen = std::collections::HashSet::with_capacity(block.transactions.len());
+    // Fast hashing (alloy's maps): the features are computed for every block `auto` runs.
+    let mut seen: alloy_primitives::map::HashSet<(Address, &alloy_primitives::Bytes)> =
+        Default::default();
+    seen.reserve(block.transactions.len());
     let mut repeated = 0usize;
     let beneficiary = block.env.beneficiary;
     let with_beneficiary = block
@@ -66,8 +69,7 @@ pub fn features(block: &Block, largest_group_gas: u64, pre: &BlockState<'_>) -> 
         .filter(|tx| tx.sender == beneficiary || tx.kind == TxKind::Call(beneficiary))
         .count();
     let mut plain = 0usize;
-    let mut calls: std::collections::HashMap<alloy_primitives::Address, usize> =
-        std::collections::HashMap::new();
+    let mut calls: alloy_primitives::map::AddressMap<usize> = Default::default();
     for tx in &block.transactions {
         let TxKind::Call(to) = tx.kind else { continue };
         let is_contract = pre

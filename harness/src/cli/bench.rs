@@ -4,9 +4,11 @@
 //! (`builtin:transfers`, `builtin:erc20`, `builtin:hot-slot`, `builtin:few-accounts`, see
 //! [`crate::bench::workloads`]). Every built-in workload is first run once with sequential revm,
 //! which must include every transaction and see every one succeed, so that the figures are for
-//! real work. Then each block is run by each executor in turn (one warm-up run, then `--repeat`
-//! timed runs), and the table gives per block each executor's time per run, its speedup over the
-//! first executor and the peak resident memory during its runs, plus a TOTAL row. Set-up
+//! real work. Then each block is run once by each executor to warm up (measuring its peak
+//! resident memory), then `--repeat` rounds each run every executor once, interleaved, so that
+//! the machine's slow spells fall on all of them alike. The table gives per block each
+//! executor's median time per run, its speedup over the first executor and its peak resident
+//! memory, plus a TOTAL row. Set-up
 //! (loading, decompression, building workloads) is outside the timed part.
 
 use crate::bench::workloads;
@@ -70,7 +72,7 @@ struct Item {
 #[derive(Debug, Serialize)]
 struct Cell {
     executor: String,
-    /// Wall time of one execution of the block, in seconds (mean over the timed runs).
+    /// Wall time of one execution of the block, in seconds (median of the timed runs).
     seconds: f64,
     /// Million gas per second.
     mgas_per_s: f64,
@@ -84,6 +86,8 @@ struct Cell {
     aborts: u64,
     /// Why the executor's last run fell back to sequential execution, if it did.
     fallback: Option<String>,
+    /// How the executor's last run went, in its own words (`auto`'s choice, the shards).
+    mode: Option<String>,
 }
 
 /// One row of the table.
@@ -169,7 +173,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
     let can_reset = reset_peak_rss();
     let peak_memory_note = if can_reset {
         "peak MiB: VmHWM, the high-water mark of the whole process's resident memory (every \
-         loaded block and pre-state included), reset before each executor's runs on each block"
+         loaded block and pre-state included), reset before each executor's warm-up run on each block"
     } else {
         "peak MiB: VmHWM, the high-water mark of the whole process's resident memory (every \
          loaded block and pre-state included); it could not be reset, so it never decreases and \
@@ -179,31 +183,49 @@ pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
 
     let mut rows = Vec::with_capacity(items.len());
     for item in &items {
-        let mut cells: Vec<Cell> = Vec::with_capacity(execs.len());
-        for (label, executor) in &execs {
+        let timed: Vec<_> = execs
+            .iter()
+            .map(|(_, executor)| executor.prepare(item.fork, &item.pre, &item.block))
+            .collect();
+        let run_once = |i: usize| {
+            timed[i]().map_err(|e| anyhow::anyhow!("{} on {}: {e}", execs[i].0, item.id))
+        };
+        // Warm-up, one run per executor, which also measures its peak memory on its own.
+        let mut peaks = Vec::with_capacity(execs.len());
+        let mut last_stats = Vec::with_capacity(execs.len());
+        for i in 0..execs.len() {
             if can_reset {
                 reset_peak_rss();
             }
-            let timed = executor.prepare(item.fork, &item.pre, &item.block);
-            let run_once = || timed().map_err(|e| anyhow::anyhow!("{label} on {}: {e}", item.id));
-            run_once()?; // warm-up
-            let started = Instant::now();
-            let mut last = None;
-            for _ in 0..args.repeat {
-                last = Some(run_once()?);
+            last_stats.push(run_once(i)?);
+            peaks.push(peak_rss_kib());
+        }
+        // Timed runs, interleaved: each round runs every executor once, starting one further
+        // each round, so that a slow spell of the machine falls on all of them alike.
+        let mut times: Vec<Vec<f64>> = vec![Vec::with_capacity(args.repeat as usize); execs.len()];
+        for round in 0..args.repeat as usize {
+            for k in 0..execs.len() {
+                let i = (round + k) % execs.len();
+                let started = Instant::now();
+                last_stats[i] = run_once(i)?;
+                times[i].push(started.elapsed().as_secs_f64());
             }
-            let seconds = started.elapsed().as_secs_f64() / f64::from(args.repeat);
-            let stats = last.unwrap_or_default();
+        }
+        let mut cells: Vec<Cell> = Vec::with_capacity(execs.len());
+        for (i, (label, _)) in execs.iter().enumerate() {
+            let seconds = median(&mut times[i]);
+            let stats = std::mem::take(&mut last_stats[i]);
             let base = cells.first().map_or(seconds, |c| c.seconds);
             cells.push(Cell {
                 executor: label.clone(),
                 seconds,
                 mgas_per_s: mgas_per_s(item.gas, seconds),
                 speedup: base / seconds,
-                peak_rss_kib: peak_rss_kib(),
+                peak_rss_kib: peaks[i],
                 parallel: stats.parallel,
                 aborts: stats.aborts,
                 fallback: stats.fallback,
+                mode: stats.mode,
             });
         }
         rows.push(Row {
@@ -295,6 +317,16 @@ fn builtin_name(path: &Path) -> Option<&str> {
     path.to_str()?.strip_prefix(BUILTIN_PREFIX)
 }
 
+/// The median of `times` (the mean of the middle two for an even count; 0 for none).
+fn median(times: &mut [f64]) -> f64 {
+    times.sort_by(f64::total_cmp);
+    match times.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => times[n / 2],
+        n => (times[n / 2 - 1] + times[n / 2]) / 2.0,
+    }
+}
+
 fn mgas_per_s(gas: u64, seconds: f64) -> f64 {
     if seconds > 0.0 {
         gas as f64 / seconds / 1e6
@@ -320,6 +352,7 @@ fn total_row(rows: &[Row], execs: &[(String, Arc<dyn BlockExecutor>)]) -> Row {
             parallel: cells.clone().any(|c| c.parallel),
             aborts: cells.map(|c| c.aborts).sum(),
             fallback: None,
+            mode: None,
         });
     }
     Row {
@@ -332,15 +365,16 @@ fn total_row(rows: &[Row], execs: &[(String, Arc<dyn BlockExecutor>)]) -> Row {
 
 fn print_table(report: &Report) {
     println!(
-        "{} blocks, {} transactions, each run once to warm up then {} times; {} cores available \
-         (shared with anything else running on the machine)",
+        "{} blocks, {} transactions; per block each executor runs once to warm up, then {} rounds \
+         run every executor once each, interleaved; {} cores available (shared with anything \
+         else running on the machine)",
         report.rows.len(),
         report.total.transactions,
         report.repeat,
         report.cores
     );
     println!(
-        "ms: wall time per run; x: speedup over {} (*: the executor fell back to sequential)",
+        "ms: median wall time per run; x: speedup over {} (*: the executor fell back to sequential)",
         report.executors[0]
     );
     println!("{}", report.peak_memory_note);
