@@ -265,8 +265,9 @@ impl<'a> BlockState<'a> {
     }
 
     /// Takes into this state what `shard`, another copy of the same start that ran other
-    /// transactions of the block, wrote: the info of the accounts `wrote_account` names and
-    /// the slots `wrote_slot` names (sharded execution's merge; the shards wrote disjoint
+    /// transactions of the block, wrote: the accounts only `shard` has changed, whole, and of
+    /// the accounts both have, the info where `wrote_account` names the account and the
+    /// slots `wrote_slot` names (sharded execution's merge; the shards wrote disjoint
     /// locations and reset no account's storage).
     pub fn absorb(
         &mut self,
@@ -283,12 +284,10 @@ impl<'a> BlockState<'a> {
             else {
                 continue;
             };
-            let info_written = wrote_account(&address);
-            if !info_written && !storage.keys().any(|slot| wrote_slot(&address, slot)) {
-                continue;
-            }
             match self.changes.entry(address) {
-                // Only this shard has the account: take its entry whole.
+                // Only this shard has the account: take its entry whole. What it holds
+                // beyond its writes (a touched account, a slot only read) is the value at
+                // the start, which this state shows for the account anyway.
                 alloy_primitives::map::Entry::Vacant(entry) => {
                     entry.insert(Change::Live {
                         info,
@@ -297,6 +296,10 @@ impl<'a> BlockState<'a> {
                     });
                 }
                 alloy_primitives::map::Entry::Occupied(_) => {
+                    let info_written = wrote_account(&address);
+                    if !info_written && !storage.keys().any(|slot| wrote_slot(&address, slot)) {
+                        continue;
+                    }
                     let (live_info, _, live_storage) = self.live(address);
                     if info_written {
                         *live_info = info;

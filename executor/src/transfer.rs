@@ -31,7 +31,30 @@ use revm::state::AccountInfo;
 /// The intrinsic gas of a call without data or access list, and all a plain transfer uses.
 const TRANSFER_GAS: u64 = 21_000;
 
-/// What the fast path made of a transaction.
+/// The fixed effect of a plain transfer.
+pub(crate) struct Effect {
+    /// The sender and its account after the transfer.
+    pub sender: (Address, AccountInfo),
+    /// The recipient and its account after the transfer; `None` for a zero-value transfer
+    /// to a non-empty account, which leaves it as it was read (not written).
+    pub recipient: Option<(Address, AccountInfo)>,
+    /// The beneficiary's fee, owed lazily.
+    pub fee: U256,
+    /// revm's result for the transaction.
+    pub result: ExecutionResult,
+}
+
+/// What the fast path made of a transaction, where a read may stop it with `B`.
+pub(crate) enum Plain<B> {
+    /// Not a plain transfer (or not certainly valid): run it through revm.
+    NotApplicable,
+    /// A read could not be answered yet.
+    Blocked(B),
+    /// Done.
+    Done(Effect),
+}
+
+/// What the fast path made of a transaction in Block-STM.
 pub(crate) enum Transfer {
     /// Not a plain transfer (or not certainly valid): run it through revm.
     NotApplicable,
@@ -61,11 +84,45 @@ fn is_plain(fork: Fork, tx: &TxEnv, beneficiary: Address) -> Option<Address> {
     plain.then_some(to)
 }
 
-/// Runs the transaction set in `evm`'s context as a plain transfer if it is one.
+/// Runs the transaction set in `evm`'s context as a plain transfer if it is one (Block-STM:
+/// the accounts are read through the multi-version memory, the effect becomes a write set).
 pub(crate) fn run(evm: &mut MainnetEvm<MainnetContext<VmDb<'_>>>, fork: Fork) -> Transfer {
     let beneficiary = evm.ctx.block.beneficiary;
+    let read = |db: &mut VmDb<'_>, address: Address| {
+        db.track_accounts = false;
+        let info = db.basic(address);
+        db.track_accounts = true;
+        info.map_err(|blocked| blocked.0)
+    };
+    match effect(evm, fork, read) {
+        Plain::NotApplicable => Transfer::NotApplicable,
+        Plain::Blocked(on) => Transfer::Blocked(on),
+        Plain::Done(effect) => {
+            let mut writes = Vec::with_capacity(3);
+            let (sender, sender_after) = effect.sender;
+            writes.push((
+                Location::Account(sender),
+                Value::Account(Some(sender_after)),
+            ));
+            if let Some((to, recipient_after)) = effect.recipient {
+                writes.push((Location::Account(to), Value::Account(Some(recipient_after))));
+            }
+            writes.push((Location::Account(beneficiary), Value::Fee(effect.fee)));
+            Transfer::Done(writes, effect.result)
+        }
+    }
+}
+
+/// The effect of the transaction set in `evm`'s context if it is a plain transfer, its two
+/// accounts read with `read` (sender first; the recipient only for a sender that exists).
+pub(crate) fn effect<DB: Database, B>(
+    evm: &mut MainnetEvm<MainnetContext<DB>>,
+    fork: Fork,
+    mut read: impl FnMut(&mut DB, Address) -> Result<Option<AccountInfo>, B>,
+) -> Plain<B> {
+    let beneficiary = evm.ctx.block.beneficiary;
     let Some(to) = is_plain(fork, &evm.ctx.tx, beneficiary) else {
-        return Transfer::NotApplicable;
+        return Plain::NotApplicable;
     };
     let (tx, cfg) = (&evm.ctx.tx, &evm.ctx.cfg);
     if cfg.is_fee_charge_disabled()
@@ -74,10 +131,10 @@ pub(crate) fn run(evm: &mut MainnetEvm<MainnetContext<VmDb<'_>>>, fork: Fork) ->
         || cfg.is_eip3607_disabled()
         || tx.gas_limit < TRANSFER_GAS
     {
-        return Transfer::NotApplicable;
+        return Plain::NotApplicable;
     }
-    if validation::validate_env::<_, EVMError<crate::vm::Blocked>>(&mut evm.ctx).is_err() {
-        return Transfer::NotApplicable;
+    if validation::validate_env::<_, EVMError<std::convert::Infallible>>(&mut evm.ctx).is_err() {
+        return Plain::NotApplicable;
     }
     let ctx = &mut evm.ctx;
     let (tx, block, cfg) = (&ctx.tx, &ctx.block, &ctx.cfg);
@@ -92,27 +149,25 @@ pub(crate) fn run(evm: &mut MainnetEvm<MainnetContext<VmDb<'_>>>, fork: Fork) ->
     };
     let fee = share.wrapping_mul(u128::from(TRANSFER_GAS));
     let db = &mut ctx.journaled_state.database;
-    db.track_accounts = false;
-    let sender = db.basic(tx.caller);
+    let sender = read(db, tx.caller);
     let recipient = match sender {
-        Ok(Some(_)) => Some(db.basic(to)),
+        Ok(Some(_)) => Some(read(db, to)),
         _ => None,
     };
-    db.track_accounts = true;
     let sender = match sender {
         Ok(Some(sender)) => sender,
-        Ok(None) => return Transfer::NotApplicable,
-        Err(blocked) => return Transfer::Blocked(blocked.0),
+        Ok(None) => return Plain::NotApplicable,
+        Err(blocked) => return Plain::Blocked(blocked),
     };
     let recipient = match recipient {
         Some(Ok(recipient)) => recipient,
-        Some(Err(blocked)) => return Transfer::Blocked(blocked.0),
-        None => return Transfer::NotApplicable,
+        Some(Err(blocked)) => return Plain::Blocked(blocked),
+        None => return Plain::NotApplicable,
     };
     if sender.code_hash != KECCAK_EMPTY
         || pre_execution::validate_account_nonce_and_code(&sender, tx.nonce, false, false).is_err()
     {
-        return Transfer::NotApplicable;
+        return Plain::NotApplicable;
     }
     let touched_empty = recipient.as_ref().is_none_or(AccountInfo::is_empty);
     if recipient
@@ -120,38 +175,28 @@ pub(crate) fn run(evm: &mut MainnetEvm<MainnetContext<VmDb<'_>>>, fork: Fork) ->
         .is_some_and(|r| r.code_hash != KECCAK_EMPTY)
         || (tx.value.is_zero() && touched_empty)
     {
-        return Transfer::NotApplicable;
+        return Plain::NotApplicable;
     }
     // The balance left after the gas is bought (gas limit × price), as revm computes it.
     let Ok(after_gas) = pre_execution::calculate_caller_fee(sender.balance, tx, block, cfg) else {
-        return Transfer::NotApplicable;
+        return Plain::NotApplicable;
     };
     let refund = U256::from(price.saturating_mul(u128::from(tx.gas_limit - TRANSFER_GAS)));
     let Some(sender_balance) = after_gas
         .checked_sub(tx.value)
         .and_then(|b| b.checked_add(refund))
     else {
-        return Transfer::NotApplicable;
+        return Plain::NotApplicable;
     };
     let mut recipient_after = recipient.unwrap_or_default();
     let Some(recipient_balance) = recipient_after.balance.checked_add(tx.value) else {
-        return Transfer::NotApplicable;
+        return Plain::NotApplicable;
     };
     recipient_after.balance = recipient_balance;
     let mut sender_after = sender;
     sender_after.balance = sender_balance;
     sender_after.nonce += 1;
 
-    let mut writes = Vec::with_capacity(3);
-    writes.push((
-        Location::Account(tx.caller),
-        Value::Account(Some(sender_after)),
-    ));
-    // A zero-value transfer to a non-empty account leaves it as it was read: not written.
-    if !tx.value.is_zero() {
-        writes.push((Location::Account(to), Value::Account(Some(recipient_after))));
-    }
-    writes.push((Location::Account(beneficiary), Value::Fee(U256::from(fee))));
     let result = ExecutionResult::Success {
         reason: SuccessReason::Stop,
         gas: ResultGas::default()
@@ -160,7 +205,13 @@ pub(crate) fn run(evm: &mut MainnetEvm<MainnetContext<VmDb<'_>>>, fork: Fork) ->
         logs: Vec::new(),
         output: Output::Call(Bytes::new()),
     };
-    Transfer::Done(writes, result)
+    Plain::Done(Effect {
+        sender: (tx.caller, sender_after),
+        // A zero-value transfer to a non-empty account leaves it as it was read.
+        recipient: (!tx.value.is_zero()).then_some((to, recipient_after)),
+        fee: U256::from(fee),
+        result,
+    })
 }
 
 /// The EIP-7623 floor of a transaction without data: the intrinsic gas from Prague on.

@@ -32,7 +32,7 @@ use revm::context::{Context, ContextSetters, ContextTr};
 use revm::database_interface::WrapDatabaseRef;
 use revm::handler::Handler;
 use revm::{ExecuteEvm, MainBuilder, MainContext};
-use shard::{ShardEnv, ShardOutput, ShardTx};
+use shard::{Changes, ShardEnv, ShardOutput, ShardTx};
 use std::panic::{self, AssertUnwindSafe};
 
 /// The sharded parallel executor.
@@ -115,7 +115,7 @@ pub fn execute<'a>(
         validations: size,
         ..Default::default()
     };
-    let settled = match merge(fork, block, state, outputs) {
+    let settled = match merge(fork, block, state, outputs)? {
         Merged::Done(settled) => {
             stats.mode = Some(format!("sharded: {} shards, no conflict", shards.len()));
             settled
@@ -167,64 +167,68 @@ enum Merged<'a> {
 }
 
 /// Merges the shards when that is exact: every shard came out clean (see
-/// [`ShardOutput::clean`]) and every transaction fits the block. Otherwise hands every run
-/// on, for settling one by one.
+/// [`ShardOutput::clean`]; [`run_shards`] has then slimmed them). Otherwise hands every run
+/// on, for settling one by one. In a clean block every result is the sequential one, so a
+/// block limit broken here is the sequential error.
 fn merge<'a>(
     fork: Fork,
     block: &Block,
     start: BlockState<'a>,
     outputs: Vec<ShardOutput<'a>>,
-) -> Merged<'a> {
-    let clean = outputs.iter().all(|o| o.clean);
+) -> Result<Merged<'a>, BlockError> {
     let size = block.transactions.len();
-    let mut runs: Vec<Option<ShardTx>> = (0..size).map(|_| None).collect();
-    let mut states = Vec::with_capacity(outputs.len());
-    for output in outputs {
-        for (index, run) in output.txs {
-            if let Some(slot) = runs.get_mut(index) {
-                *slot = Some(run);
+    let slimmed: usize = outputs.iter().map(|o| o.slim.len()).sum();
+    if !outputs.iter().all(|o| o.clean) || slimmed != size {
+        return Ok(Merged::Conflicts(start, by_index(size, outputs)));
+    }
+    // Each transaction's shard, so that the runs are read where they are.
+    let mut shard_of = vec![usize::MAX; size];
+    for (shard, output) in outputs.iter().enumerate() {
+        for run in &output.slim {
+            if let Some(slot) = shard_of.get_mut(run.index) {
+                *slot = shard;
             }
         }
-        states.push((output.state, output.first_writes));
     }
-    if !clean || runs.iter().any(Option::is_none) {
-        return Merged::Conflicts(start, runs);
-    }
+    let mut outputs = outputs;
+    let mut runs: Vec<_> = outputs
+        .iter_mut()
+        .map(|o| std::mem::take(&mut o.slim).into_iter())
+        .collect();
     // The block's limits, receipts and fees, in block order.
     let mut receipts = Vec::with_capacity(size);
     let mut gas_used = Vec::with_capacity(size);
     let mut fees = Vec::with_capacity(size);
     let (mut cumulative, mut blob_gas_used) = (0u64, 0u64);
-    for (index, (tx, run)) in block.transactions.iter().zip(&runs).enumerate() {
-        let (
-            Some(ShardTx {
-                result: Ok(result),
-                fee,
-                ..
-            }),
-            Ok(()),
-        ) = (
-            run,
-            sequential::check_block_limits(fork, block, index, tx, cumulative, blob_gas_used),
-        )
+    for (index, tx) in block.transactions.iter().enumerate() {
+        sequential::check_block_limits(fork, block, index, tx, cumulative, blob_gas_used)?;
+        let Some(run) = shard_of
+            .get(index)
+            .and_then(|&shard| runs.get_mut(shard)?.next())
         else {
-            // A block limit is broken: settling one by one finds the same error as
-            // sequential execution. (Clean shards keep their changes for this.)
-            return Merged::Conflicts(start, runs);
+            return Err(BlockError::Block {
+                rule: BlockRule::Other,
+                message: format!("sharded: transaction {index} is in no shard"),
+            });
         };
-        let used = result.tx_gas_used();
-        cumulative += used;
+        cumulative += run.used;
         blob_gas_used += tx.blob_versioned_hashes.len() as u64 * GAS_PER_BLOB;
-        receipts.push(sequential::receipt(tx, result, cumulative));
-        gas_used.push(used);
-        fees.push(*fee);
+        let mut receipt = run.receipt;
+        receipt.cumulative_gas_used = cumulative;
+        receipts.push(receipt);
+        gas_used.push(run.used);
+        fees.push(run.fee);
     }
     // Every shard's state is the start plus its own writes: the one that changed most
     // becomes the block's, and the others' writes move into it.
+    let mut states: Vec<_> = outputs
+        .into_iter()
+        .map(|output| (output.state, output.first_writes))
+        .collect();
     states.sort_by_key(|(state, _)| std::cmp::Reverse(state.changed_accounts()));
     let mut states = states.into_iter();
     let Some((mut state, _)) = states.next() else {
-        return Merged::Conflicts(start, runs);
+        return Ok(Merged::Conflicts(start, Vec::new()));
     };
     drop(start);
     for (shard, first_writes) in states {
@@ -237,12 +241,25 @@ fn merge<'a>(
     let beneficiary = block.env.beneficiary;
     let paid = beneficiary::apply_fees(fork, state.info(&beneficiary).cloned(), &fees);
     state.set_info(beneficiary, paid);
-    Merged::Done(Settled {
+    Ok(Merged::Done(Settled {
         state,
         receipts,
         gas_used,
         blob_gas_used,
-    })
+    }))
+}
+
+/// Every shard's runs by block index (`None` for a transaction in no shard).
+fn by_index(size: usize, outputs: Vec<ShardOutput<'_>>) -> Vec<Option<ShardTx>> {
+    let mut runs: Vec<Option<ShardTx>> = (0..size).map(|_| None).collect();
+    for output in outputs {
+        for (index, run) in output.txs {
+            if let Some(slot) = runs.get_mut(index) {
+                *slot = Some(run);
+            }
+        }
+    }
+    runs
 }
 
 /// Settles the transactions one by one in block order on one revm instance that holds the
@@ -281,8 +298,14 @@ fn settle<'a>(
             }) if held => {
                 let result = result?;
                 let state = &mut evm.ctx.db_mut().0;
-                let paid = beneficiary::pay_into_changes(&mut changes, beneficiary, fee);
-                state.commit(fork, changes);
+                let paid = match &mut changes {
+                    Changes::Evm(changes) => {
+                        beneficiary::pay_into_changes(changes, beneficiary, fee)
+                    }
+                    // A plain transfer never involves the beneficiary.
+                    Changes::Transfer { .. } => false,
+                };
+                changes.commit(fork, state);
                 if !paid {
                     state.credit(fork, beneficiary, fee);
                 }
@@ -384,7 +407,7 @@ fn run_shards<'a>(
         if all_clean.load(Ordering::Acquire) {
             while let Some(shard) = claim(2) {
                 if let Some(own) = outputs[shard].write().as_mut() {
-                    own.slim();
+                    own.slim(env.txs);
                 }
             }
         }

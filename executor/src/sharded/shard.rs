@@ -8,9 +8,10 @@ use crate::collision::StorageProbe;
 use crate::mv_memory::Location;
 use crate::sequential;
 use crate::state::BlockState;
+use crate::transfer::{self, Plain};
 use alloy_primitives::map::HashMap;
 use alloy_primitives::{Address, B256, U256};
-use lockstep_spec::types::{BlockError, Transaction};
+use lockstep_spec::types::{BlockError, Receipt, Transaction};
 use lockstep_spec::Fork;
 use revm::bytecode::Bytecode;
 use revm::context::result::ExecutionResult;
@@ -113,13 +114,45 @@ impl StorageProbe for Recording<'_> {
     }
 }
 
+/// A transaction's changes, without the beneficiary's fee.
+#[derive(Debug)]
+pub enum Changes {
+    /// As revm reports them.
+    Evm(EvmState),
+    /// A plain transfer run without revm ([`crate::transfer`]): the sender's and, unless
+    /// left as it was, the recipient's account after it.
+    Transfer {
+        /// The sender and its account after the transfer.
+        sender: (Address, AccountInfo),
+        /// The recipient and its account after the transfer, if it changed.
+        recipient: Option<(Address, AccountInfo)>,
+    },
+}
+
+impl Changes {
+    /// Commits these changes into `state` under `fork`'s rules, as the sequential commit
+    /// would.
+    pub fn commit(self, fork: Fork, state: &mut BlockState<'_>) {
+        match self {
+            Changes::Evm(changes) => state.commit(fork, changes),
+            Changes::Transfer { sender, recipient } => {
+                // Both accounts are non-empty after a transfer: no EIP-161 deletion.
+                state.set_info(sender.0, Some(sender.1));
+                if let Some((to, info)) = recipient {
+                    state.set_info(to, Some(info));
+                }
+            }
+        }
+    }
+}
+
 /// What one transaction did in its shard.
 #[derive(Debug)]
 pub struct ShardTx {
     /// The result, or the error that makes the transaction invalid (in the shard's view).
     pub result: Result<ExecutionResult, BlockError>,
     /// Its changes, without the beneficiary's fee.
-    pub changes: EvmState,
+    pub changes: Changes,
     /// The fee it owes the beneficiary.
     pub fee: U256,
     /// Every value it read.
@@ -137,6 +170,9 @@ pub struct ShardOutput<'a> {
     pub first_writes: FirstWrites,
     /// Whether a transaction reset an account's storage (created, destroyed or deleted one).
     pub reset_storage: bool,
+    /// After [`ShardOutput::slim`], what merging needs of each transaction, in the order of
+    /// `txs` (which is then empty).
+    pub slim: Vec<SlimTx>,
     /// Whether the shard can be merged with the others: every transaction succeeded, none
     /// reset an account's storage, read the beneficiary (whose fees are paid only after the
     /// shards) or read a location that another shard wrote with an earlier transaction. Then
@@ -145,14 +181,38 @@ pub struct ShardOutput<'a> {
     pub clean: bool,
 }
 
+/// What a clean block's merge needs of a transaction: its own gas, its fee and its receipt
+/// (whose cumulative gas the merge fills in, in block order).
+#[derive(Debug)]
+pub struct SlimTx {
+    /// The transaction's block index.
+    pub index: usize,
+    /// Gas used by the transaction (after refunds).
+    pub used: u64,
+    /// The fee it owes the beneficiary.
+    pub fee: U256,
+    /// Its receipt, with the cumulative gas still zero.
+    pub receipt: Receipt,
+}
+
 impl ShardOutput<'_> {
-    /// Drops the changes and reads of every transaction: a clean block is merged from the
-    /// shards' states and needs only results and fees.
-    pub fn slim(&mut self) {
-        for (_, tx) in &mut self.txs {
-            tx.changes = EvmState::default();
-            tx.reads = Vec::new();
-        }
+    /// Replaces the runs by what merging a clean block needs ([`SlimTx`]), built here, in
+    /// parallel, rather than by the merge alone; the changes and reads are dropped. Only for
+    /// clean shards, whose every transaction succeeded.
+    pub fn slim(&mut self, block_txs: &[Transaction]) {
+        self.slim = std::mem::take(&mut self.txs)
+            .into_iter()
+            .filter_map(|(index, run)| {
+                let result = run.result.ok()?;
+                let tx = block_txs.get(index)?;
+                Some(SlimTx {
+                    index,
+                    used: result.tx_gas_used(),
+                    fee: run.fee,
+                    receipt: sequential::receipt(tx, &result, 0),
+                })
+            })
+            .collect();
     }
 }
 
@@ -204,6 +264,18 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
             continue;
         };
         evm.ctx.set_tx(crate::env::tx_env(tx));
+        match transfer::effect(&mut evm, env.fork, |db: &mut Recording<'_>, a| db.basic(a)) {
+            Plain::Done(effect) => {
+                txs.push((
+                    index,
+                    run_transfer(evm.ctx.db_mut(), effect, index, &mut first_writes),
+                ));
+                continue;
+            }
+            Plain::Blocked(never) => match never {},
+            // revm reads the accounts again.
+            Plain::NotApplicable => evm.ctx.db_mut().reads.clear(),
+        }
         let mut handler = DeferredFee::default();
         let result = handler.run(&mut evm);
         let mut changes = evm.finalize();
@@ -225,7 +297,7 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
             index,
             ShardTx {
                 result,
-                changes,
+                changes: Changes::Evm(changes),
                 fee: handler.fee(),
                 reads,
             },
@@ -237,7 +309,37 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
         state,
         first_writes,
         reset_storage,
+        slim: Vec::new(),
         clean: false,
+    }
+}
+
+/// Applies a plain transfer's `effect` to the shard's state as transaction `index`, with
+/// its writes in `first_writes`.
+fn run_transfer(
+    db: &mut Recording<'_>,
+    effect: transfer::Effect,
+    index: usize,
+    first_writes: &mut FirstWrites,
+) -> ShardTx {
+    let transfer::Effect {
+        sender,
+        recipient,
+        fee,
+        result,
+    } = effect;
+    // Both accounts change: the sender's nonce, the recipient's balance (by a non-zero value).
+    for (address, info) in std::iter::once(&sender).chain(&recipient) {
+        first_writes
+            .entry(Location::Account(*address))
+            .or_insert(index);
+        db.state.set_info(*address, Some(info.clone()));
+    }
+    ShardTx {
+        result: Ok(result),
+        changes: Changes::Transfer { sender, recipient },
+        fee,
+        reads: std::mem::take(&mut db.reads),
     }
 }
 
