@@ -24,6 +24,8 @@ struct Run<'a> {
     halted: AtomicBool,
     /// Whether the run may give up on a block whose transactions keep aborting.
     may_give_up: bool,
+    /// How many workers run the block.
+    workers: usize,
     /// Set when it did.
     gave_up: AtomicBool,
     panic: Mutex<Option<Box<dyn Any + Send>>>,
@@ -125,7 +127,7 @@ impl Run<'_> {
                 None => {
                     let next = self.scheduler.next_task();
                     if next.is_none() {
-                        sync::relax(idle_polls);
+                        sync::relax(idle_polls, self.workers);
                         idle_polls = idle_polls.saturating_add(1);
                     } else {
                         idle_polls = 0;
@@ -173,11 +175,12 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize, may_give_up: bool) -> Outcome
         counters: Counters::default(),
         halted: AtomicBool::new(false),
         may_give_up,
+        workers: threads.clamp(1, size.max(1)),
         gave_up: AtomicBool::new(false),
         panic: Mutex::new(None),
     };
     if size > 0 {
-        sync::run_workers(threads.clamp(1, size), || run.work());
+        sync::run_workers(run.workers, || run.work());
     }
     // A panic in revm would have panicked sequential execution too: pass it on.
     if let Some(payload) = run.panic.lock().take() {

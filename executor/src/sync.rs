@@ -128,14 +128,21 @@ where
     });
 }
 
-/// Lets other threads run: an idle worker calls this between polls of the scheduler, with the
-/// number of polls in a row that found nothing. The first few yield; after that the worker
-/// sleeps briefly, so that idle workers (more threads than cores, or a mostly serial block)
-/// do not take the cores from the ones with work. Under shuttle it always yields.
-pub fn relax(idle_polls: u32) {
-    if cfg!(feature = "shuttle") || idle_polls < 32 {
+/// Lets other threads run: an idle worker calls this between polls, with the number of polls
+/// in a row that found nothing and the number of workers of its run. With no more workers than
+/// cores it only yields, so that it takes new work the moment there is some; with more, after
+/// a few yields it sleeps briefly, so that idle workers (or a mostly serial block) do not take
+/// the cores from the ones with work. Under shuttle it always yields.
+pub fn relax(idle_polls: u32, workers: usize) {
+    if cfg!(feature = "shuttle") || idle_polls < 32 || workers <= cores() {
         imp::yield_now();
     } else {
         std::thread::sleep(std::time::Duration::from_micros(20));
     }
+}
+
+/// The cores this process may use (looked up once).
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }

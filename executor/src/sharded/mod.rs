@@ -357,10 +357,11 @@ fn run_shards<'a>(
     let phases: [(AtomicUsize, AtomicUsize); 3] = Default::default();
     let all_clean = AtomicBool::new(true);
     let broken = AtomicBool::new(false);
+    let workers = threads.clamp(1, count.max(1));
     let wait_for = |done: &AtomicUsize| {
         let mut polls = 0;
         while done.load(Ordering::Acquire) < count && !broken.load(Ordering::Acquire) {
-            sync::relax(polls);
+            sync::relax(polls, workers);
             polls = polls.saturating_add(1);
         }
     };
@@ -412,7 +413,7 @@ fn run_shards<'a>(
             }
         }
     };
-    sync::run_workers(threads.clamp(1, count.max(1)), work);
+    sync::run_workers(workers, work);
     outputs
         .into_iter()
         .filter_map(|output| output.write().take())
