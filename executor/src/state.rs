@@ -2,7 +2,8 @@
 //! block in revm's form, built once (as a client's state database would hold it) and shared,
 //! read-only, by every executor and every run. [`BlockState`] is the block's changes layered
 //! over it: committing a transaction writes only the overlay, so executing a block never copies
-//! the pre-state. The commit applies the EIP-161 rules.
+//! the pre-state. The commit applies the EIP-161 rules. The overlay is kept in [`Part`]s by
+//! address, so that whole-overlay work can be split between threads.
 
 use alloy_primitives::map::{AddressMap, U256Map};
 use alloy_primitives::{keccak256, Address, B256, U256};
@@ -103,43 +104,44 @@ enum Change {
     },
 }
 
-/// The state during a block: the changes made so far, over the pre-state.
-#[derive(Clone, Debug)]
-pub struct BlockState<'a> {
-    pre: &'a PreState,
+/// The overlay is split by address into this many parts, so that work over the whole
+/// overlay (merging shards, building the state after a Block-STM run) can go part by part on
+/// several threads.
+pub const PARTS: usize = 16;
+
+/// The part of the overlay that holds `address`.
+pub fn part_of(address: &Address) -> usize {
+    let bytes = address.as_slice();
+    usize::from(bytes[0] ^ bytes[9] ^ bytes[19]) % PARTS
+}
+
+/// One part of a block's overlay: the changes of the accounts whose [`part_of`] is its
+/// index. Every rule of the overlay lives here; [`BlockState`] picks the part.
+#[derive(Clone, Debug, Default)]
+pub struct Part {
     changes: AddressMap<Change>,
 }
 
-impl<'a> BlockState<'a> {
-    /// The state at the start of a block on `pre`.
-    pub fn new(pre: &'a PreState) -> Self {
-        Self::with_capacity(pre, 0)
+impl Part {
+    /// How many accounts this part has changed (or touched).
+    pub fn len(&self) -> usize {
+        self.changes.len()
     }
 
-    /// The state at the start of a block on `pre` that is expected to change about
-    /// `accounts` accounts (the overlay is sized once instead of growing).
-    pub fn with_capacity(pre: &'a PreState, accounts: usize) -> Self {
-        let mut changes = AddressMap::default();
-        changes.reserve(accounts);
-        BlockState { pre, changes }
+    /// Whether no account of this part changed.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
     }
 
-    /// The state before the block.
-    pub fn pre(&self) -> &'a PreState {
-        self.pre
-    }
-
-    /// The account info at `address` now, if the account exists.
-    pub fn info(&self, address: &Address) -> Option<&AccountInfo> {
+    fn info<'p>(&'p self, pre: &'p PreState, address: &Address) -> Option<&'p AccountInfo> {
         match self.changes.get(address) {
             Some(Change::Deleted) => None,
             Some(Change::Live { info, .. }) => Some(info),
-            None => self.pre.account(address).map(|a| &a.info),
+            None => pre.account(address).map(|a| &a.info),
         }
     }
 
-    /// The value of a storage slot now (zero for absent accounts and slots).
-    pub fn storage(&self, address: &Address, slot: &U256) -> U256 {
+    fn storage(&self, pre: &PreState, address: &Address, slot: &U256) -> U256 {
         match self.changes.get(address) {
             Some(Change::Deleted) => return U256::ZERO,
             Some(Change::Live {
@@ -154,15 +156,13 @@ impl<'a> BlockState<'a> {
             }
             None => {}
         }
-        self.pre
-            .account(address)
+        pre.account(address)
             .and_then(|a| a.storage.get(slot).copied())
             .unwrap_or_default()
     }
 
-    /// Whether the account at `address` holds a non-zero storage slot now (EIP-7610).
-    pub fn has_storage(&self, address: &Address) -> bool {
-        let pre = self.pre.account(address).map(|a| &a.storage);
+    fn has_storage(&self, pre: &PreState, address: &Address) -> bool {
+        let pre = pre.account(address).map(|a| &a.storage);
         match self.changes.get(address) {
             Some(Change::Deleted) => false,
             Some(Change::Live {
@@ -178,8 +178,11 @@ impl<'a> BlockState<'a> {
 
     /// The overlay entry of a live account, created from its current value when needed (an
     /// account absent now starts with cleared storage).
-    fn live(&mut self, address: Address) -> (&mut AccountInfo, &mut bool, &mut U256Map<U256>) {
-        let pre = self.pre;
+    fn live(
+        &mut self,
+        pre: &PreState,
+        address: Address,
+    ) -> (&mut AccountInfo, &mut bool, &mut U256Map<U256>) {
         let change = self
             .changes
             .entry(address)
@@ -216,25 +219,9 @@ impl<'a> BlockState<'a> {
         self.changes.insert(address, Change::Deleted);
     }
 
-    /// Commits the changes of one transaction (or system call) under `fork`'s rules.
-    pub fn commit(&mut self, fork: Fork, changes: EvmState) {
-        for (address, mut account) in changes {
-            let info = std::mem::take(&mut account.info);
-            self.commit_account(fork, address, info, &account);
-        }
-    }
-
-    /// [`BlockState::commit`] of changes that the caller keeps (sharded execution commits a
-    /// transaction into its shard's state and again, later, into the block's).
-    pub fn commit_ref(&mut self, fork: Fork, changes: &EvmState) {
-        for (address, account) in changes {
-            self.commit_account(fork, *address, account.info.clone(), account);
-        }
-    }
-
-    /// Commits one account of a transaction's changes, with `info` its new info.
     fn commit_account(
         &mut self,
+        pre: &PreState,
         fork: Fork,
         address: Address,
         info: AccountInfo,
@@ -253,7 +240,7 @@ impl<'a> BlockState<'a> {
             return;
         }
         let created = account.is_created();
-        let (live_info, cleared, storage) = self.live(address);
+        let (live_info, cleared, storage) = self.live(pre, address);
         if created {
             *cleared = true;
             storage.clear();
@@ -264,18 +251,19 @@ impl<'a> BlockState<'a> {
         }
     }
 
-    /// Takes into this state what `shard`, another copy of the same start that ran other
-    /// transactions of the block, wrote: the accounts only `shard` has changed, whole, and of
-    /// the accounts both have, the info where `wrote_account` names the account and the
-    /// slots `wrote_slot` names (sharded execution's merge; the shards wrote disjoint
-    /// locations and reset no account's storage).
+    /// Takes into this part what `other`, the same part of another copy of the same start
+    /// that ran other transactions of the block, wrote: the accounts only `other` has
+    /// changed, whole, and of the accounts both have, the info where `wrote_account` names
+    /// the account and the slots `wrote_slot` names (sharded execution's merge; the shards
+    /// wrote disjoint locations and reset no account's storage).
     pub fn absorb(
         &mut self,
-        shard: BlockState<'a>,
+        pre: &PreState,
+        other: Part,
         wrote_account: impl Fn(&Address) -> bool,
         wrote_slot: impl Fn(&Address, &U256) -> bool,
     ) {
-        for (address, change) in shard.changes {
+        for (address, change) in other.changes {
             let Change::Live {
                 info,
                 cleared,
@@ -285,9 +273,9 @@ impl<'a> BlockState<'a> {
                 continue;
             };
             match self.changes.entry(address) {
-                // Only this shard has the account: take its entry whole. What it holds
-                // beyond its writes (a touched account, a slot only read) is the value at
-                // the start, which this state shows for the account anyway.
+                // Only `other` has the account: take its entry whole. What it holds beyond
+                // its writes (a touched account, a slot only read) is the value at the
+                // start, which this part shows for the account anyway.
                 alloy_primitives::map::Entry::Vacant(entry) => {
                     entry.insert(Change::Live {
                         info,
@@ -300,7 +288,7 @@ impl<'a> BlockState<'a> {
                     if !info_written && !storage.keys().any(|slot| wrote_slot(&address, slot)) {
                         continue;
                     }
-                    let (live_info, _, live_storage) = self.live(address);
+                    let (live_info, _, live_storage) = self.live(pre, address);
                     if info_written {
                         *live_info = info;
                     }
@@ -314,26 +302,17 @@ impl<'a> BlockState<'a> {
         }
     }
 
-    /// How many accounts the block has changed (or touched) so far.
-    pub fn changed_accounts(&self) -> usize {
-        self.changes.len()
-    }
-
-    /// Wipes the storage of `address` (it was destroyed or created during the block): every
-    /// slot not written afterwards reads as zero.
-    /// A deleted account has no storage to wipe; in either order with [`Self::set_info`], the
-    /// result is the same.
-    pub fn wipe_storage(&mut self, address: Address) {
+    /// See [`BlockState::wipe_storage`].
+    pub fn wipe_storage(&mut self, pre: &PreState, address: Address) {
         if matches!(self.changes.get(&address), Some(Change::Deleted)) {
             return;
         }
-        let (_, cleared, storage) = self.live(address);
+        let (_, cleared, storage) = self.live(pre, address);
         *cleared = true;
         storage.clear();
     }
 
-    /// Sets the account at `address` to `info`, or deletes it (`None`), keeping its storage
-    /// as it stands otherwise (a deleted account comes back with none).
+    /// See [`BlockState::set_info`].
     pub fn set_info(&mut self, address: Address, info: Option<AccountInfo>) {
         let Some(info) = info else {
             self.delete(address);
@@ -363,48 +342,202 @@ impl<'a> BlockState<'a> {
         }
     }
 
-    /// Writes one storage slot of a live account (a deleted account has no storage to
-    /// write).
-    pub fn set_slot(&mut self, address: Address, slot: U256, value: U256) {
+    /// See [`BlockState::set_slot`].
+    pub fn set_slot(&mut self, pre: &PreState, address: Address, slot: U256, value: U256) {
         if matches!(self.changes.get(&address), Some(Change::Deleted)) {
             return;
         }
-        self.live(address).2.insert(slot, value);
+        self.live(pre, address).2.insert(slot, value);
+    }
+
+    fn credit(&mut self, pre: &PreState, fork: Fork, address: Address, amount: U256) {
+        if fork >= Fork::SpuriousDragon && amount.is_zero() {
+            if self.info(pre, &address).is_some_and(AccountInfo::is_empty) {
+                self.delete(address);
+            }
+            return;
+        }
+        let (info, _, _) = self.live(pre, address);
+        info.balance = info.balance.saturating_add(amount);
+    }
+
+    fn take_balance(&mut self, pre: &PreState, address: &Address) -> U256 {
+        if self.info(pre, address).is_none() {
+            return U256::ZERO;
+        }
+        let (info, _, _) = self.live(pre, *address);
+        std::mem::take(&mut info.balance)
+    }
+}
+
+/// The state during a block: the changes made so far, over the pre-state, in [`PARTS`]
+/// parts by address.
+#[derive(Clone, Debug)]
+pub struct BlockState<'a> {
+    pre: &'a PreState,
+    parts: Vec<Part>,
+}
+
+impl<'a> BlockState<'a> {
+    /// The state at the start of a block on `pre`.
+    pub fn new(pre: &'a PreState) -> Self {
+        Self::with_capacity(pre, 0)
+    }
+
+    /// The state at the start of a block on `pre` that is expected to change about
+    /// `accounts` accounts (the overlay is sized once instead of growing).
+    pub fn with_capacity(pre: &'a PreState, accounts: usize) -> Self {
+        let per_part = if accounts == 0 {
+            0
+        } else {
+            // A little slack: addresses do not spread over the parts exactly evenly.
+            accounts / PARTS + accounts / (4 * PARTS) + 4
+        };
+        let parts = (0..PARTS)
+            .map(|_| {
+                let mut changes = AddressMap::default();
+                changes.reserve(per_part);
+                Part { changes }
+            })
+            .collect();
+        BlockState { pre, parts }
+    }
+
+    /// The state made of `parts` (as [`BlockState::into_parts`] gave them, in order) over
+    /// `pre`. Parts missing at the end are empty.
+    pub fn from_parts(pre: &'a PreState, mut parts: Vec<Part>) -> Self {
+        parts.resize_with(PARTS, Part::default);
+        BlockState { pre, parts }
+    }
+
+    /// The parts of the overlay, in order of their index.
+    pub fn into_parts(self) -> Vec<Part> {
+        self.parts
+    }
+
+    /// The state before the block.
+    pub fn pre(&self) -> &'a PreState {
+        self.pre
+    }
+
+    fn part(&self, address: &Address) -> &Part {
+        &self.parts[part_of(address)]
+    }
+
+    fn part_mut(&mut self, address: &Address) -> &mut Part {
+        &mut self.parts[part_of(address)]
+    }
+
+    /// The account info at `address` now, if the account exists.
+    pub fn info(&self, address: &Address) -> Option<&AccountInfo> {
+        self.part(address).info(self.pre, address)
+    }
+
+    /// The value of a storage slot now (zero for absent accounts and slots).
+    pub fn storage(&self, address: &Address, slot: &U256) -> U256 {
+        self.part(address).storage(self.pre, address, slot)
+    }
+
+    /// Whether the account at `address` holds a non-zero storage slot now (EIP-7610).
+    pub fn has_storage(&self, address: &Address) -> bool {
+        self.part(address).has_storage(self.pre, address)
+    }
+
+    #[cfg(test)]
+    fn delete(&mut self, address: Address) {
+        self.part_mut(&address).delete(address);
+    }
+
+    /// Commits the changes of one transaction (or system call) under `fork`'s rules.
+    pub fn commit(&mut self, fork: Fork, changes: EvmState) {
+        for (address, mut account) in changes {
+            let info = std::mem::take(&mut account.info);
+            let pre = self.pre;
+            self.part_mut(&address)
+                .commit_account(pre, fork, address, info, &account);
+        }
+    }
+
+    /// [`BlockState::commit`] of changes that the caller keeps (sharded execution commits a
+    /// transaction into its shard's state and again, later, into the block's).
+    pub fn commit_ref(&mut self, fork: Fork, changes: &EvmState) {
+        for (address, account) in changes {
+            let pre = self.pre;
+            self.part_mut(address).commit_account(
+                pre,
+                fork,
+                *address,
+                account.info.clone(),
+                account,
+            );
+        }
+    }
+
+    /// Takes into this state what `shard`, another copy of the same start that ran other
+    /// transactions of the block, wrote, part by part (see [`Part::absorb`]).
+    pub fn absorb(
+        &mut self,
+        shard: BlockState<'a>,
+        wrote_account: impl Fn(&Address) -> bool,
+        wrote_slot: impl Fn(&Address, &U256) -> bool,
+    ) {
+        let pre = self.pre;
+        for (own, other) in self.parts.iter_mut().zip(shard.parts) {
+            own.absorb(pre, other, &wrote_account, &wrote_slot);
+        }
+    }
+
+    /// How many accounts the block has changed (or touched) so far.
+    pub fn changed_accounts(&self) -> usize {
+        self.parts.iter().map(Part::len).sum()
+    }
+
+    /// Wipes the storage of `address` (it was destroyed or created during the block): every
+    /// slot not written afterwards reads as zero.
+    /// A deleted account has no storage to wipe; in either order with [`Self::set_info`], the
+    /// result is the same.
+    pub fn wipe_storage(&mut self, address: Address) {
+        let pre = self.pre;
+        self.part_mut(&address).wipe_storage(pre, address);
+    }
+
+    /// Sets the account at `address` to `info`, or deletes it (`None`), keeping its storage
+    /// as it stands otherwise (a deleted account comes back with none).
+    pub fn set_info(&mut self, address: Address, info: Option<AccountInfo>) {
+        self.part_mut(&address).set_info(address, info);
+    }
+
+    /// Writes one storage slot of a live account (a deleted account has no storage to
+    /// write).
+    pub fn set_slot(&mut self, address: Address, slot: U256, value: U256) {
+        let pre = self.pre;
+        self.part_mut(&address).set_slot(pre, address, slot, value);
     }
 
     /// Adds `amount` wei to `address`, creating the account if needed; under EIP-161, a zero
     /// credit to an absent account creates nothing and an empty account it touches is deleted.
     pub fn credit(&mut self, fork: Fork, address: Address, amount: U256) {
-        if fork >= Fork::SpuriousDragon && amount.is_zero() {
-            if self.info(&address).is_some_and(AccountInfo::is_empty) {
-                self.delete(address);
-            }
-            return;
-        }
-        let (info, _, _) = self.live(address);
-        info.balance = info.balance.saturating_add(amount);
+        let pre = self.pre;
+        self.part_mut(&address).credit(pre, fork, address, amount);
     }
 
     /// Empties the balance of `address` and returns what it was (the DAO fork's drain).
     pub fn take_balance(&mut self, address: &Address) -> U256 {
-        if self.info(address).is_none() {
-            return U256::ZERO;
-        }
-        let (info, _, _) = self.live(*address);
-        std::mem::take(&mut info.balance)
+        let pre = self.pre;
+        self.part_mut(address).take_balance(pre, address)
     }
 
     /// The world state after the block, in lockstep's data model.
     pub fn to_world_state(&self) -> WorldState {
         let mut world = WorldState::default();
         for (address, account) in &self.pre.accounts {
-            if !self.changes.contains_key(address) {
+            if !self.part(address).changes.contains_key(address) {
                 world
                     .accounts
                     .insert(*address, world_account(&account.info, &account.storage));
             }
         }
-        for (address, change) in &self.changes {
+        for (address, change) in self.parts.iter().flat_map(|p| &p.changes) {
             let Change::Live {
                 info,
                 cleared,
