@@ -23,8 +23,8 @@ use crate::env;
 use crate::executed::Executed;
 use crate::mv_memory::Location;
 use crate::sequential::{self, GAS_PER_BLOB};
-use crate::state::{BlockState, OwnedState, PreState};
-use crate::sync::{self, AtomicBool, AtomicUsize, Ordering, RwLock};
+use crate::state::{BlockState, OwnedState, Part, PreState, PARTS};
+use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, Ordering, RwLock};
 use lockstep_spec::types::Receipt;
 use lockstep_spec::types::{Block, BlockError, BlockRule, ExecStats};
 use lockstep_spec::Fork;
@@ -95,7 +95,7 @@ pub fn execute<'a>(
     let shards = shards(&state);
     let cfg = env::cfg_env(spec, fork, block);
     let block_env = env::block_env(fork, block);
-    let outputs = run_shards(
+    let (outputs, merged) = run_shards(
         &ShardEnv {
             fork,
             start: &state,
@@ -115,7 +115,7 @@ pub fn execute<'a>(
         validations: size,
         ..Default::default()
     };
-    let settled = match merge(fork, block, state, outputs)? {
+    let settled = match merge(fork, block, state, outputs, merged)? {
         Merged::Done(settled) => {
             stats.mode = Some(format!("sharded: {} shards, no conflict", shards.len()));
             settled
@@ -175,12 +175,14 @@ fn merge<'a>(
     block: &Block,
     start: BlockState<'a>,
     outputs: Vec<ShardOutput<'a>>,
+    merged: Option<BlockState<'a>>,
 ) -> Result<Merged<'a>, BlockError> {
     let size = block.transactions.len();
     let slimmed: usize = outputs.iter().map(|o| o.slim.len()).sum();
-    if !outputs.iter().all(|o| o.clean) || slimmed != size {
+    let Some(mut state) = merged.filter(|_| outputs.iter().all(|o| o.clean) && slimmed == size)
+    else {
         return Ok(Merged::Conflicts(start, by_index(size, outputs)));
-    }
+    };
     // Each transaction's shard, so that the runs are read where they are.
     let mut shard_of = vec![usize::MAX; size];
     for (shard, output) in outputs.iter().enumerate() {
@@ -219,25 +221,8 @@ fn merge<'a>(
         gas_used.push(run.used);
         fees.push(run.fee);
     }
-    // Every shard's state is the start plus its own writes: the one that changed most
-    // becomes the block's, and the others' writes move into it.
-    let mut states: Vec<_> = outputs
-        .into_iter()
-        .map(|output| (output.state, output.first_writes))
-        .collect();
-    states.sort_by_key(|(state, _)| std::cmp::Reverse(state.changed_accounts()));
-    let mut states = states.into_iter();
-    let Some((mut state, _)) = states.next() else {
-        return Ok(Merged::Conflicts(start, Vec::new()));
-    };
     drop(start);
-    for (shard, first_writes) in states {
-        state.absorb(
-            shard,
-            |address| first_writes.contains_key(&Location::Account(*address)),
-            |address, slot| first_writes.contains_key(&Location::Storage(*address, *slot)),
-        );
-    }
+    drop(outputs);
     let beneficiary = block.env.beneficiary;
     let paid = beneficiary::apply_fees(fork, state.info(&beneficiary).cloned(), &fees);
     state.set_info(beneficiary, paid);
@@ -341,20 +326,26 @@ fn settle<'a>(
     ))
 }
 
-/// Runs every shard on `threads` workers, in three phases that each worker joins as long as
-/// there is work in it: run the shards; check each against the others' writes
-/// ([`shard::check`]); and, when every shard is clean (the shards can be merged), drop what
-/// only settling one by one would need, so that the merge does not pay for it alone.
+/// Runs every shard on `threads` workers, in phases that each worker joins as long as there
+/// is work in it: run the shards; check each against the others' writes ([`shard::check`]);
+/// and, when every shard is clean (the shards can be merged), drop what only settling one by
+/// one would need, then merge the shards' states part by part ([`Part::absorb`]), so
+/// that neither is left to one thread. Returns the shards' outputs and, for a clean block,
+/// the merged state (the start plus every shard's writes, without the fees).
 fn run_shards<'a>(
     env: &ShardEnv<'_, 'a>,
     shards: &[Vec<usize>],
     threads: usize,
-) -> Vec<ShardOutput<'a>> {
+) -> (Vec<ShardOutput<'a>>, Option<BlockState<'a>>) {
     let count = shards.len();
     let outputs: Vec<RwLock<Option<ShardOutput<'a>>>> =
         shards.iter().map(|_| RwLock::new(None)).collect();
-    // Per phase: the next shard to claim, and how many are done.
-    let phases: [(AtomicUsize, AtomicUsize); 3] = Default::default();
+    // Each shard's state in parts, once slimmed; and each part merged.
+    let split: Vec<Mutex<Vec<Option<Part>>>> = shards.iter().map(|_| Mutex::default()).collect();
+    let merged: Vec<Mutex<Option<Part>>> = (0..PARTS).map(|_| Mutex::default()).collect();
+    // Per phase: the next item (shard, or part in the last phase) to claim, and how many
+    // are done.
+    let phases: [(AtomicUsize, AtomicUsize); 4] = Default::default();
     let all_clean = AtomicBool::new(true);
     let broken = AtomicBool::new(false);
     let workers = threads.clamp(1, count.max(1));
@@ -365,13 +356,14 @@ fn run_shards<'a>(
             polls = polls.saturating_add(1);
         }
     };
-    let claim = |phase: usize| {
-        let shard = phases[phase].0.fetch_add(1, Ordering::Relaxed);
-        (shard < count).then_some(shard)
+    let claim = |phase: usize, items: usize| {
+        let item = phases[phase].0.fetch_add(1, Ordering::Relaxed);
+        (item < items).then_some(item)
     };
     let finish = |phase: usize| phases[phase].1.fetch_add(1, Ordering::AcqRel);
+    let pre = env.start.pre();
     let work = || {
-        while let Some(shard) = claim(0) {
+        while let Some(shard) = claim(0, count) {
             let ran = panic::catch_unwind(AssertUnwindSafe(|| shard::run(env, &shards[shard])));
             match ran {
                 Ok(output) => *outputs[shard].write() = Some(output),
@@ -383,7 +375,7 @@ fn run_shards<'a>(
             finish(0);
         }
         wait_for(&phases[0].1);
-        while let Some(shard) = claim(1) {
+        while let Some(shard) = claim(1, count) {
             let clean = {
                 let all: Vec<_> = outputs.iter().map(|o| o.read()).collect();
                 let others: Vec<_> = all
@@ -405,17 +397,53 @@ fn run_shards<'a>(
             finish(1);
         }
         wait_for(&phases[1].1);
-        if all_clean.load(Ordering::Acquire) {
-            while let Some(shard) = claim(2) {
-                if let Some(own) = outputs[shard].write().as_mut() {
-                    own.slim(env.txs);
-                }
+        if !all_clean.load(Ordering::Acquire) {
+            return;
+        }
+        while let Some(shard) = claim(2, count) {
+            if let Some(own) = outputs[shard].write().as_mut() {
+                own.slim(env.txs);
+                let state = std::mem::replace(&mut own.state, BlockState::new(pre));
+                *split[shard].lock() = state.into_parts().into_iter().map(Some).collect();
             }
+            finish(2);
+        }
+        wait_for(&phases[2].1);
+        // Every shard's state is the start plus its own writes: per part, the shard that
+        // changed most keeps its part, and the others' writes move into it.
+        let all: Vec<_> = outputs.iter().map(|o| o.read()).collect();
+        while let Some(part) = claim(3, PARTS) {
+            let mut pieces: Vec<(usize, Part)> = split
+                .iter()
+                .enumerate()
+                .filter_map(|(shard, parts)| Some((shard, parts.lock().get_mut(part)?.take()?)))
+                .collect();
+            pieces.sort_by_key(|(_, piece)| std::cmp::Reverse(piece.len()));
+            let mut pieces = pieces.into_iter();
+            let Some((_, mut base)) = pieces.next() else {
+                continue;
+            };
+            for (shard, piece) in pieces {
+                let Some(first_writes) = all[shard].as_ref().map(|o| &o.first_writes) else {
+                    continue;
+                };
+                base.absorb(
+                    pre,
+                    piece,
+                    |address| first_writes.contains_key(&Location::Account(*address)),
+                    |address, slot| first_writes.contains_key(&Location::Storage(*address, *slot)),
+                );
+            }
+            *merged[part].lock() = Some(base);
+            finish(3);
         }
     };
     sync::run_workers(workers, work);
-    outputs
+    let outputs: Vec<_> = outputs
         .into_iter()
         .filter_map(|output| output.write().take())
-        .collect()
+        .collect();
+    let parts: Option<Vec<Part>> = merged.into_iter().map(|m| m.lock().take()).collect();
+    let state = parts.map(|parts| BlockState::from_parts(pre, parts));
+    (outputs, state)
 }
