@@ -45,6 +45,9 @@ pub(crate) struct Effect {
 }
 
 /// What the fast path made of a transaction, where a read may stop it with `B`.
+// Returned by value once per transaction and matched at once: boxing the effect would add an
+// allocation to the path that exists to be cheap.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Plain<B> {
     /// Not a plain transfer (or not certainly valid): run it through revm.
     NotApplicable,
