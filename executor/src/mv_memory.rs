@@ -488,13 +488,34 @@ impl MvMemory {
         &self,
         mut visit: impl FnMut(Location, TxIdx, Value),
     ) -> Vec<Option<Value>> {
-        for shard in &self.shards {
-            for (location, versions) in shard.write().drain() {
-                if let Some((tx, Entry::Written(_, value))) = versions.0.into_iter().next_back() {
-                    visit(location, tx, value);
-                }
+        for shard in 0..self.shard_count() {
+            self.drain_shard(shard, &mut visit);
+        }
+        self.drain_lazy()
+    }
+
+    /// How many shards the memory has (see [`MvMemory::drain_shard`]).
+    pub fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// Empties shard `shard` of a finished block's memory, handing each of its locations'
+    /// final value with its writer to `visit` (see [`MvMemory::drain_final_values`]).
+    /// Different shards can be drained at once.
+    pub fn drain_shard(&self, shard: usize, mut visit: impl FnMut(Location, TxIdx, Value)) {
+        let Some(shard) = self.shards.get(shard) else {
+            return;
+        };
+        for (location, versions) in shard.write().drain() {
+            if let Some((tx, Entry::Written(_, value))) = versions.0.into_iter().next_back() {
+                visit(location, tx, value);
             }
         }
+    }
+
+    /// Empties the lazy location of a finished block's memory: its entries in block order
+    /// (`None`: the transaction wrote nothing there).
+    pub fn drain_lazy(&self) -> Vec<Option<Value>> {
         self.lazy_slots
             .iter()
             .map(|slot| match slot.lock().take() {
