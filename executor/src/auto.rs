@@ -5,19 +5,9 @@
 use crate::executed::Executed;
 use crate::sharded::{self, predict, ShardedExecutor};
 use crate::state::{BlockState, PreState};
-use crate::{sequential, Engine, ParallelExecutor};
+use crate::{contention, sequential, Engine, ParallelExecutor};
 use lockstep_spec::types::{Block, BlockError};
 use lockstep_spec::Fork;
-
-/// Blocks with fewer transactions than this run sequentially: there is too little to
-/// overlap to pay for waking the workers (measured on mainnet: blocks under this size take
-/// well under a millisecond, about what handing work to another thread costs on a
-/// virtual machine).
-pub const MIN_TRANSACTIONS: usize = 32;
-
-/// Blocks whose transactions' gas limits add up to less than this run sequentially, for the
-/// same reason.
-pub const MIN_GAS: u64 = 8_000_000;
 
 /// A block whose largest predicted group holds more than this share of the gas runs
 /// sequentially: the shards beside that group would finish long before it.
@@ -27,10 +17,6 @@ pub const MAX_GROUP_SHARE: f64 = 0.75;
 /// runs sequentially: such calls write the same storage, and re-executing them costs more
 /// than running them in order.
 pub const MAX_REPEATED_CALLS: f64 = 0.5;
-
-/// A block in which more than this share of the transactions are sent from or to the
-/// beneficiary runs sequentially: each of them depends on every fee paid before it.
-pub const MAX_BENEFICIARY_SHARE: f64 = 0.1;
 
 /// A block in which at least this share of the transactions are plain transfers or calls of
 /// one contract is sharded; a more mixed block goes to Block-STM, which finds its conflicts
@@ -68,32 +54,21 @@ impl AutoExecutor {
 
     /// How `block` would be run on `pre`.
     pub fn choose(&self, pre: &PreState, block: &Block) -> Choice {
-        let size = block.transactions.len();
-        if size < MIN_TRANSACTIONS {
-            return Choice::Sequential(format!("{size} transaction(s), under {MIN_TRANSACTIONS}"));
+        if let Some(reason) = crate::too_small(block) {
+            return Choice::Sequential(reason);
         }
         // The features that need no partition first: a block run sequentially or by
         // Block-STM does not pay for partitioning it.
         let start = BlockState::new(pre);
         let features = predict::features(block, 0, &start);
-        if features.gas < MIN_GAS {
-            return Choice::Sequential(format!(
-                "{:.1} Mgas of gas limits, under {} Mgas",
-                features.gas as f64 / 1e6,
-                MIN_GAS / 1_000_000
-            ));
-        }
         if features.repeated_calls > MAX_REPEATED_CALLS {
             return Choice::Sequential(format!(
                 "{:.0}% of the transactions repeat an earlier call",
                 100.0 * features.repeated_calls
             ));
         }
-        if features.beneficiary_share > MAX_BENEFICIARY_SHARE {
-            return Choice::Sequential(format!(
-                "{:.0}% of the transactions are sent from or to the beneficiary",
-                100.0 * features.beneficiary_share
-            ));
+        if let Some(reason) = contention::beneficiary_bound(block) {
+            return Choice::Sequential(reason);
         }
         if features.uniform_share < MIN_UNIFORM_SHARE {
             return Choice::BlockStm(format!(

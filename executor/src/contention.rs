@@ -14,7 +14,7 @@
 
 use crate::state::PreState;
 use alloy_primitives::map::{DefaultHashBuilder, HashMap};
-use lockstep_spec::types::{Transaction, TxKind};
+use lockstep_spec::types::{Block, Transaction, TxKind};
 use std::hash::BuildHasher;
 
 /// The length of the longest chain of transactions of `txs` in which each shares a key (see
@@ -64,6 +64,38 @@ fn chain(pre: &PreState, txs: &[Transaction], enough: usize) -> usize {
         }
     }
     longest
+}
+
+/// A block in which more than this share of the transactions are sent from or to the
+/// beneficiary runs sequentially (unless forced): each of them reads the beneficiary's
+/// balance, which every earlier transaction's fee changes, so each waits for all before it.
+pub const MAX_BENEFICIARY_SHARE: f64 = 0.1;
+
+/// The share of `block`'s transactions sent from or to its beneficiary.
+pub fn beneficiary_share(block: &Block) -> f64 {
+    let beneficiary = block.env.beneficiary;
+    let with_beneficiary = block
+        .transactions
+        .iter()
+        .filter(|tx| tx.sender == beneficiary || tx.kind == TxKind::Call(beneficiary))
+        .count();
+    if block.transactions.is_empty() {
+        0.0
+    } else {
+        with_beneficiary as f64 / block.transactions.len() as f64
+    }
+}
+
+/// Why `block` is bound by its beneficiary's balance (more than [`MAX_BENEFICIARY_SHARE`] of
+/// its transactions sent from or to the beneficiary), if it is.
+pub fn beneficiary_bound(block: &Block) -> Option<String> {
+    let share = beneficiary_share(block);
+    (share > MAX_BENEFICIARY_SHARE).then(|| {
+        format!(
+            "{:.0}% of the transactions are sent from or to the beneficiary",
+            100.0 * share
+        )
+    })
 }
 
 /// Whether a block of `txs` on `pre` looks too serial to gain from parallel execution: its
@@ -138,5 +170,23 @@ mod tests {
             .collect();
         assert_eq!(critical_path(&pre, &two_senders), 3);
         assert_eq!(predicts_serial(&pre, &two_senders), None);
+    }
+
+    #[test]
+    fn blocks_of_the_beneficiary_are_bound_by_it() {
+        let beneficiary = Address::with_last_byte(0xbb);
+        let mut block = Block::default();
+        block.env.beneficiary = beneficiary;
+        block.transactions = (0..10u8)
+            .map(|i| call(i, Address::with_last_byte(100 + i), b""))
+            .collect();
+        assert_eq!(beneficiary_share(&block), 0.0);
+        assert_eq!(beneficiary_bound(&block), None);
+        // One in ten is at the limit; two in ten (one sent by it, one to it) are over it.
+        block.transactions[0].kind = TxKind::Call(beneficiary);
+        assert_eq!(beneficiary_bound(&block), None);
+        block.transactions[1].sender = beneficiary;
+        assert!((beneficiary_share(&block) - 0.2).abs() < 1e-9);
+        assert!(beneficiary_bound(&block).is_some_and(|r| r.contains("20%")));
     }
 }

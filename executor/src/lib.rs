@@ -45,8 +45,8 @@
 //!   and the post-block rewards and withdrawals run sequentially around the parallel part
 //!   ([`block_end`]).
 //! - **Falling back.** Unless parallel execution is forced, a block runs sequentially when it
-//!   is small ([`MIN_PARALLEL_TXS`]), when a look at its transactions predicts one long chain
-//!   of dependencies ([`contention`]), or when, running, more than two in five of its
+//!   is small ([`too_small`]), when a look at its transactions predicts one long chain
+//!   of dependencies or many transactions of the beneficiary ([`contention`]), or when, running, more than two in five of its
 //!   incarnations abort (`block_stm::too_contended`).
 //! - **EIP-7610.** revm 43 does not treat an address with storage as a creation collision;
 //!   both executors run revm with the frame loop of [`collision`], which does.
@@ -146,8 +146,33 @@ impl Engine for sharded::ShardedExecutor {
 }
 
 /// Blocks with fewer transactions than this run sequentially unless parallel execution is
-/// forced: there is too little to overlap to pay for handing work to another thread.
-pub const MIN_PARALLEL_TXS: usize = 16;
+/// forced: there is too little to overlap to pay for waking the workers (measured on
+/// mainnet: such blocks take well under a millisecond, about what handing work to another
+/// thread costs on a virtual machine).
+pub const MIN_PARALLEL_TXS: usize = 32;
+
+/// Blocks whose transactions' gas limits add up to less than this run sequentially unless
+/// parallel execution is forced, for the same reason.
+pub const MIN_PARALLEL_GAS: u64 = 8_000_000;
+
+/// Why `block` is too small to run in parallel (see [`MIN_PARALLEL_TXS`] and
+/// [`MIN_PARALLEL_GAS`]), if it is.
+pub fn too_small(block: &Block) -> Option<String> {
+    let size = block.transactions.len();
+    if size < MIN_PARALLEL_TXS {
+        return Some(format!(
+            "{size} transaction(s), under the parallel threshold of {MIN_PARALLEL_TXS}"
+        ));
+    }
+    let gas: u64 = block.transactions.iter().map(|tx| tx.gas_limit).sum();
+    (gas < MIN_PARALLEL_GAS).then(|| {
+        format!(
+            "{:.1} Mgas of gas limits, under the parallel threshold of {} Mgas",
+            gas as f64 / 1e6,
+            MIN_PARALLEL_GAS / 1_000_000
+        )
+    })
+}
 
 /// The Block-STM parallel block executor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -204,27 +229,22 @@ impl ParallelExecutor {
         pre: &'a PreState,
         block: &Block,
     ) -> Result<Executed<'a>, BlockError> {
-        if !self.force_parallel && block.transactions.len() < MIN_PARALLEL_TXS {
-            let mut executed = sequential::execute(fork, pre, block)?;
-            executed.stats = ExecStats {
-                parallel: false,
-                fallback: Some(format!(
-                    "{} transaction(s), under the parallel threshold of {MIN_PARALLEL_TXS}",
-                    block.transactions.len()
-                )),
-                ..executed.stats
-            };
-            return Ok(executed);
-        }
         if !self.force_parallel {
-            if let Some(path) = contention::predicts_serial(pre, &block.transactions) {
+            let serial = too_small(block)
+                .or_else(|| {
+                    contention::predicts_serial(pre, &block.transactions).map(|path| {
+                        format!(
+                            "predicted serial: a chain of {path} of the {} transactions",
+                            block.transactions.len()
+                        )
+                    })
+                })
+                .or_else(|| contention::beneficiary_bound(block));
+            if let Some(reason) = serial {
                 let mut executed = sequential::execute(fork, pre, block)?;
                 executed.stats = ExecStats {
                     parallel: false,
-                    fallback: Some(format!(
-                        "predicted serial: a chain of {path} of the {} transactions",
-                        block.transactions.len()
-                    )),
+                    fallback: Some(reason),
                     ..executed.stats
                 };
                 return Ok(executed);

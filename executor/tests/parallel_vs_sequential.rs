@@ -400,7 +400,8 @@ fn a_contended_block_may_give_up_but_stays_exact_when_not_forced() {
     let txs = (1..=400u64)
         .map(|n| {
             let mut tx = call(fork, addr(1000 + n), 0, counter, U256::ZERO);
-            tx.gas_limit = 60_000;
+            // 10 Mgas in all: over the size under which a block runs sequentially anyway.
+            tx.gas_limit = 100_000;
             tx.input = n.to_be_bytes().to_vec().into();
             tx
         })
@@ -439,7 +440,8 @@ fn a_block_of_identical_calls_is_predicted_serial_and_runs_sequentially_when_not
     let txs = (1..=100)
         .map(|n| {
             let mut tx = call(fork, addr(1000 + n), 0, counter, U256::ZERO);
-            tx.gas_limit = 60_000;
+            // 10 Mgas in all: over the size under which a block runs sequentially anyway.
+            tx.gas_limit = 100_000;
             tx
         })
         .collect();

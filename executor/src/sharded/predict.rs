@@ -62,12 +62,6 @@ pub fn features(block: &Block, largest_group_gas: u64, pre: &BlockState<'_>) -> 
         Default::default();
     seen.reserve(block.transactions.len());
     let mut repeated = 0usize;
-    let beneficiary = block.env.beneficiary;
-    let with_beneficiary = block
-        .transactions
-        .iter()
-        .filter(|tx| tx.sender == beneficiary || tx.kind == TxKind::Call(beneficiary))
-        .count();
     let mut plain = 0usize;
     let mut calls: alloy_primitives::map::AddressMap<usize> = Default::default();
     for tx in &block.transactions {
@@ -96,7 +90,7 @@ pub fn features(block: &Block, largest_group_gas: u64, pre: &BlockState<'_>) -> 
             largest_group_gas as f64 / gas as f64
         },
         repeated_calls: share(repeated, transactions),
-        beneficiary_share: share(with_beneficiary, transactions),
+        beneficiary_share: crate::contention::beneficiary_share(block),
         uniform_share: share(plain + most_called, transactions),
     }
 }
