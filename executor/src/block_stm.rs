@@ -8,6 +8,7 @@ use crate::scheduler::{Scheduler, Task};
 use crate::stats::Counters;
 use crate::sync::{self, AtomicBool, Mutex, Ordering};
 use crate::vm::{self, BlockContext, Execution, ReadEntry, TxOutput, Vm};
+use alloy_primitives::map::AddressMap;
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
 
@@ -26,6 +27,8 @@ struct Run<'a> {
     may_give_up: bool,
     /// How many workers run the block.
     workers: usize,
+    /// Per transaction, the block's previous transaction from the same sender.
+    same_sender_before: Vec<Option<TxIdx>>,
     /// Set when it did.
     gave_up: AtomicBool,
     panic: Mutex<Option<Box<dyn Any + Send>>>,
@@ -33,6 +36,15 @@ struct Run<'a> {
 
 impl Run<'_> {
     fn try_execute(&self, vm: &mut Vm<'_>, version: Version) -> Option<Task> {
+        // The transactions of one sender form a nonce chain known before running: a
+        // transaction whose sender's previous transaction has not executed waits for it
+        // instead of running on a nonce that transaction has not written yet (and aborting).
+        if let Some(previous) = self.same_sender_before.get(version.tx).copied().flatten() {
+            if self.scheduler.add_dependency(version.tx, previous) {
+                self.counters.dependency_wait();
+                return None;
+            }
+        }
         loop {
             self.counters.incarnation();
             match vm.execute(version.tx) {
@@ -176,6 +188,7 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize, may_give_up: bool) -> Outcome
         halted: AtomicBool::new(false),
         may_give_up,
         workers: threads.clamp(1, size.max(1)),
+        same_sender_before: same_sender_before(ctx.txs),
         gave_up: AtomicBool::new(false),
         panic: Mutex::new(None),
     };
@@ -203,6 +216,16 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize, may_give_up: bool) -> Outcome
         .map(|output| output.lock().take().map(|(_, output)| output))
         .collect();
     Outcome::Done(outputs, Box::new(mv), counters)
+}
+
+/// Per transaction of `txs`, the index of the previous one from the same sender.
+fn same_sender_before(txs: &[lockstep_spec::types::Transaction]) -> Vec<Option<TxIdx>> {
+    let mut last: AddressMap<TxIdx> = AddressMap::default();
+    last.reserve(txs.len());
+    txs.iter()
+        .enumerate()
+        .map(|(index, tx)| last.insert(tx.sender, index))
+        .collect()
 }
 
 /// Block-STM's end-of-block invariants, checked in debug and test builds: no ESTIMATE marker

@@ -38,6 +38,32 @@ fn nonce_chain_from_one_sender() {
 }
 
 #[test]
+fn a_senders_later_transactions_wait_for_its_earlier_ones_instead_of_aborting() {
+    // Known before running: each transaction of the chain needs the nonce its predecessor
+    // writes. Waiting for it wastes no incarnation; running early would abort.
+    let fork = Fork::Cancun;
+    let sender = addr(1);
+    let pre = world([(sender, eoa(10))]);
+    let txs = (0..40)
+        .map(|n| call(fork, sender, n, addr(1000 + n), U256::from(n + 1)))
+        .collect();
+    let chain = block(fork, txs);
+    let expected = lockstep_executor::sequential::execute_block(fork, &pre, &chain);
+    for threads in [2, 4, 8] {
+        for round in 0..REPEATS {
+            let got = ParallelExecutor::new(threads).execute(fork, &pre, &chain);
+            assert!(same(&expected, &got), "threads {threads}, round {round}");
+            let stats = got.map(|o| o.stats).unwrap_or_default();
+            assert_eq!(
+                stats.aborts, 0,
+                "threads {threads}, round {round}: {stats:?}"
+            );
+            assert_eq!(stats.incarnations, 40, "threads {threads}, round {round}");
+        }
+    }
+}
+
+#[test]
 fn many_senders_one_hot_slot() {
     for fork in [Fork::Byzantium, Fork::Berlin, Fork::Cancun] {
         let counter = addr(0x100);
