@@ -206,12 +206,30 @@ fn auto_chooses_from_the_block() {
         assert!(mode.starts_with("auto: Block-STM"), "{mode}");
     }
 
-    // One sender's nonce chain: one group holds all the gas.
+    // One sender's nonce chain of transfers: one group holds all the gas, which still runs
+    // as one shard (plain transfers run without revm there).
     let chain: Vec<_> = (0..48)
         .map(|nonce| call(fork, addr(1), nonce, addr(30), U256::from(1)))
         .collect();
     let chain = block(fork, chain);
-    assert!(matches!(auto.choose(&pre, &chain), Choice::Sequential(r) if r.contains("group")));
+    assert!(matches!(auto.choose(&pre, &chain), Choice::Sharded(s) if s.len() == 1));
+    let expected = sequential::execute_block(fork, &pre_world, &chain);
+    let got = auto.execute(fork, &pre_world, &chain);
+    assert!(same(&expected, &got), "{got:#?}");
+
+    // One sender's chain of distinct calls of a contract: one group, run sequentially.
+    let calls: Vec<_> = (0..48u64)
+        .map(|nonce| {
+            let mut tx = call(fork, addr(1), nonce, addr(0x200), U256::ZERO);
+            tx.input = vec![nonce as u8].into();
+            tx
+        })
+        .collect();
+    let calls = block(fork, calls);
+    assert!(matches!(
+        auto.choose(&mixed_pre, &calls),
+        Choice::Sequential(r) if r.contains("group")
+    ));
 
     // The same call to one contract from everyone: a hot slot.
     let counter = addr(0x100);

@@ -52,6 +52,9 @@ pub struct Features {
     /// of the block's most called contract: blocks that are mostly one kind of work, whose
     /// partition tends to be clean.
     pub uniform_share: f64,
+    /// The share of transactions that are calls of accounts without code: mostly plain
+    /// transfers, which the sharded executor runs without revm.
+    pub plain_share: f64,
 }
 
 /// The [`Features`] of `block`, given the size of its largest predicted group's gas.
@@ -92,6 +95,7 @@ pub fn features(block: &Block, largest_group_gas: u64, pre: &BlockState<'_>) -> 
         repeated_calls: share(repeated, transactions),
         beneficiary_share: crate::contention::beneficiary_share(block),
         uniform_share: share(plain + most_called, transactions),
+        plain_share: share(plain, transactions),
     }
 }
 
