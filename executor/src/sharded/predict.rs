@@ -6,6 +6,7 @@ use crate::state::BlockState;
 use alloy_primitives::Address;
 use lockstep_spec::types::{Block, Transaction, TxKind};
 use smallvec::SmallVec;
+use std::hash::BuildHasher;
 
 /// The accounts `tx` is predicted to write: its sender (nonce and balance) and, for a value
 /// transfer to an account without code, the recipient. A call to a contract is not predicted
@@ -60,25 +61,24 @@ pub struct Features {
 /// The [`Features`] of `block`, given the size of its largest predicted group's gas.
 pub fn features(block: &Block, largest_group_gas: u64, pre: &BlockState<'_>) -> Features {
     let gas: u64 = block.transactions.iter().map(|tx| tx.gas_limit).sum();
-    // Fast hashing (alloy's maps): the features are computed for every block `auto` runs.
-    let mut seen: alloy_primitives::map::HashSet<(Address, &alloy_primitives::Bytes)> =
-        Default::default();
+    // The features are computed for every block `auto` runs: calls are told apart by a
+    // 64-bit hash of callee and input (a collision merely counts a call as repeated), so
+    // that identical inputs are not compared byte by byte.
+    let hasher = alloy_primitives::map::DefaultHashBuilder::default();
+    let mut seen: alloy_primitives::map::HashSet<u64> = Default::default();
     seen.reserve(block.transactions.len());
     let mut repeated = 0usize;
     let mut plain = 0usize;
     let mut calls: alloy_primitives::map::AddressMap<usize> = Default::default();
     for tx in &block.transactions {
         let TxKind::Call(to) = tx.kind else { continue };
-        let is_contract = pre
-            .info(&to)
-            .and_then(|info| info.code.as_ref())
-            .is_some_and(|code| !code.is_empty());
+        let is_contract = pre.info(&to).is_some_and(|info| !info.is_empty_code_hash());
         if !is_contract {
             plain += 1;
             continue;
         }
         *calls.entry(to).or_default() += 1;
-        if !seen.insert((to, &tx.input)) {
+        if !seen.insert(hasher.hash_one((to, tx.input.as_ref()))) {
             repeated += 1;
         }
     }
