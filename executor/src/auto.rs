@@ -38,8 +38,8 @@ pub enum Choice {
     Sequential(String),
     /// In these shards.
     Sharded(Vec<Vec<usize>>),
-    /// With Block-STM (its own heuristics may still run it sequentially), for the reason
-    /// given.
+    /// With Block-STM (which may still give up on a block that keeps aborting and run it
+    /// sequentially), for the reason given.
     BlockStm(String),
 }
 
@@ -60,7 +60,9 @@ impl AutoExecutor {
 
     /// How `block` would be run on `pre`.
     pub fn choose(&self, pre: &PreState, block: &Block) -> Choice {
-        if let Some(reason) = crate::too_small(block) {
+        if let Some(reason) =
+            crate::too_small(block).or_else(|| contention::beneficiary_bound(block))
+        {
             return Choice::Sequential(reason);
         }
         // The features that need no partition first: a block run sequentially or by
@@ -73,10 +75,13 @@ impl AutoExecutor {
                 100.0 * features.repeated_calls
             ));
         }
-        if let Some(reason) = contention::beneficiary_bound(block) {
-            return Choice::Sequential(reason);
-        }
         if features.uniform_share < MIN_UNIFORM_SHARE {
+            if let Some(path) = contention::predicts_serial(pre, &block.transactions) {
+                return Choice::Sequential(format!(
+                    "predicted serial: a chain of {path} of the {} transactions",
+                    block.transactions.len()
+                ));
+            }
             return Choice::BlockStm(format!(
                 "a mixed block: {:.0}% plain transfers or calls of one contract",
                 100.0 * features.uniform_share
@@ -115,9 +120,11 @@ impl Engine for AutoExecutor {
                 Ok(executed)
             }
             Choice::BlockStm(reason) => {
+                // Block-STM itself, without its own checks before running (made above), but
+                // free to give up on a block that keeps aborting.
                 let mut executor = ParallelExecutor::new(self.threads);
                 executor.force_parallel = false;
-                let mut executed = executor.execute_prepared(fork, pre, block)?;
+                let mut executed = crate::parallel::execute(fork, pre, block, &executor)?;
                 let how = match &executed.stats.fallback {
                     Some(fallback) => format!("sequential after all: {fallback}"),
                     None => "parallel".to_string(),
