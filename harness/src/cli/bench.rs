@@ -5,8 +5,9 @@
 //! [`crate::bench::workloads`]). Every built-in workload is first run once with sequential revm,
 //! which must include every transaction and see every one succeed, so that the figures are for
 //! real work. Then each block is run once by each executor to warm up (measuring its peak
-//! resident memory), then `--repeat` rounds each run every executor once, interleaved, so that
-//! the machine's slow spells fall on all of them alike. The table gives per block each
+//! resident memory), then `--repeat` rounds each run every executor once, interleaved in an
+//! order shuffled per round, so that the machine's slow spells fall on all of them alike and
+//! no executor always follows the same other one. The table gives per block each
 //! executor's median time per run, its speedup over the first executor and its peak resident
 //! memory, plus a TOTAL row. Set-up
 //! (loading, decompression, building workloads) is outside the timed part.
@@ -200,12 +201,16 @@ pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
             last_stats.push(run_once(i)?);
             peaks.push(peak_rss_kib());
         }
-        // Timed runs, interleaved: each round runs every executor once, starting one further
-        // each round, so that a slow spell of the machine falls on all of them alike.
+        // Timed runs, interleaved: each round runs every executor once, in an order shuffled
+        // per round (the same in every run of the bench), so that a slow spell of the machine
+        // falls on all of them alike and no executor always runs after the same other one
+        // (a run leaves the caches, and a parallel run its idle threads, to the next).
         let mut times: Vec<Vec<f64>> = vec![Vec::with_capacity(args.repeat as usize); execs.len()];
-        for round in 0..args.repeat as usize {
-            for k in 0..execs.len() {
-                let i = (round + k) % execs.len();
+        let mut order: Vec<usize> = (0..execs.len()).collect();
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..args.repeat {
+            shuffle(&mut order, &mut seed);
+            for &i in &order {
                 let started = Instant::now();
                 last_stats[i] = run_once(i)?;
                 times[i].push(started.elapsed().as_secs_f64());
@@ -317,6 +322,17 @@ fn builtin_name(path: &Path) -> Option<&str> {
     path.to_str()?.strip_prefix(BUILTIN_PREFIX)
 }
 
+/// Shuffles `items` (Fisher-Yates with xorshift64 from `seed`, which advances).
+fn shuffle(items: &mut [usize], seed: &mut u64) {
+    for i in (1..items.len()).rev() {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        let j = (*seed % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+}
+
 /// The median of `times` (the mean of the middle two for an even count; 0 for none).
 fn median(times: &mut [f64]) -> f64 {
     times.sort_by(f64::total_cmp);
@@ -366,7 +382,7 @@ fn total_row(rows: &[Row], execs: &[(String, Arc<dyn BlockExecutor>)]) -> Row {
 fn print_table(report: &Report) {
     println!(
         "{} blocks, {} transactions; per block each executor runs once to warm up, then {} rounds \
-         run every executor once each, interleaved; {} cores available (shared with anything \
+         run every executor once each, in a shuffled order; {} cores available (shared with anything \
          else running on the machine)",
         report.rows.len(),
         report.total.transactions,
@@ -474,6 +490,21 @@ fn status_kib(key: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shuffles_are_permutations_that_vary() {
+        let mut seed = 1;
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..50 {
+            let mut order: Vec<usize> = (0..4).collect();
+            shuffle(&mut order, &mut seed);
+            let mut sorted = order.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, vec![0, 1, 2, 3]);
+            seen.insert(order);
+        }
+        assert!(seen.len() > 10, "only {} orders in 50 rounds", seen.len());
+    }
 
     #[test]
     fn builtin_names_are_recognised() {
