@@ -70,10 +70,7 @@ impl AutoExecutor {
         let start = BlockState::new(pre);
         let features = predict::features(block, 0, &start);
         if features.repeated_calls > MAX_REPEATED_CALLS {
-            return Choice::Sequential(format!(
-                "{:.0}% of the transactions repeat an earlier call",
-                100.0 * features.repeated_calls
-            ));
+            return Choice::Sequential(repeated_calls_reason(features.repeated_calls));
         }
         if features.uniform_share < MIN_UNIFORM_SHARE {
             if let Some(path) = contention::predicts_serial(pre, &block.transactions) {
@@ -103,6 +100,14 @@ impl AutoExecutor {
         }
         Choice::Sharded(partition.shards)
     }
+}
+
+/// Why a block whose transactions repeat an earlier call at this share runs sequentially.
+pub fn repeated_calls_reason(share: f64) -> String {
+    format!(
+        "{:.0}% of the transactions repeat an earlier call",
+        100.0 * share
+    )
 }
 
 impl Engine for AutoExecutor {

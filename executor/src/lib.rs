@@ -45,8 +45,9 @@
 //!   and the post-block rewards and withdrawals run sequentially around the parallel part
 //!   ([`block_end`]).
 //! - **Falling back.** Unless parallel execution is forced, a block runs sequentially when it
-//!   is small ([`too_small`]), when a look at its transactions predicts one long chain
-//!   of dependencies or many transactions of the beneficiary ([`contention`]), or when, running, more than two in five of its
+//!   is small ([`too_small`]), when a look at its transactions finds many transactions of
+//!   the beneficiary, many repeated identical calls or one long chain of dependencies
+//!   ([`contention`], [`auto::MAX_REPEATED_CALLS`]), or when, running, more than two in five of its
 //!   incarnations abort (`block_stm::too_contended`).
 //! - **EIP-7610.** revm 43 does not treat an address with storage as a creation collision;
 //!   both executors run revm with the frame loop of [`collision`], which does.
@@ -231,6 +232,13 @@ impl ParallelExecutor {
     ) -> Result<Executed<'a>, BlockError> {
         if !self.force_parallel {
             let serial = too_small(block)
+                .or_else(|| contention::beneficiary_bound(block))
+                .or_else(|| {
+                    let start = state::BlockState::new(pre);
+                    let repeated = sharded::predict::features(block, 0, &start).repeated_calls;
+                    (repeated > auto::MAX_REPEATED_CALLS)
+                        .then(|| auto::repeated_calls_reason(repeated))
+                })
                 .or_else(|| {
                     contention::predicts_serial(pre, &block.transactions).map(|path| {
                         format!(
@@ -238,8 +246,7 @@ impl ParallelExecutor {
                             block.transactions.len()
                         )
                     })
-                })
-                .or_else(|| contention::beneficiary_bound(block));
+                });
             if let Some(reason) = serial {
                 let mut executed = sequential::execute(fork, pre, block)?;
                 executed.stats = ExecStats {

@@ -458,7 +458,7 @@ fn a_contended_block_may_give_up_but_stays_exact_when_not_forced() {
 }
 
 #[test]
-fn a_block_of_identical_calls_is_predicted_serial_and_runs_sequentially_when_not_forced() {
+fn a_block_of_identical_calls_runs_sequentially_when_not_forced() {
     let fork = Fork::Cancun;
     let counter = addr(0x100);
     let mut pre = world((1..=100).map(|n| (addr(1000 + n), eoa(1))));
@@ -483,7 +483,7 @@ fn a_block_of_identical_calls_is_predicted_serial_and_runs_sequentially_when_not
     let stats = got.map(|o| o.stats).unwrap_or_default();
     assert!(!stats.parallel);
     let reason = stats.fallback.unwrap_or_default();
-    assert!(reason.contains("predicted serial"), "{reason}");
+    assert!(reason.contains("repeat an earlier call"), "{reason}");
     // Forced, it still runs in parallel.
     let forced = ParallelExecutor::new(2).execute(fork, &pre, &hot);
     assert!(same(&expected, &forced));
