@@ -32,7 +32,7 @@ use revm::context::{Context, ContextSetters, ContextTr};
 use revm::database_interface::WrapDatabaseRef;
 use revm::handler::Handler;
 use revm::{ExecuteEvm, MainBuilder, MainContext};
-use shard::{Changes, ShardEnv, ShardOutput, ShardTx};
+use shard::{Changes, ShardEnv, ShardOutput};
 use std::panic::{self, AssertUnwindSafe};
 
 /// The sharded parallel executor.
@@ -163,7 +163,7 @@ enum Merged<'a> {
     Done(Settled<'a>),
     /// Some may have: the state at the start and each transaction's run by block index, to
     /// settle one by one.
-    Conflicts(BlockState<'a>, Vec<Option<ShardTx>>),
+    Conflicts(BlockState<'a>, Vec<Option<SettleRun>>),
 }
 
 /// Merges the shards when that is exact: every shard came out clean (see
@@ -234,11 +234,26 @@ fn merge<'a>(
     }))
 }
 
+/// A transaction's run in its shard, on its way to being settled one by one.
+struct SettleRun {
+    result: Result<revm::context::result::ExecutionResult, BlockError>,
+    changes: Changes,
+    fee: alloy_primitives::U256,
+    reads: Vec<shard::ValueRead>,
+}
+
 /// Every shard's runs by block index (`None` for a transaction in no shard).
-fn by_index(size: usize, outputs: Vec<ShardOutput<'_>>) -> Vec<Option<ShardTx>> {
-    let mut runs: Vec<Option<ShardTx>> = (0..size).map(|_| None).collect();
+fn by_index(size: usize, outputs: Vec<ShardOutput<'_>>) -> Vec<Option<SettleRun>> {
+    let mut runs: Vec<Option<SettleRun>> = (0..size).map(|_| None).collect();
     for output in outputs {
+        let mut reads = output.reads.into_iter();
         for (index, run) in output.txs {
+            let run = SettleRun {
+                result: run.result,
+                changes: run.changes,
+                fee: run.fee,
+                reads: reads.by_ref().take(run.reads.len()).collect(),
+            };
             if let Some(slot) = runs.get_mut(index) {
                 *slot = Some(run);
             }
@@ -255,7 +270,7 @@ fn settle<'a>(
     fork: Fork,
     block: &Block,
     state: BlockState<'a>,
-    runs: Vec<Option<ShardTx>>,
+    runs: Vec<Option<SettleRun>>,
     cfg: &revm::context::CfgEnv,
     block_env: &revm::context::BlockEnv,
 ) -> Result<(Settled<'a>, u64), BlockError> {
@@ -275,7 +290,7 @@ fn settle<'a>(
             run.reads.iter().all(|read| read.holds(state))
         });
         let result = match run {
-            Some(ShardTx {
+            Some(SettleRun {
                 result,
                 mut changes,
                 fee,

@@ -155,8 +155,8 @@ pub struct ShardTx {
     pub changes: Changes,
     /// The fee it owes the beneficiary.
     pub fee: U256,
-    /// Every value it read.
-    pub reads: Vec<ValueRead>,
+    /// Where the values it read are in its shard's [`ShardOutput::reads`].
+    pub reads: std::ops::Range<usize>,
 }
 
 /// What a shard produced.
@@ -164,6 +164,9 @@ pub struct ShardTx {
 pub struct ShardOutput<'a> {
     /// Each transaction's run, with its block index, in block order.
     pub txs: Vec<(usize, ShardTx)>,
+    /// Every value the shard's transactions read, one transaction after another (one
+    /// vector for the shard rather than one per transaction).
+    pub reads: Vec<ValueRead>,
     /// The shard's state at its end: the start plus every change of its transactions.
     pub state: BlockState<'a>,
     /// The locations its transactions wrote (the beneficiary's fees aside).
@@ -200,6 +203,7 @@ impl ShardOutput<'_> {
     /// parallel, rather than by the merge alone; the changes and reads are dropped. Only for
     /// clean shards, whose every transaction succeeded.
     pub fn slim(&mut self, block_txs: &[Transaction]) {
+        self.reads = Vec::new();
         self.slim = std::mem::take(&mut self.txs)
             .into_iter()
             .filter_map(|(index, run)| {
@@ -221,12 +225,17 @@ pub fn check(own: &ShardOutput<'_>, others: &[&FirstWrites], beneficiary: Addres
     !own.reset_storage
         && own.txs.iter().all(|(index, run)| {
             run.result.is_ok()
-                && run.reads.iter().all(|read| {
-                    read.address() != beneficiary
-                        && others
-                            .iter()
-                            .all(|writes| !read.overwritten_before(*index, writes))
-                })
+                && own
+                    .reads
+                    .get(run.reads.clone())
+                    .unwrap_or_default()
+                    .iter()
+                    .all(|read| {
+                        read.address() != beneficiary
+                            && others
+                                .iter()
+                                .all(|writes| !read.overwritten_before(*index, writes))
+                    })
         })
 }
 
@@ -264,23 +273,23 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
             continue;
         };
         evm.ctx.set_tx(crate::env::tx_env(tx));
+        let first_read = evm.ctx.db_mut().reads.len();
         match transfer::effect(&mut evm, env.fork, |db: &mut Recording<'_>, a| db.basic(a)) {
             Plain::Done(effect) => {
-                txs.push((
-                    index,
-                    run_transfer(evm.ctx.db_mut(), effect, index, &mut first_writes),
-                ));
+                let db = evm.ctx.db_mut();
+                let run = run_transfer(db, effect, index, first_read, &mut first_writes);
+                txs.push((index, run));
                 continue;
             }
             Plain::Blocked(never) => match never {},
             // revm reads the accounts again.
-            Plain::NotApplicable => evm.ctx.db_mut().reads.clear(),
+            Plain::NotApplicable => evm.ctx.db_mut().reads.truncate(first_read),
         }
         let mut handler = DeferredFee::default();
         let result = handler.run(&mut evm);
         let mut changes = evm.finalize();
         let db = evm.ctx.db_mut();
-        let reads = std::mem::take(&mut db.reads);
+        let reads = first_read..db.reads.len();
         let result = match result {
             Ok(result) => {
                 reset_storage |=
@@ -303,9 +312,10 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
             },
         ));
     }
-    let Recording { state, .. } = evm.ctx.journaled_state.database;
+    let Recording { state, reads } = evm.ctx.journaled_state.database;
     ShardOutput {
         txs,
+        reads,
         state,
         first_writes,
         reset_storage,
@@ -314,12 +324,13 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
     }
 }
 
-/// Applies a plain transfer's `effect` to the shard's state as transaction `index`, with
-/// its writes in `first_writes`.
+/// Applies a plain transfer's `effect` to the shard's state as transaction `index` (whose
+/// reads start at `first_read`), with its writes in `first_writes`.
 fn run_transfer(
     db: &mut Recording<'_>,
     effect: transfer::Effect,
     index: usize,
+    first_read: usize,
     first_writes: &mut FirstWrites,
 ) -> ShardTx {
     let transfer::Effect {
@@ -339,7 +350,7 @@ fn run_transfer(
         result: Ok(result),
         changes: Changes::Transfer { sender, recipient },
         fee,
-        reads: std::mem::take(&mut db.reads),
+        reads: first_read..db.reads.len(),
     }
 }
 
