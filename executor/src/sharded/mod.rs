@@ -25,11 +25,12 @@ use crate::mv_memory::Location;
 use crate::sequential::{self, GAS_PER_BLOB};
 use crate::state::{BlockState, OwnedState, Part, PreState, PARTS};
 use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, Ordering, RwLock};
+use crate::transfer::{self, Plain};
 use lockstep_spec::types::Receipt;
 use lockstep_spec::types::{Block, BlockError, BlockRule, ExecStats};
 use lockstep_spec::Fork;
 use revm::context::{Context, ContextSetters, ContextTr};
-use revm::database_interface::WrapDatabaseRef;
+use revm::database_interface::{Database, WrapDatabaseRef};
 use revm::handler::Handler;
 use revm::{ExecuteEvm, MainBuilder, MainContext};
 use shard::{Changes, ShardEnv, ShardOutput};
@@ -292,35 +293,49 @@ fn settle<'a>(
         let result = match run {
             Some(SettleRun {
                 result,
-                mut changes,
+                changes: Changes::Evm(mut changes),
                 fee,
                 ..
             }) if held => {
                 let result = result?;
                 let state = &mut evm.ctx.db_mut().0;
-                let paid = match &mut changes {
-                    Changes::Evm(changes) => {
-                        beneficiary::pay_into_changes(changes, beneficiary, fee)
-                    }
-                    // A plain transfer never involves the beneficiary.
-                    Changes::Transfer { .. } => false,
-                };
-                changes.commit(fork, state);
+                let paid = beneficiary::pay_into_changes(&mut changes, beneficiary, fee);
+                state.commit(fork, changes);
                 if !paid {
                     state.credit(fork, beneficiary, fee);
                 }
                 result
             }
             _ => {
-                // Its shard showed it something that an earlier transaction elsewhere
-                // changed: run it again, now against the block's state at its turn.
-                reexecuted += 1;
+                // A plain transfer is run again whether it held or not (it keeps no changes:
+                // running it costs about what committing would); any other transaction here
+                // saw something that an earlier transaction elsewhere changed. Either runs
+                // against the block's state at its turn.
+                if !held {
+                    reexecuted += 1;
+                }
                 evm.ctx.set_tx(env::tx_env(tx));
-                let output = CollisionAware::default().run(&mut evm);
-                let changes = evm.finalize();
-                let result = output.map_err(|e| sequential::tx_error(index, e))?;
-                evm.ctx.db_mut().0.commit(fork, changes);
-                result
+                let read = |db: &mut OwnedState<'a>, address| db.basic(address);
+                match transfer::effect(&mut evm, fork, read) {
+                    Plain::Done(effect) => {
+                        let state = &mut evm.ctx.db_mut().0;
+                        for (address, info) in
+                            std::iter::once(effect.sender).chain(effect.recipient)
+                        {
+                            state.set_info(address, Some(info));
+                        }
+                        state.credit(fork, beneficiary, effect.fee);
+                        effect.result
+                    }
+                    Plain::Blocked(never) => match never {},
+                    Plain::NotApplicable => {
+                        let output = CollisionAware::default().run(&mut evm);
+                        let changes = evm.finalize();
+                        let result = output.map_err(|e| sequential::tx_error(index, e))?;
+                        evm.ctx.db_mut().0.commit(fork, changes);
+                        result
+                    }
+                }
             }
         };
         let used = result.tx_gas_used();

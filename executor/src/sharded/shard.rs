@@ -119,31 +119,9 @@ impl StorageProbe for Recording<'_> {
 pub enum Changes {
     /// As revm reports them.
     Evm(EvmState),
-    /// A plain transfer run without revm ([`crate::transfer`]): the sender's and, unless
-    /// left as it was, the recipient's account after it.
-    Transfer {
-        /// The sender and its account after the transfer.
-        sender: (Address, AccountInfo),
-        /// The recipient and its account after the transfer, if it changed.
-        recipient: Option<(Address, AccountInfo)>,
-    },
-}
-
-impl Changes {
-    /// Commits these changes into `state` under `fork`'s rules, as the sequential commit
-    /// would.
-    pub fn commit(self, fork: Fork, state: &mut BlockState<'_>) {
-        match self {
-            Changes::Evm(changes) => state.commit(fork, changes),
-            Changes::Transfer { sender, recipient } => {
-                // Both accounts are non-empty after a transfer: no EIP-161 deletion.
-                state.set_info(sender.0, Some(sender.1));
-                if let Some((to, info)) = recipient {
-                    state.set_info(to, Some(info));
-                }
-            }
-        }
-    }
+    /// A plain transfer run without revm ([`crate::transfer`]). Its effect is only in the
+    /// shard's state: settling one by one runs it again (as cheaply).
+    Transfer,
 }
 
 /// What one transaction did in its shard.
@@ -340,15 +318,15 @@ fn run_transfer(
         result,
     } = effect;
     // Both accounts change: the sender's nonce, the recipient's balance (by a non-zero value).
-    for (address, info) in std::iter::once(&sender).chain(&recipient) {
+    for (address, info) in std::iter::once(sender).chain(recipient) {
         first_writes
-            .entry(Location::Account(*address))
+            .entry(Location::Account(address))
             .or_insert(index);
-        db.state.set_info(*address, Some(info.clone()));
+        db.state.set_info(address, Some(info));
     }
     ShardTx {
         result: Ok(result),
-        changes: Changes::Transfer { sender, recipient },
+        changes: Changes::Transfer,
         fee,
         reads: first_read..db.reads.len(),
     }
