@@ -66,10 +66,21 @@ fn execute_guarded(
             }));
             let _ = tx.send(result);
         });
-    if let Err(e) = spawned {
-        return Err(format!("cannot start executor thread: {e}"));
+    let handle = match spawned {
+        Ok(handle) => handle,
+        Err(e) => return Err(format!("cannot start executor thread: {e}")),
+    };
+    let received = rx.recv_timeout(timeout);
+    if received.is_ok() {
+        // The thread has sent its result and is ending: join it rather than detach it.
+        // Detaching a thread at the moment it exits races in glibc when its stack is too
+        // big for glibc's stack cache (ours is, at 256 MiB): the exiting thread unmaps the
+        // stack holding its descriptor while `pthread_detach` still reads it (seen as a
+        // rare segfault over hundreds of thousands of runs).
+        let _ = handle.join();
     }
-    match rx.recv_timeout(timeout) {
+    // A hung thread (watchdog) is left running, detached.
+    match received {
         Ok(Ok(result)) => result,
         Ok(Err(panic)) => {
             let msg = panic
