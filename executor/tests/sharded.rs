@@ -164,17 +164,20 @@ fn auto_chooses_from_the_block() {
 
     let small = block(fork, transfers[..3].to_vec());
     let pre = PreState::new(&pre_world, &small.env);
-    assert!(matches!(auto.choose(&pre, &small), Choice::Sequential(_)));
+    assert!(matches!(
+        auto.choose(fork, &pre, &small),
+        Choice::Sequential(_)
+    ));
 
     // Enough transactions, but too little gas to pay for waking the workers.
     let mut light = block(fork, transfers.clone());
     for tx in &mut light.transactions {
         tx.gas_limit = 21_000;
     }
-    assert!(matches!(auto.choose(&pre, &light), Choice::Sequential(r) if r.contains("Mgas")));
+    assert!(matches!(auto.choose(fork, &pre, &light), Choice::Sequential(r) if r.contains("Mgas")));
 
     let wide = block(fork, transfers.clone());
-    assert!(matches!(auto.choose(&pre, &wide), Choice::Sharded(s) if s.len() == 2));
+    assert!(matches!(auto.choose(fork, &pre, &wide), Choice::Sharded(s) if s.len() == 2));
 
     // Calls of five contracts, each with its own input: a mixed block goes to Block-STM.
     let mut mixed_world = pre_world.clone();
@@ -193,7 +196,7 @@ fn auto_chooses_from_the_block() {
     let mixed = block(fork, mixed);
     let mixed_pre = PreState::new(&mixed_world, &mixed.env);
     assert!(matches!(
-        auto.choose(&mixed_pre, &mixed),
+        auto.choose(fork, &mixed_pre, &mixed),
         Choice::BlockStm(_)
     ));
     let expected = sequential::execute_block(fork, &mixed_world, &mixed);
@@ -206,18 +209,33 @@ fn auto_chooses_from_the_block() {
         assert!(mode.starts_with("auto: Block-STM"), "{mode}");
     }
 
+    // The same mixed calls, a third of them from one sender: its nonce chain runs in order
+    // in one shard rather than waiting transaction by transaction in Block-STM.
+    let mut chained = mixed.clone();
+    for (nonce, tx) in chained.transactions.iter_mut().take(16).enumerate() {
+        tx.sender = addr(1);
+        tx.nonce = nonce as u64;
+    }
+    assert!(matches!(auto.choose(fork, &mixed_pre, &chained), Choice::Sharded(s) if s.len() == 2));
+    let expected = sequential::execute_block(fork, &mixed_world, &chained);
+    assert!(expected.is_ok(), "{expected:?}");
+    for threads in [1, 2, 8] {
+        let got = AutoExecutor::new(threads).execute(fork, &mixed_world, &chained);
+        assert!(same(&expected, &got), "{threads} threads: {got:#?}");
+    }
+
     // One sender's nonce chain of transfers: one group holds all the gas, which still runs
     // as one shard (plain transfers run without revm there).
     let chain: Vec<_> = (0..48)
         .map(|nonce| call(fork, addr(1), nonce, addr(30), U256::from(1)))
         .collect();
     let chain = block(fork, chain);
-    assert!(matches!(auto.choose(&pre, &chain), Choice::Sharded(s) if s.len() == 1));
+    assert!(matches!(auto.choose(fork, &pre, &chain), Choice::Sharded(s) if s.len() == 1));
     let expected = sequential::execute_block(fork, &pre_world, &chain);
     let got = auto.execute(fork, &pre_world, &chain);
     assert!(same(&expected, &got), "{got:#?}");
 
-    // One sender's chain of distinct calls of a contract: one group, run sequentially.
+    // One sender's chain of distinct calls of a contract: it dominates, run sequentially.
     let calls: Vec<_> = (0..48u64)
         .map(|nonce| {
             let mut tx = call(fork, addr(1), nonce, addr(0x200), U256::ZERO);
@@ -227,7 +245,20 @@ fn auto_chooses_from_the_block() {
         .collect();
     let calls = block(fork, calls);
     assert!(matches!(
-        auto.choose(&mixed_pre, &calls),
+        auto.choose(fork, &mixed_pre, &calls),
+        Choice::Sequential(r) if r.contains("one sender")
+    ));
+
+    // Four senders paying one recipient, before Spurious Dragon (no transfer skips revm):
+    // the partition finds one group, run sequentially.
+    let homestead = Fork::Homestead;
+    let paying: Vec<_> = (0..48u64)
+        .map(|n| call(homestead, addr(1 + n % 4), n / 4, addr(90), U256::from(1)))
+        .collect();
+    let paying = block(homestead, paying);
+    let paying_pre = PreState::new(&pre_world, &paying.env);
+    assert!(matches!(
+        auto.choose(homestead, &paying_pre, &paying),
         Choice::Sequential(r) if r.contains("group")
     ));
 
@@ -240,7 +271,9 @@ fn auto_chooses_from_the_block() {
         .collect();
     let hot = block(fork, hot);
     let hot_pre = PreState::new(&hot_world, &hot.env);
-    assert!(matches!(auto.choose(&hot_pre, &hot), Choice::Sequential(r) if r.contains("repeat")));
+    assert!(
+        matches!(auto.choose(fork, &hot_pre, &hot), Choice::Sequential(r) if r.contains("repeat"))
+    );
     let outcome = auto.execute(fork, &hot_world, &hot);
     let mode = outcome
         .map(|o| o.stats.mode.unwrap_or_default())

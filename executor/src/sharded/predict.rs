@@ -56,6 +56,8 @@ pub struct Features {
     /// The share of transactions that are calls of accounts without code: mostly plain
     /// transfers, which the sharded executor runs without revm.
     pub plain_share: f64,
+    /// The share of transactions sent by the block's busiest sender (a nonce chain).
+    pub top_sender_share: f64,
 }
 
 /// The [`Features`] of `block`, given the size of its largest predicted group's gas.
@@ -70,7 +72,9 @@ pub fn features(block: &Block, largest_group_gas: u64, pre: &BlockState<'_>) -> 
     let mut repeated = 0usize;
     let mut plain = 0usize;
     let mut calls: alloy_primitives::map::AddressMap<usize> = Default::default();
+    let mut senders: alloy_primitives::map::AddressMap<usize> = Default::default();
     for tx in &block.transactions {
+        *senders.entry(tx.sender).or_default() += 1;
         let TxKind::Call(to) = tx.kind else { continue };
         let is_contract = pre.info(&to).is_some_and(|info| !info.is_empty_code_hash());
         if !is_contract {
@@ -96,6 +100,7 @@ pub fn features(block: &Block, largest_group_gas: u64, pre: &BlockState<'_>) -> 
         beneficiary_share: crate::contention::beneficiary_share(block),
         uniform_share: share(plain + most_called, transactions),
         plain_share: share(plain, transactions),
+        top_sender_share: share(senders.values().copied().max().unwrap_or(0), transactions),
     }
 }
 
