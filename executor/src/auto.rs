@@ -76,17 +76,14 @@ impl AutoExecutor {
         // Block-STM does not pay for partitioning it.
         let start = BlockState::new(pre);
         let features = predict::features(block, 0, &start);
-        if features.repeated_calls > MAX_REPEATED_CALLS {
-            return Choice::Sequential(repeated_calls_reason(features.repeated_calls));
+        if let Some(reason) = repeated_calls_bound(&features) {
+            return Choice::Sequential(reason);
         }
         if features.uniform_share < MIN_UNIFORM_SHARE
             && features.top_sender_share < MIN_SENDER_SHARE_TO_SHARD
         {
-            if let Some(path) = contention::predicts_serial(pre, &block.transactions) {
-                return Choice::Sequential(format!(
-                    "predicted serial: a chain of {path} of the {} transactions",
-                    block.transactions.len()
-                ));
+            if let Some(reason) = contention::serial_reason(pre, &block.transactions) {
+                return Choice::Sequential(reason);
             }
             return Choice::BlockStm(format!(
                 "a mixed block: {:.0}% plain transfers or calls of one contract",
@@ -122,12 +119,15 @@ impl AutoExecutor {
     }
 }
 
-/// Why a block whose transactions repeat an earlier call at this share runs sequentially.
-pub fn repeated_calls_reason(share: f64) -> String {
-    format!(
-        "{:.0}% of the transactions repeat an earlier call",
-        100.0 * share
-    )
+/// Why a block with these features runs sequentially for its repeated calls (more than
+/// [`MAX_REPEATED_CALLS`] of its transactions repeat an earlier call), if it does.
+pub fn repeated_calls_bound(features: &predict::Features) -> Option<String> {
+    (features.repeated_calls > MAX_REPEATED_CALLS).then(|| {
+        format!(
+            "{:.0}% of the transactions repeat an earlier call",
+            100.0 * features.repeated_calls
+        )
+    })
 }
 
 impl Engine for AutoExecutor {

@@ -110,6 +110,16 @@ pub fn predicts_serial(pre: &PreState, txs: &[Transaction]) -> Option<usize> {
     (path > enough).then_some(path)
 }
 
+/// Why a block of `txs` on `pre` is predicted serial (see [`predicts_serial`]), if it is.
+pub fn serial_reason(pre: &PreState, txs: &[Transaction]) -> Option<String> {
+    predicts_serial(pre, txs).map(|path| {
+        format!(
+            "predicted serial: a chain of {path} of the {} transactions",
+            txs.len()
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -220,9 +220,7 @@ impl ParallelExecutor {
         pre: &WorldState,
         block: &Block,
     ) -> Result<BlockOutcome, BlockError> {
-        let pre = PreState::new(pre, &block.env);
-        self.execute_prepared(fork, &pre, block)
-            .map(Executed::into_outcome)
+        Engine::execute(self, fork, pre, block)
     }
 
     /// Executes `block` on a prepared pre-state: the executor's whole work, without the
@@ -238,18 +236,9 @@ impl ParallelExecutor {
                 .or_else(|| contention::beneficiary_bound(block))
                 .or_else(|| {
                     let start = state::BlockState::new(pre);
-                    let repeated = sharded::predict::features(block, 0, &start).repeated_calls;
-                    (repeated > auto::MAX_REPEATED_CALLS)
-                        .then(|| auto::repeated_calls_reason(repeated))
+                    auto::repeated_calls_bound(&sharded::predict::features(block, 0, &start))
                 })
-                .or_else(|| {
-                    contention::predicts_serial(pre, &block.transactions).map(|path| {
-                        format!(
-                            "predicted serial: a chain of {path} of the {} transactions",
-                            block.transactions.len()
-                        )
-                    })
-                });
+                .or_else(|| contention::serial_reason(pre, &block.transactions));
             if let Some(reason) = serial {
                 let mut executed = sequential::execute(fork, pre, block)?;
                 executed.stats = ExecStats {

@@ -63,7 +63,7 @@ pub fn apply(
                 break;
             }
             mv.drain_shard(shard, |location, tx, value| {
-                mine[state::part_of(&address_of(&location))].push((location, tx, value));
+                mine[state::part_of(&location.address())].push((location, tx, value));
             });
         }
         for (part, values) in mine.into_iter().enumerate() {
@@ -114,15 +114,6 @@ pub fn apply(
         if let Some(Value::Fee(fee)) = value {
             state.credit(fork, beneficiary, *fee);
         }
-    }
-}
-
-/// The account a location belongs to.
-fn address_of(location: &Location) -> Address {
-    match location {
-        Location::Account(address)
-        | Location::Storage(address, _)
-        | Location::StorageReset(address) => *address,
     }
 }
 

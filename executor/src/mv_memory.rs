@@ -39,6 +39,17 @@ pub enum Location {
     StorageReset(Address),
 }
 
+impl Location {
+    /// The account the location belongs to.
+    pub fn address(&self) -> Address {
+        match self {
+            Location::Account(address)
+            | Location::Storage(address, _)
+            | Location::StorageReset(address) => *address,
+        }
+    }
+}
+
 impl Hash for Location {
     // Whole 8-byte words, without the length prefixes a derived hash writes for the byte
     // arrays: hashing is on the path of every read and write.

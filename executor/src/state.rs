@@ -473,25 +473,6 @@ impl<'a> BlockState<'a> {
         }
     }
 
-    /// Takes into this state what `shard`, another copy of the same start that ran other
-    /// transactions of the block, wrote, part by part (see [`Part::absorb`]).
-    pub fn absorb(
-        &mut self,
-        shard: BlockState<'a>,
-        wrote_account: impl Fn(&Address) -> bool,
-        wrote_slot: impl Fn(&Address, &U256) -> bool,
-    ) {
-        let pre = self.pre;
-        for (own, other) in self.parts.iter_mut().zip(shard.parts) {
-            own.absorb(pre, other, &wrote_account, &wrote_slot);
-        }
-    }
-
-    /// How many accounts the block has changed (or touched) so far.
-    pub fn changed_accounts(&self) -> usize {
-        self.parts.iter().map(Part::len).sum()
-    }
-
     /// Wipes the storage of `address` (it was destroyed or created during the block): every
     /// slot not written afterwards reads as zero.
     /// A deleted account has no storage to wipe; in either order with [`Self::set_info`], the
