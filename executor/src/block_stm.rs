@@ -5,7 +5,7 @@
 
 use crate::mv_memory::{Incarnation, Location, MvMemory, TxIdx, Version};
 use crate::scheduler::{Scheduler, Task};
-use crate::stats::Counters;
+use crate::stats::{Counters, Tally};
 use crate::sync::{self, AtomicBool, Mutex, Ordering};
 use crate::vm::{self, BlockContext, Execution, ReadEntry, TxOutput, Vm};
 use alloy_primitives::map::AddressMap;
@@ -35,18 +35,23 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    fn try_execute(&self, vm: &mut Vm<'_>, version: Version) -> Option<Task> {
+    fn try_execute(
+        &self,
+        vm: &mut Vm<'_>,
+        tally: &mut Tally<'_>,
+        version: Version,
+    ) -> Option<Task> {
         // The transactions of one sender form a nonce chain known before running: a
         // transaction whose sender's previous transaction has not executed waits for it
         // instead of running on a nonce that transaction has not written yet (and aborting).
         if let Some(previous) = self.same_sender_before.get(version.tx).copied().flatten() {
             if self.scheduler.add_dependency(version.tx, previous) {
-                self.counters.dependency_wait();
+                tally.dependency_wait();
                 return None;
             }
         }
         loop {
-            self.counters.incarnation();
+            tally.incarnation();
             match vm.execute(version.tx) {
                 Execution::Blocked(blocking) => {
                     invariant!(
@@ -55,8 +60,8 @@ impl Run<'_> {
                         version.tx
                     );
                     if self.scheduler.add_dependency(version.tx, blocking) {
-                        self.counters.dependency_wait();
-                        self.abort();
+                        tally.dependency_wait();
+                        self.abort(tally);
                         return None;
                     }
                     // The blocker finished meanwhile: run again at once.
@@ -84,8 +89,8 @@ impl Run<'_> {
         }
     }
 
-    fn needs_reexecution(&self, version: Version) -> Option<Task> {
-        self.counters.validation();
+    fn needs_reexecution(&self, tally: &mut Tally<'_>, version: Version) -> Option<Task> {
+        tally.validation();
         let valid = {
             let reads = self.reads[version.tx].lock();
             vm::validate(self.ctx, &self.mv, version.tx, &reads)
@@ -94,7 +99,7 @@ impl Run<'_> {
         let valid = valid || self.ctx.has_fault(crate::faults::Fault::SkipValidation);
         let aborted = !valid && self.scheduler.try_validation_abort(version);
         if aborted {
-            self.abort();
+            self.abort(tally);
             self.mark_estimates(version.tx);
         }
         self.scheduler.finish_validation(version.tx, aborted)
@@ -113,8 +118,8 @@ impl Run<'_> {
     /// Counts an abort; when giving up is allowed and more than two in five incarnations
     /// so far were aborted (past a small start), stops the run: the block is too contended
     /// for optimistic execution to pay.
-    fn abort(&self) {
-        self.counters.abort();
+    fn abort(&self, tally: &mut Tally<'_>) {
+        tally.abort();
         if self.may_give_up && too_contended(self.counters.aborts(), self.counters.incarnations()) {
             self.gave_up.store(true, Ordering::SeqCst);
             self.halted.store(true, Ordering::SeqCst);
@@ -130,12 +135,13 @@ impl Run<'_> {
 
     fn work_until_done(&self) {
         let mut vm = Vm::new(self.ctx, &self.mv);
+        let mut tally = self.counters.tally();
         let mut task = None;
         let mut idle_polls = 0;
         while !self.scheduler.done() && !self.halted.load(Ordering::SeqCst) {
             task = match task {
-                Some(Task::Execute(version)) => self.try_execute(&mut vm, version),
-                Some(Task::Validate(version)) => self.needs_reexecution(version),
+                Some(Task::Execute(version)) => self.try_execute(&mut vm, &mut tally, version),
+                Some(Task::Validate(version)) => self.needs_reexecution(&mut tally, version),
                 None => {
                     let next = self.scheduler.next_task();
                     if next.is_none() {
@@ -180,7 +186,7 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize, may_give_up: bool) -> Outcome
     let size = ctx.txs.len();
     let run = Run {
         ctx,
-        mv: MvMemory::new(size).with_lazy_location(Location::Account(ctx.block_env.beneficiary)),
+        mv: MvMemory::new(size, Location::Account(ctx.block_env.beneficiary)),
         scheduler: Scheduler::new(size),
         reads: (0..size).map(|_| Mutex::new(Vec::new())).collect(),
         outputs: (0..size).map(|_| Mutex::new(None)).collect(),

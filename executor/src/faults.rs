@@ -32,8 +32,9 @@ pub enum Fault {
     /// A destroyed account is written as if it lived on (its info kept, its storage not
     /// reset): SELFDESTRUCT is lost in the multi-version memory.
     IgnoreDeletion,
-    /// The state after the block is built from the final writes without the storage resets:
-    /// an account destroyed (or deleted) and then written again keeps its old slots.
+    /// The state after the block is built from each account's last value, without the
+    /// storage resets: an account destroyed (or deleted) and then written again keeps its old
+    /// slots.
     KeepWipedStorage,
 }
 

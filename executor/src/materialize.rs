@@ -1,79 +1,86 @@
-//! The state after a parallel run, built from the multi-version memory instead of from each
-//! transaction's revm changes. Once every transaction is executed and validated, the memory
-//! holds, per location, exactly what the final incarnations wrote, and each write is what
-//! [`BlockState::commit`] would have applied for it ([`crate::vm`]'s write set follows the
-//! commit's rules: EIP-161 deletions and destructions are account deletions plus a storage
-//! reset, creations a storage reset). So the final value of each location is its highest
-//! writer's write, with two orderings to respect:
+//! The state after a parallel run, built from the final incarnations' write sets instead of
+//! from each transaction's revm changes. Once every transaction is executed and validated,
+//! each write set is exactly what [`BlockState::commit`] would have applied for its
+//! transaction ([`crate::vm`]'s write set follows the commit's rules: EIP-161 deletions and
+//! destructions are account deletions plus a storage reset, creations a storage reset; the
+//! beneficiary gets its full value or a fee to credit). So applying the write sets in block
+//! order gives the sequential state: a reset wipes the slots lower transactions wrote, a later
+//! write of an account or slot replaces an earlier one, and the beneficiary's fees are
+//! credited in order after the last full value written.
 //!
-//! - a storage reset hides every write of the account's slots by lower transactions (and the
-//!   pre-state); a slot written by the resetting transaction or a later one survives;
-//! - the beneficiary's account (the lazy location) is the last full value written, then every
-//!   lazy fee credited after it, in block order, as the sequential commit would credit them.
+//! Accounts merely touched and left as they were read are not in the write sets; committing
+//! them would have rewritten the same values.
 //!
-//! Accounts merely touched and left as they were read are not in the memory; committing them
-//! would have rewritten the same values.
-//!
-//! Both orderings are per account, so the work splits by the state's parts: the workers that
-//! ran the block drain the memory's shards, sorting values by part, then apply a part each;
-//! only the beneficiary's fees are left to one thread.
+//! Every write concerns one account, and block order matters only per account, so the work
+//! splits by the state's parts: the workers that ran the block sort chunks of the write sets
+//! by part, then apply a part each, its chunks in block order.
 
-use crate::mv_memory::{Location, MvMemory, TxIdx, Value};
+use crate::mv_memory::{Location, MvMemory, Value};
 use crate::state::{self, BlockState, Part, PreState, PARTS};
 use crate::sync::{self, AtomicUsize, Mutex, Ordering};
 use alloy_primitives::map::AddressMap;
-use alloy_primitives::Address;
 use lockstep_spec::Fork;
 
-/// A location's final value with its writer.
-type Final = (Location, TxIdx, Value);
+/// One write of the block.
+type Write = (Location, Value);
 
-/// Applies the final writes of a finished run (`mv`, whose lazy location is `beneficiary`'s
-/// account) to `state`, the state the transactions ran on, on `threads` workers: first the
-/// memory's shards are drained, each value sorted by the [`Part`] of the state its account
-/// is in; then each part takes its values. `keep_wiped` leaves the storage resets out (the
+/// Transactions per chunk of the sorting phase.
+const CHUNK: usize = 128;
+
+/// Applies the final write sets of a finished run (`mv`) to `state`, the state the
+/// transactions ran on, on `threads` workers. `keep_wiped` leaves the storage resets out (the
 /// `KeepWipedStorage` fault; always false in a normal build).
 pub fn apply(
     fork: Fork,
     state: &mut BlockState<'_>,
     mv: MvMemory,
-    beneficiary: Address,
     keep_wiped: bool,
     threads: usize,
 ) {
     let pre = state.pre();
+    let write_sets = mv.into_write_sets();
+    let chunks: Vec<Mutex<Vec<Vec<Write>>>> =
+        write_sets.chunks(CHUNK).map(|_| Mutex::default()).collect();
+    // Hand the write sets out chunk by chunk (each taken by one worker).
+    let mut write_sets = write_sets.into_iter();
+    for chunk in &chunks {
+        *chunk.lock() = write_sets.by_ref().take(CHUNK).collect();
+    }
     let parts: Vec<Mutex<Option<Part>>> = std::mem::replace(state, BlockState::new(pre))
         .into_parts()
         .into_iter()
         .map(|part| Mutex::new(Some(part)))
         .collect();
-    // Per part, the lists of final values the workers drained for it.
-    let sorted: Vec<Mutex<Vec<Vec<Final>>>> = (0..PARTS).map(|_| Mutex::default()).collect();
-    let (next_shard, next_part, drained) = (
+    // Per part, the writes each chunk holds for it, with the chunk's index.
+    let sorted: Vec<Mutex<Vec<(usize, Vec<Write>)>>> =
+        (0..PARTS).map(|_| Mutex::default()).collect();
+    let (next_chunk, next_part, sorters) = (
         AtomicUsize::new(0),
         AtomicUsize::new(0),
         AtomicUsize::new(0),
     );
     let workers = threads.clamp(1, PARTS);
     let work = || {
-        let mut mine: Vec<Vec<Final>> = (0..PARTS).map(|_| Vec::new()).collect();
         loop {
-            let shard = next_shard.fetch_add(1, Ordering::Relaxed);
-            if shard >= mv.shard_count() {
+            let index = next_chunk.fetch_add(1, Ordering::Relaxed);
+            let Some(chunk) = chunks.get(index) else {
                 break;
+            };
+            let mut by_part: Vec<Vec<Write>> = (0..PARTS).map(|_| Vec::new()).collect();
+            for writes in std::mem::take(&mut *chunk.lock()) {
+                for write in writes {
+                    by_part[state::part_of(&write.0.address())].push(write);
+                }
             }
-            mv.drain_shard(shard, |location, tx, value| {
-                mine[state::part_of(&location.address())].push((location, tx, value));
-            });
-        }
-        for (part, values) in mine.into_iter().enumerate() {
-            if !values.is_empty() {
-                sorted[part].lock().push(values);
+            for (part, writes) in by_part.into_iter().enumerate() {
+                if !writes.is_empty() {
+                    sorted[part].lock().push((index, writes));
+                }
             }
         }
-        drained.fetch_add(1, Ordering::AcqRel);
+        sorters.fetch_add(1, Ordering::AcqRel);
         let mut polls = 0;
-        while drained.load(Ordering::Acquire) < workers {
+        while sorters.load(Ordering::Acquire) < workers {
             sync::relax(polls, workers);
             polls = polls.saturating_add(1);
         }
@@ -82,10 +89,11 @@ pub fn apply(
             if part >= PARTS {
                 break;
             }
-            let values = std::mem::take(&mut *sorted[part].lock());
+            let mut writes = std::mem::take(&mut *sorted[part].lock());
+            writes.sort_unstable_by_key(|(chunk, _)| *chunk);
             let mut slot = parts[part].lock();
             if let Some(own) = slot.as_mut() {
-                apply_part(pre, own, values, keep_wiped);
+                apply_part(fork, pre, own, writes, keep_wiped);
             }
         }
     };
@@ -95,55 +103,64 @@ pub fn apply(
         .map(|part| part.lock().take().unwrap_or_default())
         .collect();
     *state = BlockState::from_parts(pre, parts);
+}
 
-    // The beneficiary: its last full value, then the fees credited after it.
-    let lazy = mv.drain_lazy();
-    let last_full = lazy
-        .iter()
-        .rposition(|value| matches!(value, Some(Value::Account(_))));
-    let credited_from = match last_full {
-        Some(tx) => {
-            if let Some(Some(Value::Account(info))) = lazy.get(tx) {
-                state.set_info(beneficiary, info.clone());
-            }
-            tx + 1
+/// Applies one part's writes, chunk by chunk in block order, as the sequential commits did.
+fn apply_part(
+    fork: Fork,
+    pre: &PreState,
+    part: &mut Part,
+    chunks: Vec<(usize, Vec<Write>)>,
+    keep_wiped: bool,
+) {
+    part.reserve(chunks.iter().map(|(_, writes)| writes.len()).sum());
+    if keep_wiped {
+        let writes = without_wipes(chunks.into_iter().flat_map(|(_, w)| w).collect());
+        for (location, value) in writes {
+            apply_write(fork, pre, part, location, value);
         }
-        None => 0,
-    };
-    for value in lazy.iter().skip(credited_from) {
-        if let Some(Value::Fee(fee)) = value {
-            state.credit(fork, beneficiary, *fee);
+        return;
+    }
+    for (_, writes) in chunks {
+        for (location, value) in writes {
+            apply_write(fork, pre, part, location, value);
         }
     }
 }
 
-/// Applies the final values of one part's accounts. Wiping and setting an account's info
-/// commute, so one pass does both; slots wait for every reset of the part to be known (a
-/// slot written below an account's highest reset reads as zero). The beneficiary's account
-/// comes later; its slots here are the same either way (a slot set on an account deleted
-/// afterwards goes with it, as a slot set after the deletion is ignored).
-fn apply_part(pre: &PreState, part: &mut Part, values: Vec<Vec<Final>>, keep_wiped: bool) {
-    let mut resets: AddressMap<TxIdx> = AddressMap::default();
-    let mut slots = Vec::new();
-    for (location, tx, value) in values.into_iter().flatten() {
-        match (location, value) {
-            (Location::Account(address), Value::Account(info)) => part.set_info(address, info),
-            (Location::StorageReset(_), _) if keep_wiped => {}
-            (Location::StorageReset(address), _) => {
-                resets.insert(address, tx);
-                part.wipe_storage(pre, address);
-            }
-            (Location::Storage(address, slot), Value::Slot(value)) => {
-                slots.push((address, slot, tx, value));
-            }
-            // Nothing else is written at these locations.
-            _ => {}
-        }
-    }
-    // Slots last, so that an account deleted above keeps no storage.
-    for (address, slot, tx, value) in slots {
-        if resets.get(&address).is_none_or(|reset| tx >= *reset) {
+/// Applies one write, as the sequential commit of its transaction did.
+fn apply_write(fork: Fork, pre: &PreState, part: &mut Part, location: Location, value: Value) {
+    match (location, value) {
+        (Location::Account(address), Value::Account(info)) => part.set_info(address, info),
+        (Location::Account(address), Value::Fee(fee)) => part.credit(pre, fork, address, fee),
+        (Location::StorageReset(address), _) => part.wipe_storage(pre, address),
+        (Location::Storage(address, slot), Value::Slot(value)) => {
             part.set_slot(pre, address, slot, value);
         }
+        // Nothing else is written at these locations.
+        _ => {}
     }
+}
+
+/// The `KeepWipedStorage` fault's version of a part's writes: only each account's last full
+/// value, and no resets, so that an account destroyed and written again keeps its slots.
+fn without_wipes(writes: Vec<Write>) -> Vec<Write> {
+    let mut last_value: AddressMap<usize> = AddressMap::default();
+    for (index, write) in writes.iter().enumerate() {
+        if let (Location::Account(address), Value::Account(_)) = write {
+            last_value.insert(*address, index);
+        }
+    }
+    writes
+        .into_iter()
+        .enumerate()
+        .filter(|(index, write)| match write {
+            (Location::StorageReset(_), _) => false,
+            (Location::Account(address), Value::Account(_)) => {
+                last_value.get(address) == Some(index)
+            }
+            _ => true,
+        })
+        .map(|(_, write)| write)
+        .collect()
 }

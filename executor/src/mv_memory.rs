@@ -6,9 +6,15 @@
 //! fields (balance, nonce, code), one storage slot, and an account's storage reset (written when
 //! a transaction destroys or creates the account, so that every slot it does not write reads as
 //! zero from then on).
+//!
+//! The values themselves stay in each transaction's write set; the table of locations holds,
+//! per writer, only the incarnation and where in its write set the value is. Entries are
+//! small, so inserting them is cheap, and the state after the block is built from the write
+//! sets in block order, without a pass over the table.
 
-use crate::sync::{AtomicBool, Mutex, Ordering, RwLock};
+use crate::sync::{Aligned, AtomicBool, Mutex, Ordering, RwLock};
 use alloy_primitives::{Address, U256};
+use crossbeam_utils::CachePadded;
 use revm::state::AccountInfo;
 use smallvec::SmallVec;
 use std::collections::{HashMap, HashSet};
@@ -90,10 +96,13 @@ pub enum Value {
     Fee(U256),
 }
 
-#[derive(Clone, Debug)]
+/// Where a writer's value of a location is.
+#[derive(Clone, Copy, Debug)]
 enum Entry {
+    /// The writer's incarnation was aborted: its next one will probably write here again.
     Estimate,
-    Written(Incarnation, Value),
+    /// Written by this incarnation, at this position of the writer's write set.
+    Written(Incarnation, u32),
 }
 
 /// The result of a read.
@@ -127,9 +136,14 @@ struct Versions(SmallVec<[(TxIdx, Entry); 1]>);
 
 impl Versions {
     fn insert(&mut self, tx: TxIdx, entry: Entry) {
-        match self.0.binary_search_by_key(&tx, |(t, _)| *t) {
-            Ok(i) => self.0[i].1 = entry,
-            Err(i) => self.0.insert(i, (tx, entry)),
+        // Transactions mostly finish in block order: try the end first.
+        match self.0.last() {
+            None => self.0.push((tx, entry)),
+            Some((last, _)) if *last < tx => self.0.push((tx, entry)),
+            _ => match self.0.binary_search_by_key(&tx, |(t, _)| *t) {
+                Ok(i) => self.0[i].1 = entry,
+                Err(i) => self.0.insert(i, (tx, entry)),
+            },
         }
     }
 
@@ -139,10 +153,17 @@ impl Versions {
         }
     }
 
-    /// Entries of transactions below `tx`, highest first.
+    /// The entry of the highest transaction below `tx`.
     /// Checks Block-STM's read invariant when [`crate::CHECK_INVARIANTS`] is on: a read by
-    /// `tx` returns the highest write below it (`got`, `None` for the pre-state), checked by
-    /// a scan of every version independent of [`Versions::below`]'s search.
+    /// `tx` returns the highest write below it, checked by a scan of every version
+    /// independent of the search.
+    fn highest_below(&self, tx: TxIdx) -> Option<(TxIdx, Entry)> {
+        let end = self.0.partition_point(|(t, _)| *t < tx);
+        let found = end.checked_sub(1).map(|i| self.0[i]);
+        self.check_highest_lower(tx, found.map(|(writer, _)| writer));
+        found
+    }
+
     fn check_highest_lower(&self, tx: TxIdx, got: Option<TxIdx>) {
         if !crate::CHECK_INVARIANTS {
             return;
@@ -154,15 +175,17 @@ impl Versions {
              write {highest:?}"
         );
     }
+}
 
-    fn below(&self, tx: TxIdx) -> impl Iterator<Item = (TxIdx, &Entry)> {
-        let end = self.0.partition_point(|(t, _)| *t < tx);
-        self.0[..end].iter().rev().map(|(t, e)| (*t, e))
-    }
-
-    fn values(&self) -> impl Iterator<Item = &Entry> {
-        self.0.iter().map(|(_, e)| e)
-    }
+/// What one transaction's latest incarnation wrote.
+#[derive(Debug, Default)]
+struct WriteSet {
+    incarnation: Incarnation,
+    /// Whether the incarnation was aborted (its entries in the table are ESTIMATEs).
+    aborted: bool,
+    /// Where the lazy location's write is in `writes`, if the incarnation wrote it.
+    lazy: Option<usize>,
+    writes: Vec<(Location, Value)>,
 }
 
 /// A fast hasher for locations (addresses and slots are already well mixed; SipHash's
@@ -221,13 +244,15 @@ type Shard = HashMap<Location, Versions, FastHash>;
 /// The multi-version memory of one block.
 #[derive(Debug)]
 pub struct MvMemory {
-    shards: Vec<RwLock<Shard>>,
-    last_written: Vec<Mutex<Vec<Location>>>,
+    /// The table of locations, in shards with a lock each (on cache lines of their own, so
+    /// that cores working on different shards do not contend for one line).
+    shards: Vec<CachePadded<RwLock<Shard>>>,
+    /// Per transaction, its latest write set.
+    write_sets: Vec<Aligned<Mutex<WriteSet>>>,
     /// The location every transaction writes (the beneficiary's account: its full value or a
-    /// lazy fee), kept apart in one slot per transaction: in a shard it would be one lock
-    /// and one sorted vector that every transaction of the block contends for.
-    lazy: Option<Location>,
-    lazy_slots: Vec<Mutex<Option<Entry>>>,
+    /// lazy fee), kept out of the table and read from the write sets: in the table it would
+    /// be one lock and one sorted vector that every transaction of the block contends for.
+    lazy: Location,
     /// Whether any storage reset was ever written in this block (never cleared): most
     /// blocks destroy and create nothing, and then a storage read's second lookup, of the
     /// account's reset, is answered without touching a shard. Set after the reset is in its
@@ -243,44 +268,28 @@ fn shard_of(location: &Location) -> usize {
 }
 
 impl MvMemory {
-    /// An empty memory for a block of `block_size` transactions.
-    pub fn new(block_size: usize) -> Self {
+    /// An empty memory for a block of `block_size` transactions, every one of which writes
+    /// `lazy` (the beneficiary's account).
+    pub fn new(block_size: usize, lazy: Location) -> Self {
         // Sized for about two written locations per transaction (a transfer's two accounts;
         // the beneficiary's fees are kept apart): a shard that needs more grows (rehashing
         // under the write lock), but a sparser table costs more in cache misses on every
-        // insert and in the final drain (measured: four per transaction was slower).
+        // insert (measured: four per transaction was slower).
         let per_shard = (block_size * 2).div_ceil(SHARDS);
         MvMemory {
             shards: (0..SHARDS)
-                .map(|_| RwLock::new(HashMap::with_capacity_and_hasher(per_shard, FastHash)))
+                .map(|_| {
+                    CachePadded::new(RwLock::new(HashMap::with_capacity_and_hasher(
+                        per_shard, FastHash,
+                    )))
+                })
                 .collect(),
-            last_written: (0..block_size).map(|_| Mutex::new(Vec::new())).collect(),
-            lazy: None,
-            lazy_slots: Vec::new(),
+            write_sets: (0..block_size)
+                .map(|_| Aligned(Mutex::new(WriteSet::default())))
+                .collect(),
+            lazy,
             resets_written: AtomicBool::new(false),
         }
-    }
-
-    /// The same memory with `location` kept in per-transaction slots: the location every
-    /// transaction writes.
-    pub fn with_lazy_location(mut self, location: Location) -> Self {
-        self.lazy = Some(location);
-        self.lazy_slots = (0..self.last_written.len())
-            .map(|_| Mutex::new(None))
-            .collect();
-        self
-    }
-
-    fn is_lazy(&self, location: &Location) -> bool {
-        self.lazy.as_ref() == Some(location)
-    }
-
-    /// The entries of the lazy location below `tx`, highest first, as (writer, entry); a
-    /// transaction with no entry yet is `None`.
-    fn lazy_below(&self, tx: TxIdx) -> impl Iterator<Item = (TxIdx, Option<Entry>)> + '_ {
-        (0..tx.min(self.lazy_slots.len()))
-            .rev()
-            .map(|writer| (writer, self.lazy_slots[writer].lock().clone()))
     }
 
     fn shard(&self, location: &Location) -> &RwLock<Shard> {
@@ -290,121 +299,151 @@ impl MvMemory {
     /// Records the writes of `version`, replacing those of the transaction's previous
     /// incarnation. Returns whether it wrote a location the previous incarnation did not.
     pub fn record(&self, version: Version, writes: Vec<(Location, Value)>) -> bool {
-        let mut last = self.last_written[version.tx].lock();
-        if last.is_empty() {
-            // The first incarnation (or one after an empty write set): nothing to drop.
-            last.extend(writes.iter().map(|(l, _)| *l));
-            let wrote = !writes.is_empty();
-            self.insert_all(version, writes);
-            return wrote;
-        }
-        let new_locations: Vec<Location> = writes.iter().map(|(l, _)| *l).collect();
-        self.insert_all(version, writes);
-        // Write sets are usually tiny: compare them directly, with hash sets only when large.
-        let (wrote_new, stale): (bool, Vec<Location>) =
-            if last.len().saturating_mul(new_locations.len()) <= 256 {
-                (
-                    new_locations.iter().any(|l| !last.contains(l)),
-                    last.iter()
-                        .filter(|l| !new_locations.contains(l))
-                        .copied()
-                        .collect(),
-                )
-            } else {
-                let previous: HashSet<&Location> = last.iter().collect();
-                let current: HashSet<&Location> = new_locations.iter().collect();
-                (
-                    new_locations.iter().any(|l| !previous.contains(l)),
-                    last.iter()
-                        .filter(|l| !current.contains(l))
-                        .copied()
-                        .collect(),
-                )
-            };
-        for location in &stale {
-            if self.is_lazy(location) {
-                *self.lazy_slots[version.tx].lock() = None;
-            } else if let Some(entries) = self.shard(location).write().get_mut(location) {
-                entries.remove(version.tx);
-            }
-        }
-        *last = new_locations;
-        wrote_new
-    }
-
-    fn insert_all(&self, version: Version, writes: Vec<(Location, Value)>) {
-        for (location, value) in writes {
-            let is_reset = matches!(location, Location::StorageReset(_));
-            if self.is_lazy(&location) {
-                *self.lazy_slots[version.tx].lock() =
-                    Some(Entry::Written(version.incarnation, value));
+        let Some(slot) = self.write_sets.get(version.tx) else {
+            return false;
+        };
+        // The write set stays locked until the table points at it, so that a reader that
+        // finds a new entry finds the values it points at.
+        let mut set = slot.lock();
+        let previous = std::mem::replace(&mut set.writes, writes);
+        set.incarnation = version.incarnation;
+        set.aborted = false;
+        set.lazy = set.writes.iter().position(|(l, _)| *l == self.lazy);
+        for (index, (location, _)) in set.writes.iter().enumerate() {
+            if *location == self.lazy {
                 continue;
             }
-            self.shard(&location)
+            let entry = Entry::Written(version.incarnation, index as u32);
+            self.shard(location)
                 .write()
-                .entry(location)
+                .entry(*location)
                 .or_default()
-                .insert(version.tx, Entry::Written(version.incarnation, value));
-            if is_reset {
+                .insert(version.tx, entry);
+            if matches!(location, Location::StorageReset(_)) {
                 self.resets_written.store(true, Ordering::Release);
             }
         }
+        if previous.is_empty() {
+            // The first incarnation (or one after an empty write set): nothing to drop.
+            return !set.writes.is_empty();
+        }
+        let current = &set.writes;
+        let written_before = |location: &Location| previous.iter().any(|(l, _)| l == location);
+        let written_now = |location: &Location| current.iter().any(|(l, _)| l == location);
+        // Write sets are usually tiny: compare them directly, with hash sets only when large.
+        let (wrote_new, stale): (bool, Vec<Location>) =
+            if previous.len().saturating_mul(current.len()) <= 256 {
+                (
+                    current.iter().any(|(l, _)| !written_before(l)),
+                    previous
+                        .iter()
+                        .map(|(l, _)| *l)
+                        .filter(|l| !written_now(l))
+                        .collect(),
+                )
+            } else {
+                let before: HashSet<&Location> = previous.iter().map(|(l, _)| l).collect();
+                let now: HashSet<&Location> = current.iter().map(|(l, _)| l).collect();
+                (
+                    current.iter().any(|(l, _)| !before.contains(l)),
+                    previous
+                        .iter()
+                        .map(|(l, _)| *l)
+                        .filter(|l| !now.contains(l))
+                        .collect(),
+                )
+            };
+        for location in stale.iter().filter(|l| **l != self.lazy) {
+            if let Some(entries) = self.shard(location).write().get_mut(location) {
+                entries.remove(version.tx);
+            }
+        }
+        wrote_new
     }
 
     /// Marks every write of transaction `tx` as an ESTIMATE (its incarnation was aborted).
     pub fn convert_writes_to_estimates(&self, tx: TxIdx) {
-        let last = self.last_written[tx].lock();
-        for location in last.iter() {
-            if self.is_lazy(location) {
-                let mut slot = self.lazy_slots[tx].lock();
-                if slot.is_some() {
-                    *slot = Some(Entry::Estimate);
-                }
-            } else if let Some(entries) = self.shard(location).write().get_mut(location) {
+        let Some(slot) = self.write_sets.get(tx) else {
+            return;
+        };
+        let mut set = slot.lock();
+        set.aborted = true;
+        for (location, _) in set.writes.iter().filter(|(l, _)| *l != self.lazy) {
+            if let Some(entries) = self.shard(location).write().get_mut(location) {
                 entries.insert(tx, Entry::Estimate);
             }
         }
     }
 
-    /// What transaction `tx` reads at `location`.
-    pub fn read(&self, location: &Location, tx: TxIdx) -> Read {
+    /// The lazy location's write of each transaction below `tx`, highest first: `None` when
+    /// the transaction has not written it, `Some(None)` when its incarnation was aborted,
+    /// `Some(Some((version, value)))` otherwise.
+    fn lazy_below(
+        &self,
+        tx: TxIdx,
+    ) -> impl Iterator<Item = (TxIdx, Option<Option<(Version, Value)>>)> + '_ {
+        (0..tx.min(self.write_sets.len())).rev().map(|writer| {
+            let set = self.write_sets[writer].lock();
+            let write = set.lazy.map(|index| {
+                (!set.aborted).then(|| {
+                    let version = Version {
+                        tx: writer,
+                        incarnation: set.incarnation,
+                    };
+                    (version, set.writes[index].1.clone())
+                })
+            });
+            (writer, write)
+        })
+    }
+
+    /// The entry of the highest writer of `location` below `tx`.
+    fn highest_below(&self, location: &Location, tx: TxIdx) -> Option<(TxIdx, Entry)> {
         if matches!(location, Location::StorageReset(_))
             && !self.resets_written.load(Ordering::Acquire)
         {
-            return Read::PreState;
+            return None;
         }
-        if self.is_lazy(location) {
-            let highest = self
+        self.shard(location).read().get(location)?.highest_below(tx)
+    }
+
+    /// What transaction `tx` reads at `location`.
+    pub fn read(&self, location: &Location, tx: TxIdx) -> Read {
+        if *location == self.lazy {
+            return match self
                 .lazy_below(tx)
-                .find_map(|(writer, entry)| entry.map(|e| (writer, e)));
-            return match highest {
+                .find_map(|(writer, write)| write.map(|w| (writer, w)))
+            {
                 None => Read::PreState,
-                Some((writer, Entry::Estimate)) => Read::Blocked(writer),
-                Some((writer, Entry::Written(incarnation, value))) => Read::Value(
-                    Version {
-                        tx: writer,
-                        incarnation,
-                    },
-                    value,
-                ),
+                Some((writer, None)) => Read::Blocked(writer),
+                Some((_, Some((version, value)))) => Read::Value(version, value),
             };
         }
-        let shard = self.shard(location).read();
-        let Some(entries) = shard.get(location) else {
-            return Read::PreState;
-        };
-        let highest = entries.below(tx).next();
-        entries.check_highest_lower(tx, highest.map(|(writer, _)| writer));
-        match highest {
-            None => Read::PreState,
-            Some((writer, Entry::Estimate)) => Read::Blocked(writer),
-            Some((writer, Entry::Written(incarnation, value))) => Read::Value(
-                Version {
-                    tx: writer,
-                    incarnation: *incarnation,
-                },
-                value.clone(),
-            ),
+        loop {
+            match self.highest_below(location, tx) {
+                None => return Read::PreState,
+                Some((writer, Entry::Estimate)) => return Read::Blocked(writer),
+                Some((writer, Entry::Written(incarnation, index))) => {
+                    let set = self.write_sets[writer].lock();
+                    if set.aborted && set.incarnation == incarnation {
+                        // Being turned into ESTIMATEs as we look.
+                        return Read::Blocked(writer);
+                    }
+                    if set.incarnation == incarnation {
+                        if let Some((at, value)) = set.writes.get(index as usize) {
+                            if at == location {
+                                let version = Version {
+                                    tx: writer,
+                                    incarnation,
+                                };
+                                return Read::Value(version, value.clone());
+                            }
+                        }
+                    }
+                    // The writer recorded a newer incarnation since the table was read:
+                    // read the table again.
+                }
+            }
         }
     }
 
@@ -412,145 +451,65 @@ impl MvMemory {
     /// validation compares): `Ok(None)` for the pre-state, `Ok(Some(version))` for that
     /// version's write, `Err(writer)` when blocked on `writer`'s ESTIMATE.
     pub fn read_origin(&self, location: &Location, tx: TxIdx) -> Result<Option<Version>, TxIdx> {
-        if self.is_lazy(location) {
+        if *location == self.lazy {
             return match self.read(location, tx) {
                 Read::PreState => Ok(None),
                 Read::Value(version, _) => Ok(Some(version)),
                 Read::Blocked(writer) => Err(writer),
             };
         }
-        if matches!(location, Location::StorageReset(_))
-            && !self.resets_written.load(Ordering::Acquire)
-        {
-            return Ok(None);
-        }
-        let shard = self.shard(location).read();
-        let Some(entries) = shard.get(location) else {
-            return Ok(None);
-        };
-        let highest = entries.below(tx).next();
-        entries.check_highest_lower(tx, highest.map(|(writer, _)| writer));
-        match highest {
+        match self.highest_below(location, tx) {
             None => Ok(None),
             Some((writer, Entry::Estimate)) => Err(writer),
             Some((writer, Entry::Written(incarnation, _))) => Ok(Some(Version {
                 tx: writer,
-                incarnation: *incarnation,
+                incarnation,
             })),
         }
     }
 
-    /// What transaction `tx` reads at the beneficiary's account, where every transaction
-    /// writes either its full value or a lazy fee: blocked on the highest lower transaction that
-    /// has no finished write there.
-    pub fn read_lazy(&self, location: &Location, tx: TxIdx) -> LazyRead {
-        if self.is_lazy(location) {
-            let mut fees = Vec::new();
-            for (writer, entry) in self.lazy_below(tx) {
-                match entry {
-                    Some(Entry::Written(_, Value::Fee(fee))) => fees.push(fee),
-                    Some(Entry::Written(_, Value::Account(account))) => {
-                        fees.reverse();
-                        return LazyRead::Value(Some(account), fees);
-                    }
-                    // Not executed yet, being re-executed, or (never) a non-account value.
-                    None | Some(Entry::Estimate | Entry::Written(..)) => {
-                        return LazyRead::Blocked(writer)
-                    }
-                }
-            }
-            fees.reverse();
-            return LazyRead::Value(None, fees);
-        }
-        let shard = self.shard(location).read();
-        let empty = Versions::default();
-        let entries = shard.get(location).unwrap_or(&empty);
+    /// What transaction `tx` reads at the beneficiary's account (the lazy location), where
+    /// every transaction writes either its full value or a lazy fee: blocked on the highest
+    /// lower transaction that has no finished write there.
+    pub fn read_lazy(&self, tx: TxIdx) -> LazyRead {
         let mut fees = Vec::new();
-        let mut expected = tx;
-        for (writer, entry) in entries.below(tx) {
-            // `expected` is the next transaction down that must have written.
-            if writer + 1 != expected {
-                return LazyRead::Blocked(expected - 1);
-            }
-            expected = writer;
-            match entry {
-                Entry::Estimate => return LazyRead::Blocked(writer),
-                Entry::Written(_, Value::Fee(fee)) => fees.push(*fee),
-                Entry::Written(_, Value::Account(account)) => {
+        for (writer, write) in self.lazy_below(tx) {
+            match write {
+                Some(Some((_, Value::Fee(fee)))) => fees.push(fee),
+                Some(Some((_, Value::Account(account)))) => {
                     fees.reverse();
-                    return LazyRead::Value(Some(account.clone()), fees);
+                    return LazyRead::Value(Some(account), fees);
                 }
-                Entry::Written(_, Value::Slot(_) | Value::Reset) => {
-                    // Never written at an account location; treat as the unknown it is.
-                    return LazyRead::Blocked(writer);
-                }
+                // Not executed yet, being re-executed, or (never) a non-account value.
+                None | Some(None | Some(_)) => return LazyRead::Blocked(writer),
             }
-        }
-        if expected > 0 {
-            return LazyRead::Blocked(expected - 1);
         }
         fees.reverse();
         LazyRead::Value(None, fees)
     }
 
-    /// Empties the memory of a finished block: hands every location's final value (the
-    /// write of its highest writer) with that writer to `visit`, in no particular order, and
-    /// returns the lazy location's entries in block order (`None`: the transaction wrote
-    /// nothing there). ESTIMATE markers (none survive a finished block) are left out.
-    pub fn drain_final_values(
-        &self,
-        mut visit: impl FnMut(Location, TxIdx, Value),
-    ) -> Vec<Option<Value>> {
-        for shard in 0..self.shard_count() {
-            self.drain_shard(shard, &mut visit);
-        }
-        self.drain_lazy()
-    }
-
-    /// How many shards the memory has (see [`MvMemory::drain_shard`]).
-    pub fn shard_count(&self) -> usize {
-        self.shards.len()
-    }
-
-    /// Empties shard `shard` of a finished block's memory, handing each of its locations'
-    /// final value with its writer to `visit` (see [`MvMemory::drain_final_values`]).
-    /// Different shards can be drained at once.
-    pub fn drain_shard(&self, shard: usize, mut visit: impl FnMut(Location, TxIdx, Value)) {
-        let Some(shard) = self.shards.get(shard) else {
-            return;
-        };
-        for (location, versions) in shard.write().drain() {
-            if let Some((tx, Entry::Written(_, value))) = versions.0.into_iter().next_back() {
-                visit(location, tx, value);
-            }
-        }
-    }
-
-    /// Empties the lazy location of a finished block's memory: its entries in block order
-    /// (`None`: the transaction wrote nothing there).
-    pub fn drain_lazy(&self) -> Vec<Option<Value>> {
-        self.lazy_slots
-            .iter()
-            .map(|slot| match slot.lock().take() {
-                Some(Entry::Written(_, value)) => Some(value),
-                _ => None,
+    /// The write sets of a finished block, in block order: applied one after the other,
+    /// they give the state the sequential commits would (ESTIMATEs never survive a finished
+    /// block).
+    pub fn into_write_sets(self) -> Vec<Vec<(Location, Value)>> {
+        self.write_sets
+            .into_iter()
+            .map(|slot| {
+                let Aligned(slot) = slot;
+                slot.into_inner().writes
             })
             .collect()
     }
 
     /// Whether any ESTIMATE marker is left (none may survive the end of a block).
     pub fn has_estimates(&self) -> bool {
-        let in_shards = self.shards.iter().any(|shard| {
+        let in_table = self.shards.iter().any(|shard| {
             shard
                 .read()
                 .values()
-                .any(|entries| entries.values().any(|e| matches!(e, Entry::Estimate)))
+                .any(|entries| entries.0.iter().any(|(_, e)| matches!(e, Entry::Estimate)))
         });
-        in_shards
-            || self
-                .lazy_slots
-                .iter()
-                .any(|slot| matches!(*slot.lock(), Some(Entry::Estimate)))
+        in_table || self.write_sets.iter().any(|slot| slot.lock().aborted)
     }
 }
 
@@ -573,6 +532,11 @@ mod tests {
             let caught = std::panic::catch_unwind(|| versions.check_highest_lower(tx, wrong));
             assert!(caught.is_err(), "read by {tx} returning {wrong:?} passed");
         }
+    }
+
+    /// The lazy location of the tests' memories.
+    fn beneficiary() -> Location {
+        Location::Account(Address::with_last_byte(0xbe))
     }
 
     fn v(tx: TxIdx, incarnation: Incarnation) -> Version {
@@ -616,7 +580,7 @@ mod tests {
 
     #[test]
     fn reads_the_highest_lower_write() {
-        let mv = MvMemory::new(4);
+        let mv = MvMemory::new(4, beneficiary());
         let loc = Location::Storage(Address::ZERO, U256::from(1));
         assert!(matches!(mv.read(&loc, 3), Read::PreState));
         assert!(mv.record(v(0, 0), vec![(loc, Value::Slot(U256::from(10)))]));
@@ -629,7 +593,7 @@ mod tests {
 
     #[test]
     fn resets_read_from_the_pre_state_until_one_is_written_then_as_any_location() {
-        let mv = MvMemory::new(4);
+        let mv = MvMemory::new(4, beneficiary());
         let reset = Location::StorageReset(Address::with_last_byte(7));
         let other = Location::StorageReset(Address::with_last_byte(8));
         assert_eq!(mv.read_origin(&reset, 3), Ok(None));
@@ -645,7 +609,7 @@ mod tests {
 
     #[test]
     fn estimates_block_and_new_incarnations_replace_them() {
-        let mv = MvMemory::new(3);
+        let mv = MvMemory::new(3, beneficiary());
         let a = Location::Account(Address::ZERO);
         let b = Location::StorageReset(Address::ZERO);
         assert!(mv.record(v(1, 0), vec![(a, Value::Account(None)), (b, Value::Reset)]));
@@ -670,7 +634,7 @@ mod tests {
 
     #[test]
     fn large_write_sets_drop_what_the_next_incarnation_does_not_write() {
-        let mv = MvMemory::new(2);
+        let mv = MvMemory::new(2, beneficiary());
         let slots: Vec<Location> = (0..40)
             .map(|n| Location::Storage(Address::ZERO, U256::from(n)))
             .collect();
@@ -689,15 +653,14 @@ mod tests {
 
     #[test]
     fn lazy_reads_need_every_lower_transaction() {
-        let loc = Location::Account(Address::ZERO);
-        lazy_reads_in(MvMemory::new(4), loc);
-        lazy_reads_in(MvMemory::new(4).with_lazy_location(loc), loc);
+        let loc = beneficiary();
+        lazy_reads_in(MvMemory::new(4, loc), loc);
     }
 
     #[test]
     fn the_lazy_location_reads_and_aborts_like_any_other() {
-        let loc = Location::Account(Address::ZERO);
-        let mv = MvMemory::new(3).with_lazy_location(loc);
+        let loc = beneficiary();
+        let mv = MvMemory::new(3, loc);
         assert!(matches!(mv.read(&loc, 2), Read::PreState));
         mv.record(v(0, 0), vec![(loc, Value::Fee(U256::from(1)))]);
         assert!(matches!(
@@ -715,16 +678,16 @@ mod tests {
     }
 
     fn lazy_reads_in(mv: MvMemory, loc: Location) {
-        assert!(matches!(mv.read_lazy(&loc, 0), LazyRead::Value(None, ref f) if f.is_empty()));
-        assert!(matches!(mv.read_lazy(&loc, 2), LazyRead::Blocked(1)));
+        assert!(matches!(mv.read_lazy(0), LazyRead::Value(None, ref f) if f.is_empty()));
+        assert!(matches!(mv.read_lazy(2), LazyRead::Blocked(1)));
         mv.record(v(1, 0), vec![(loc, Value::Fee(U256::from(5)))]);
-        assert!(matches!(mv.read_lazy(&loc, 2), LazyRead::Blocked(0)));
+        assert!(matches!(mv.read_lazy(2), LazyRead::Blocked(0)));
         mv.record(v(0, 0), vec![(loc, Value::Fee(U256::from(3)))]);
-        match mv.read_lazy(&loc, 3) {
+        match mv.read_lazy(3) {
             LazyRead::Blocked(2) => {}
             other => panic!("{other:?}"),
         }
-        match mv.read_lazy(&loc, 2) {
+        match mv.read_lazy(2) {
             LazyRead::Value(None, fees) => assert_eq!(fees, vec![U256::from(3), U256::from(5)]),
             other => panic!("{other:?}"),
         }
@@ -732,7 +695,7 @@ mod tests {
             v(0, 1),
             vec![(loc, Value::Account(Some(AccountInfo::default())))],
         );
-        match mv.read_lazy(&loc, 2) {
+        match mv.read_lazy(2) {
             LazyRead::Value(Some(Some(_)), fees) => assert_eq!(fees, vec![U256::from(5)]),
             other => panic!("{other:?}"),
         }

@@ -80,14 +80,7 @@ pub fn execute<'a>(
     let keep_wiped = executor.fault == Some(crate::faults::Fault::KeepWipedStorage);
     #[cfg(not(feature = "faults"))]
     let keep_wiped = false;
-    materialize::apply(
-        fork,
-        &mut state,
-        *mv,
-        block.env.beneficiary,
-        keep_wiped,
-        executor.threads,
-    );
+    materialize::apply(fork, &mut state, *mv, keep_wiped, executor.threads);
 
     let requests = block_end::post_block(fork, &mut state, block, &receipts)?;
     Ok(Executed {

@@ -6,6 +6,7 @@
 
 use crate::mv_memory::{Incarnation, TxIdx, Version};
 use crate::sync::{AtomicBool, AtomicUsize, Mutex, Ordering};
+use crossbeam_utils::CachePadded;
 
 /// Where a transaction's latest incarnation stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,15 +31,16 @@ pub enum Task {
     Validate(Version),
 }
 
-/// The scheduler of one block.
+/// The scheduler of one block. Each counter every task touches has a cache line of its own, so
+/// that a core bumping one does not take the others' lines away from the other cores.
 #[derive(Debug)]
 pub struct Scheduler {
     block_size: usize,
-    execution_idx: AtomicUsize,
-    validation_idx: AtomicUsize,
-    decrease_cnt: AtomicUsize,
-    num_active_tasks: AtomicUsize,
-    done_marker: AtomicBool,
+    execution_idx: CachePadded<AtomicUsize>,
+    validation_idx: CachePadded<AtomicUsize>,
+    decrease_cnt: CachePadded<AtomicUsize>,
+    num_active_tasks: CachePadded<AtomicUsize>,
+    done_marker: CachePadded<AtomicBool>,
     dependencies: Vec<Mutex<Vec<TxIdx>>>,
     status: Vec<Mutex<(Incarnation, Status)>>,
     /// Per transaction, one more than its highest aborted incarnation (kept only when
@@ -51,11 +53,11 @@ impl Scheduler {
     pub fn new(block_size: usize) -> Self {
         Scheduler {
             block_size,
-            execution_idx: AtomicUsize::new(0),
-            validation_idx: AtomicUsize::new(0),
-            decrease_cnt: AtomicUsize::new(0),
-            num_active_tasks: AtomicUsize::new(0),
-            done_marker: AtomicBool::new(block_size == 0),
+            execution_idx: CachePadded::new(AtomicUsize::new(0)),
+            validation_idx: CachePadded::new(AtomicUsize::new(0)),
+            decrease_cnt: CachePadded::new(AtomicUsize::new(0)),
+            num_active_tasks: CachePadded::new(AtomicUsize::new(0)),
+            done_marker: CachePadded::new(AtomicBool::new(block_size == 0)),
             dependencies: (0..block_size).map(|_| Mutex::new(Vec::new())).collect(),
             status: (0..block_size)
                 .map(|_| Mutex::new((0, Status::ReadyToExecute)))

@@ -123,6 +123,11 @@ pub struct Part {
 }
 
 impl Part {
+    /// Makes room for `additional` more changed accounts.
+    pub fn reserve(&mut self, additional: usize) {
+        self.changes.reserve(additional);
+    }
+
     /// How many accounts this part has changed (or touched).
     pub fn len(&self) -> usize {
         self.changes.len()
@@ -350,7 +355,8 @@ impl Part {
         self.live(pre, address).2.insert(slot, value);
     }
 
-    fn credit(&mut self, pre: &PreState, fork: Fork, address: Address, amount: U256) {
+    /// See [`BlockState::credit`].
+    pub fn credit(&mut self, pre: &PreState, fork: Fork, address: Address, amount: U256) {
         if fork >= Fork::SpuriousDragon && amount.is_zero() {
             if self.info(pre, &address).is_some_and(AccountInfo::is_empty) {
                 self.delete(address);

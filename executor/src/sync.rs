@@ -38,6 +38,24 @@ impl<T> Mutex<T> {
     pub fn lock(&self) -> MutexGuard<'_, T> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// The value, once no thread can lock it any more.
+    pub fn into_inner(self) -> T {
+        self.0.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A value on a cache line of its own (one of a vector of per-transaction slots that different
+/// cores write: neighbours sharing a line would move it between the cores on every write).
+#[derive(Debug, Default)]
+#[repr(align(64))]
+pub struct Aligned<T>(pub T);
+
+impl<T> std::ops::Deref for Aligned<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
 }
 
 /// A reader-writer lock whose guards ignore poisoning, like [`Mutex`].
@@ -62,48 +80,36 @@ impl<T> RwLock<T> {
 }
 
 /// Runs `worker` on `threads` threads (at least one) and waits for all of them: the calling
-/// thread is one of them, the others come from a pool kept per calling thread and thread count,
-/// as a node keeps its executor's threads from block to block (starting threads for every
-/// block would cost more than executing a small one).
+/// thread is one of them, the others come from a pool of helper threads kept from block to
+/// block, as a node keeps its executor's threads (starting threads for every block would cost
+/// more than executing a small one).
+///
+/// A pool serves one run at a time: it is taken from the idle pools for the run and given
+/// back after it. Workers of one run wait for each other (the end of a block, the barriers of
+/// materialization and of the sharded merge), so two runs sharing helpers could each hold
+/// some helpers while waiting for the others. Pools outlive the threads that call this, so a
+/// harness running each block on a fresh thread still reuses them.
 #[cfg(not(feature = "shuttle"))]
 pub fn run_workers<F>(threads: usize, worker: F)
 where
     F: Fn() + Sync,
 {
-    use std::cell::RefCell;
-    use std::collections::HashMap;
-    use std::rc::Rc;
-
-    thread_local! {
-        static POOLS: RefCell<HashMap<usize, Rc<rayon::ThreadPool>>> = RefCell::default();
-    }
-
     let helpers = threads.max(1) - 1;
     if helpers == 0 {
         worker();
         return;
     }
-    let pool = POOLS.with(|pools| {
-        if let Some(pool) = pools.borrow().get(&helpers) {
-            return Some(Rc::clone(pool));
-        }
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(helpers)
-            .thread_name(|i| format!("lockstep-worker-{i}"))
-            .build()
-            .ok()
-            .map(Rc::new)?;
-        pools.borrow_mut().insert(helpers, Rc::clone(&pool));
-        Some(pool)
-    });
     let worker = &worker;
-    match pool {
-        Some(pool) => pool.in_place_scope(|scope| {
-            for _ in 0..helpers {
-                scope.spawn(move |_| worker());
-            }
-            worker();
-        }),
+    match pools::take(helpers) {
+        Some(pool) => {
+            pool.in_place_scope(|scope| {
+                for _ in 0..helpers {
+                    scope.spawn(move |_| worker());
+                }
+                worker();
+            });
+            pools::give_back(helpers, pool);
+        }
         // No pool could be started: scoped threads do the same work.
         None => std::thread::scope(|scope| {
             for _ in 0..helpers {
@@ -111,6 +117,41 @@ where
             }
             worker();
         }),
+    }
+}
+
+/// The idle helper pools of [`run_workers`], by helper count.
+#[cfg(not(feature = "shuttle"))]
+mod pools {
+    use std::sync::Mutex;
+
+    /// Idle pools kept per helper count; more are dropped (their threads exit) when given
+    /// back: enough for every run a harness has in flight at once.
+    const MAX_IDLE_PER_SIZE: usize = 16;
+
+    static IDLE: Mutex<Vec<(usize, rayon::ThreadPool)>> = Mutex::new(Vec::new());
+
+    /// An idle pool of `helpers` threads, or a new one (`None` if threads cannot start).
+    pub(super) fn take(helpers: usize) -> Option<rayon::ThreadPool> {
+        {
+            let mut idle = IDLE.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(at) = idle.iter().position(|(size, _)| *size == helpers) {
+                return Some(idle.swap_remove(at).1);
+            }
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(helpers)
+            .thread_name(|i| format!("lockstep-worker-{i}"))
+            .build()
+            .ok()
+    }
+
+    /// Returns a pool taken with [`take`] once its run is over.
+    pub(super) fn give_back(helpers: usize, pool: rayon::ThreadPool) {
+        let mut idle = IDLE.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.iter().filter(|(size, _)| *size == helpers).count() < MAX_IDLE_PER_SIZE {
+            idle.push((helpers, pool));
+        }
     }
 }
 

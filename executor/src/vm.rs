@@ -108,7 +108,7 @@ impl Database for VmDb<'_> {
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Blocked> {
         let location = Location::Account(address);
         let (account, origin) = if address == self.ctx.beneficiary() {
-            match read_beneficiary(self.ctx, self.mv, &location, self.tx) {
+            match read_beneficiary(self.ctx, self.mv, self.tx) {
                 LazyRead::Blocked(on) => return Err(self.block(on)),
                 LazyRead::Value(base, fees) => {
                     let base = base.unwrap_or_else(|| self.pre_account(address));
@@ -417,10 +417,9 @@ fn write_set(
 fn read_beneficiary(
     #[cfg_attr(not(feature = "faults"), allow(unused_variables))] ctx: &BlockContext<'_>,
     mv: &MvMemory,
-    location: &Location,
     tx: TxIdx,
 ) -> LazyRead {
-    let read = mv.read_lazy(location, tx);
+    let read = mv.read_lazy(tx);
     #[cfg(feature = "faults")]
     if ctx.has_fault(crate::faults::Fault::LazyBeneficiaryRead) {
         if let LazyRead::Value(base, _) = read {
@@ -448,7 +447,7 @@ pub fn validate(ctx: &BlockContext<'_>, mv: &MvMemory, tx: TxIdx, reads: &[ReadE
         Origin::PreState if skips_pre_state_reads(ctx) => true,
         Origin::PreState => mv.read_origin(&read.location, tx) == Ok(None),
         Origin::Version(version) => mv.read_origin(&read.location, tx) == Ok(Some(*version)),
-        Origin::Lazy(summary) => match read_beneficiary(ctx, mv, &read.location, tx) {
+        Origin::Lazy(summary) => match read_beneficiary(ctx, mv, tx) {
             LazyRead::Blocked(_) => false,
             LazyRead::Value(base, fees) => {
                 let base = base.unwrap_or_else(|| {
