@@ -24,6 +24,9 @@ use lockstep_spec::Fork;
 /// One write of the block.
 type Write = (Location, Value);
 
+/// One chunk's writes to one part, with the chunk's index (its place in block order).
+type ChunkWrites = (usize, Vec<Write>);
+
 /// Transactions per chunk of the sorting phase.
 const CHUNK: usize = 128;
 
@@ -52,8 +55,7 @@ pub fn apply(
         .map(|part| Mutex::new(Some(part)))
         .collect();
     // Per part, the writes each chunk holds for it, with the chunk's index.
-    let sorted: Vec<Mutex<Vec<(usize, Vec<Write>)>>> =
-        (0..PARTS).map(|_| Mutex::default()).collect();
+    let sorted: Vec<Mutex<Vec<ChunkWrites>>> = (0..PARTS).map(|_| Mutex::default()).collect();
     let (next_chunk, next_part, sorters) = (
         AtomicUsize::new(0),
         AtomicUsize::new(0),
@@ -110,7 +112,7 @@ fn apply_part(
     fork: Fork,
     pre: &PreState,
     part: &mut Part,
-    chunks: Vec<(usize, Vec<Write>)>,
+    chunks: Vec<ChunkWrites>,
     keep_wiped: bool,
 ) {
     part.reserve(chunks.iter().map(|(_, writes)| writes.len()).sum());
