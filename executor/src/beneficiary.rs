@@ -86,7 +86,7 @@ impl<DB: StorageProbe> Handler for DeferredFee<DB> {
 /// the account is touched (so, under EIP-161, an empty one is deleted and a zero credit to
 /// an absent one creates nothing) and its balance grows unless that would overflow.
 pub fn credit(fork: Fork, account: Option<AccountInfo>, fee: U256) -> Option<AccountInfo> {
-    let mut account = account.unwrap_or_default();
+    let mut account = account.unwrap_or_else(crate::state::new_account);
     if let Some(balance) = account.balance.checked_add(fee) {
         account.balance = balance;
     }

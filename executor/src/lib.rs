@@ -83,6 +83,7 @@ pub mod env;
 pub mod executed;
 #[cfg(feature = "faults")]
 pub mod faults;
+pub mod local_code;
 pub mod materialize;
 pub mod mv_memory;
 pub mod parallel;

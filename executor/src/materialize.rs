@@ -12,23 +12,19 @@
 //! them would have rewritten the same values.
 //!
 //! Every write concerns one account, and block order matters only per account, so the work
-//! splits by the state's parts: the workers that ran the block sort chunks of the write sets
-//! by part, then apply a part each, its chunks in block order.
+//! splits by the state's parts: each worker that ran the block owns some parts, reads every
+//! write set in block order and applies the writes that fall in its parts. The write sets are
+//! only read, so no worker waits for another, and nothing is copied into buffers by part.
 
 use crate::mv_memory::{Location, MvMemory, Value};
 use crate::state::{self, BlockState, Part, PreState, PARTS};
 use crate::sync::{self, AtomicUsize, Mutex, Ordering};
 use alloy_primitives::map::AddressMap;
+use alloy_primitives::{Address, U256};
 use lockstep_spec::Fork;
 
 /// One write of the block.
 type Write = (Location, Value);
-
-/// One chunk's writes to one part, with the chunk's index (its place in block order).
-type ChunkWrites = (usize, Vec<Write>);
-
-/// Transactions per chunk of the sorting phase.
-const CHUNK: usize = 128;
 
 /// Applies the final write sets of a finished run (`mv`) to `state`, the state the
 /// transactions ran on, on `threads` workers. `keep_wiped` leaves the storage resets out (the
@@ -42,92 +38,89 @@ pub fn apply(
 ) {
     let pre = state.pre();
     let write_sets = mv.into_write_sets();
-    let chunks: Vec<Mutex<Vec<Vec<Write>>>> =
-        write_sets.chunks(CHUNK).map(|_| Mutex::default()).collect();
-    // Hand the write sets out chunk by chunk (each taken by one worker).
-    let mut write_sets = write_sets.into_iter();
-    for chunk in &chunks {
-        *chunk.lock() = write_sets.by_ref().take(CHUNK).collect();
-    }
-    let parts: Vec<Mutex<Option<Part>>> = std::mem::replace(state, BlockState::new(pre))
-        .into_parts()
-        .into_iter()
-        .map(|part| Mutex::new(Some(part)))
-        .collect();
-    // Per part, the writes each chunk holds for it, with the chunk's index.
-    let sorted: Vec<Mutex<Vec<ChunkWrites>>> = (0..PARTS).map(|_| Mutex::default()).collect();
-    let (next_chunk, next_part, sorters) = (
-        AtomicUsize::new(0),
-        AtomicUsize::new(0),
-        AtomicUsize::new(0),
-    );
     let workers = threads.clamp(1, PARTS);
+    let writes: usize = write_sets.iter().map(Vec::len).sum();
+    // Worker `w` owns the parts `w`, `w + workers`, `w + 2 × workers`...
+    let mut owned: Vec<Vec<Part>> = (0..workers).map(|_| Vec::new()).collect();
+    let parts = std::mem::replace(state, BlockState::new(pre)).into_parts();
+    for (index, part) in parts.into_iter().enumerate() {
+        owned[index % workers].push(part);
+    }
+    let owned: Vec<Mutex<Vec<Part>>> = owned.into_iter().map(Mutex::new).collect();
+    let next_worker = AtomicUsize::new(0);
     let work = || {
-        loop {
-            let index = next_chunk.fetch_add(1, Ordering::Relaxed);
-            let Some(chunk) = chunks.get(index) else {
-                break;
+        let worker = next_worker.fetch_add(1, Ordering::Relaxed);
+        let Some(mine) = owned.get(worker) else {
+            return;
+        };
+        let mut mine = mine.lock();
+        for part in mine.iter_mut() {
+            part.reserve(writes / PARTS);
+        }
+        let mut faulty: Vec<Vec<Write>> = (0..mine.len()).map(|_| Vec::new()).collect();
+        // Consecutive non-zero fees to one account (the beneficiary's, one per transaction),
+        // credited as one sum: the same balance (saturating additions of non-negative amounts
+        // associate) for one lookup instead of one per transaction.
+        let mut fees: Option<(usize, Address, U256)> = None;
+        for (location, value) in write_sets.iter().flatten() {
+            let address = location.address();
+            let part = state::part_of(&address);
+            if part % workers != worker {
+                continue;
+            }
+            let at = part / workers;
+            if keep_wiped {
+                faulty[at].push((*location, value.clone()));
+                continue;
+            }
+            let fee = match (location, value) {
+                (Location::Account(_), Value::Fee(fee)) if !fee.is_zero() => Some(*fee),
+                _ => None,
             };
-            let mut by_part: Vec<Vec<Write>> = (0..PARTS).map(|_| Vec::new()).collect();
-            for writes in std::mem::take(&mut *chunk.lock()) {
-                for write in writes {
-                    by_part[state::part_of(&write.0.address())].push(write);
+            // A pending sum is credited before anything else written to its account (writes to
+            // other accounts do not see it).
+            match (&mut fees, fee) {
+                (Some((_, to, sum)), Some(fee)) if *to == address => {
+                    *sum = sum.saturating_add(fee);
+                    continue;
                 }
+                (Some((_, to, _)), _) if *to == address || fee.is_some() => {
+                    if let Some((pending_at, to, sum)) = fees.take() {
+                        if let Some(own) = mine.get_mut(pending_at) {
+                            own.credit(pre, fork, to, sum);
+                        }
+                    }
+                }
+                _ => {}
             }
-            for (part, writes) in by_part.into_iter().enumerate() {
-                if !writes.is_empty() {
-                    sorted[part].lock().push((index, writes));
-                }
+            if let Some(fee) = fee {
+                fees = Some((at, address, fee));
+            } else if let Some(own) = mine.get_mut(at) {
+                apply_write(fork, pre, own, *location, value.clone());
             }
         }
-        sorters.fetch_add(1, Ordering::AcqRel);
-        let mut polls = 0;
-        while sorters.load(Ordering::Acquire) < workers {
-            sync::relax(polls, workers);
-            polls = polls.saturating_add(1);
-        }
-        loop {
-            let part = next_part.fetch_add(1, Ordering::Relaxed);
-            if part >= PARTS {
-                break;
+        if let Some((at, to, sum)) = fees {
+            if let Some(own) = mine.get_mut(at) {
+                own.credit(pre, fork, to, sum);
             }
-            let mut writes = std::mem::take(&mut *sorted[part].lock());
-            writes.sort_unstable_by_key(|(chunk, _)| *chunk);
-            let mut slot = parts[part].lock();
-            if let Some(own) = slot.as_mut() {
-                apply_part(fork, pre, own, writes, keep_wiped);
+        }
+        if keep_wiped {
+            for (own, writes) in mine.iter_mut().zip(faulty) {
+                for (location, value) in without_wipes(writes) {
+                    apply_write(fork, pre, own, location, value);
+                }
             }
         }
     };
     sync::run_workers(workers, work);
-    let parts: Vec<Part> = parts
+    let mut owned: Vec<std::vec::IntoIter<Part>> = owned
         .into_iter()
-        .map(|part| part.lock().take().unwrap_or_default())
+        .map(|parts| parts.into_inner().into_iter())
+        .collect();
+    let parts: Vec<Part> = (0..PARTS)
+        .map(|index| owned[index % workers].next().unwrap_or_default())
         .collect();
     *state = BlockState::from_parts(pre, parts);
-}
-
-/// Applies one part's writes, chunk by chunk in block order, as the sequential commits did.
-fn apply_part(
-    fork: Fork,
-    pre: &PreState,
-    part: &mut Part,
-    chunks: Vec<ChunkWrites>,
-    keep_wiped: bool,
-) {
-    part.reserve(chunks.iter().map(|(_, writes)| writes.len()).sum());
-    if keep_wiped {
-        let writes = without_wipes(chunks.into_iter().flat_map(|(_, w)| w).collect());
-        for (location, value) in writes {
-            apply_write(fork, pre, part, location, value);
-        }
-        return;
-    }
-    for (_, writes) in chunks {
-        for (location, value) in writes {
-            apply_write(fork, pre, part, location, value);
-        }
-    }
 }
 
 /// Applies one write, as the sequential commit of its transaction did.

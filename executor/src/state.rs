@@ -31,19 +31,43 @@ pub fn bytecode(code: &alloy_primitives::Bytes) -> Bytecode {
     Bytecode::new_raw_checked(code.clone()).unwrap_or_else(|_| Bytecode::new_legacy(code.clone()))
 }
 
-/// The account info revm expects for a lockstep account.
+/// The account info revm expects for a lockstep account. An account without code carries no
+/// bytecode (see [`new_account`]).
 pub fn account_info(account: &Account) -> AccountInfo {
+    if account.code.is_empty() {
+        let mut info = new_account();
+        info.balance = account.balance;
+        info.nonce = account.nonce;
+        return info;
+    }
     let code = bytecode(&account.code);
-    AccountInfo {
-        balance: account.balance,
-        nonce: account.nonce,
-        code_hash: if account.code.is_empty() {
-            revm::primitives::KECCAK_EMPTY
-        } else {
-            keccak256(&account.code)
-        },
-        code: Some(code),
-        ..Default::default()
+    AccountInfo::new(
+        account.balance,
+        account.nonce,
+        keccak256(&account.code),
+        code,
+    )
+}
+
+/// A fresh account: no balance, nonce or code, and no bytecode object (`code: None`, which
+/// revm reads as "load by hash", and for the empty code's hash supplies its own). revm's
+/// `AccountInfo::default()` holds its one shared empty bytecode instead: every clone and drop
+/// of such an account changes a reference count that every account of every thread shares, a
+/// cache line the cores of a parallel run would pass back and forth on each transaction.
+pub fn new_account() -> AccountInfo {
+    static EMPTY: std::sync::OnceLock<AccountInfo> = std::sync::OnceLock::new();
+    EMPTY
+        .get_or_init(|| AccountInfo::default().without_code())
+        .copy_without_code()
+}
+
+/// `info` as lockstep's states and write sets keep it: an account without code loses the
+/// shared empty bytecode revm gave it (see [`new_account`]).
+pub fn detached(info: AccountInfo) -> AccountInfo {
+    if info.code_hash == revm::primitives::KECCAK_EMPTY && info.code.is_some() {
+        info.without_code()
+    } else {
+        info
     }
 }
 
@@ -198,14 +222,14 @@ impl Part {
                     storage: U256Map::default(),
                 },
                 None => Change::Live {
-                    info: AccountInfo::default(),
+                    info: new_account(),
                     cleared: true,
                     storage: U256Map::default(),
                 },
             });
         if matches!(change, Change::Deleted) {
             *change = Change::Live {
-                info: AccountInfo::default(),
+                info: new_account(),
                 cleared: true,
                 storage: U256Map::default(),
             };
@@ -457,7 +481,7 @@ impl<'a> BlockState<'a> {
     /// Commits the changes of one transaction (or system call) under `fork`'s rules.
     pub fn commit(&mut self, fork: Fork, changes: EvmState) {
         for (address, mut account) in changes {
-            let info = std::mem::take(&mut account.info);
+            let info = detached(std::mem::replace(&mut account.info, new_account()));
             let pre = self.pre;
             self.part_mut(&address)
                 .commit_account(pre, fork, address, info, &account);
@@ -473,7 +497,7 @@ impl<'a> BlockState<'a> {
                 pre,
                 fork,
                 *address,
-                account.info.clone(),
+                detached(account.info.clone()),
                 account,
             );
         }
@@ -575,7 +599,8 @@ impl DatabaseRef for BlockState<'_> {
     }
 
     fn code_by_hash_ref(&self, _code_hash: B256) -> Result<Bytecode, Self::Error> {
-        // Every AccountInfo carries its code, so revm never asks by hash.
+        // Every account with code carries it, and revm fills in the empty code of the others
+        // itself, so it never asks by hash.
         Ok(Bytecode::default())
     }
 

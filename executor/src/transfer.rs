@@ -191,7 +191,7 @@ pub(crate) fn effect<DB: Database, B>(
     else {
         return Plain::NotApplicable;
     };
-    let mut recipient_after = recipient.unwrap_or_default();
+    let mut recipient_after = recipient.unwrap_or_else(crate::state::new_account);
     let Some(recipient_balance) = recipient_after.balance.checked_add(tx.value) else {
         return Plain::NotApplicable;
     };

@@ -4,6 +4,7 @@
 
 use crate::beneficiary::{self, DeferredFee, Summary};
 use crate::env;
+use crate::local_code::LocalCode;
 use crate::mv_memory::{LazyRead, Location, MvMemory, Read, TxIdx, Value, Version};
 use crate::sequential;
 use crate::state::BlockState;
@@ -89,6 +90,8 @@ pub(crate) struct VmDb<'a> {
     /// Whether account reads fill `accounts` (the transfer fast path writes without it).
     pub(crate) track_accounts: bool,
     blocked: Option<TxIdx>,
+    /// This worker's copies of the contracts' code.
+    code: LocalCode,
 }
 
 impl VmDb<'_> {
@@ -97,8 +100,9 @@ impl VmDb<'_> {
         Blocked(on)
     }
 
-    fn pre_account(&self, address: Address) -> Option<AccountInfo> {
-        self.ctx.pre.info(&address).cloned()
+    fn pre_account(&mut self, address: Address) -> Option<AccountInfo> {
+        let code = &mut self.code;
+        self.ctx.pre.info(&address).map(|info| code.account(info))
     }
 }
 
@@ -152,7 +156,8 @@ impl Database for VmDb<'_> {
     }
 
     fn code_by_hash(&mut self, _code_hash: B256) -> Result<Bytecode, Blocked> {
-        // Every account carries its code, so revm never asks by hash.
+        // Every account with code carries it, and revm fills in the empty code of the others
+        // itself, so it never asks by hash.
         Ok(Bytecode::default())
     }
 
@@ -263,6 +268,7 @@ impl<'a> Vm<'a> {
             accounts: AddressMap::default(),
             track_accounts: true,
             blocked: None,
+            code: LocalCode::default(),
         };
         let evm = Context::mainnet()
             .with_db(db)
@@ -383,7 +389,7 @@ fn write_set(
         let destroyed = account.is_selfdestructed() && !keep_destroyed;
         let deleted = destroyed || (fork >= Fork::SpuriousDragon && account.is_empty());
         let reset = deleted || account.is_created();
-        let after = (!deleted).then(|| account.info.clone());
+        let after = (!deleted).then(|| crate::state::detached(account.info.clone()));
         let unchanged = !reset
             && *address != beneficiary
             && accounts_read

@@ -5,6 +5,7 @@
 
 use crate::beneficiary::{self, DeferredFee, Summary};
 use crate::collision::StorageProbe;
+use crate::local_code::LocalCode;
 use crate::mv_memory::Location;
 use crate::sequential;
 use crate::state::BlockState;
@@ -78,20 +79,24 @@ pub type FirstWrites = HashMap<Location, usize>;
 struct Recording<'a> {
     state: BlockState<'a>,
     reads: Vec<ValueRead>,
+    /// This shard's copies of the contracts' code.
+    code: LocalCode,
 }
 
 impl Database for Recording<'_> {
     type Error = Infallible;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Infallible> {
-        let info = self.state.info(&address).cloned();
+        let code = &mut self.code;
+        let info = self.state.info(&address).map(|info| code.account(info));
         self.reads
             .push(ValueRead::Account(address, beneficiary::summary(&info)));
         Ok(info)
     }
 
     fn code_by_hash(&mut self, _code_hash: B256) -> Result<Bytecode, Infallible> {
-        // Every account carries its code, so revm never asks by hash.
+        // Every account with code carries it, and revm fills in the empty code of the others
+        // itself, so it never asks by hash.
         Ok(Bytecode::default())
     }
 
@@ -236,6 +241,7 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
     let db = Recording {
         state: env.start.clone(),
         reads: Vec::new(),
+        code: LocalCode::default(),
     };
     let mut evm = Context::mainnet()
         .with_db(db)
@@ -290,7 +296,7 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
             },
         ));
     }
-    let Recording { state, reads } = evm.ctx.journaled_state.database;
+    let Recording { state, reads, .. } = evm.ctx.journaled_state.database;
     ShardOutput {
         txs,
         reads,

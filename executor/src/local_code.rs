@@ -1,0 +1,60 @@
+//! Per-worker copies of contract code. revm takes an account's code as a reference-counted
+//! [`Bytecode`]: every load of a contract clones it and every transaction's end drops it, so
+//! the workers of a parallel run calling one contract (every transfer of one token) would all
+//! change one reference count, a cache line passed between the cores on each transaction. A
+//! worker instead hands revm its own copy of each contract's code, made on the first call.
+
+use crate::state;
+use alloy_primitives::map::B256Map;
+use revm::bytecode::Bytecode;
+use revm::primitives::KECCAK_EMPTY;
+use revm::state::AccountInfo;
+
+/// One worker's copies of the code it has loaded, by code hash.
+#[derive(Debug, Default)]
+pub struct LocalCode {
+    copies: B256Map<Bytecode>,
+}
+
+impl LocalCode {
+    /// `shared` (an account of a state every worker reads) with its code replaced by this
+    /// worker's copy; an account without code is returned without bytecode (see
+    /// [`state::new_account`]).
+    pub fn account(&mut self, shared: &AccountInfo) -> AccountInfo {
+        let mut info = shared.copy_without_code();
+        if shared.code_hash == KECCAK_EMPTY {
+            return info;
+        }
+        let Some(code) = shared.code.as_ref() else {
+            return info;
+        };
+        let copy = self
+            .copies
+            .entry(shared.code_hash)
+            .or_insert_with(|| state::bytecode(&code.original_bytes()));
+        info.code = Some(copy.clone());
+        info
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::{keccak256, Bytes, U256};
+
+    #[test]
+    fn copies_keep_the_account_and_its_code() {
+        let raw = Bytes::from_static(&[0x60, 0x01, 0x60, 0x00, 0x55, 0x00]);
+        let shared = AccountInfo::new(U256::from(3), 1, keccak256(&raw), state::bytecode(&raw));
+        let mut local = LocalCode::default();
+        let first = local.account(&shared);
+        let second = local.account(&shared);
+        assert_eq!(first, shared);
+        let code = |info: &AccountInfo| info.code.as_ref().map(|c| c.original_bytes());
+        assert_eq!(code(&first), Some(raw.clone()));
+        assert_eq!(code(&second), Some(raw));
+        assert_eq!(local.copies.len(), 1, "one copy per contract");
+        let eoa = local.account(&state::new_account());
+        assert!(eoa.code.is_none());
+    }
+}
