@@ -6,7 +6,7 @@
 use crate::mv_memory::{Incarnation, Location, MvMemory, TxIdx, Version};
 use crate::scheduler::{Scheduler, Task};
 use crate::stats::{Counters, Tally};
-use crate::sync::{self, AtomicBool, Mutex, Ordering};
+use crate::sync::{self, Aligned, AtomicBool, Mutex, Ordering};
 use crate::vm::{self, BlockContext, Execution, ReadEntry, TxOutput, Vm};
 use alloy_primitives::map::AddressMap;
 use std::any::Any;
@@ -17,8 +17,10 @@ struct Run<'a> {
     ctx: &'a BlockContext<'a>,
     mv: MvMemory,
     scheduler: Scheduler,
-    reads: Vec<Mutex<Vec<ReadEntry>>>,
-    outputs: Vec<Mutex<Option<(Incarnation, TxOutput)>>>,
+    /// Per transaction, the read set and output of its latest incarnation, on cache lines of
+    /// their own (neighbouring transactions run on different cores).
+    reads: Vec<Aligned<Mutex<Vec<ReadEntry>>>>,
+    outputs: Vec<Aligned<Mutex<Option<(Incarnation, TxOutput)>>>>,
     counters: Counters,
     /// Set when a worker panicked, or when the run gave up on contention: the others stop
     /// instead of waiting for its task forever.
@@ -188,8 +190,8 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize, may_give_up: bool) -> Outcome
         ctx,
         mv: MvMemory::new(size, Location::Account(ctx.block_env.beneficiary)),
         scheduler: Scheduler::new(size),
-        reads: (0..size).map(|_| Mutex::new(Vec::new())).collect(),
-        outputs: (0..size).map(|_| Mutex::new(None)).collect(),
+        reads: (0..size).map(|_| Aligned(Mutex::new(Vec::new()))).collect(),
+        outputs: (0..size).map(|_| Aligned(Mutex::new(None))).collect(),
         counters: Counters::default(),
         halted: AtomicBool::new(false),
         may_give_up,
@@ -219,7 +221,7 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize, may_give_up: bool) -> Outcome
     } = run;
     let outputs = outputs
         .into_iter()
-        .map(|output| output.lock().take().map(|(_, output)| output))
+        .map(|output| output.0.into_inner().map(|(_, output)| output))
         .collect();
     Outcome::Done(outputs, Box::new(mv), counters)
 }

@@ -5,7 +5,7 @@
 //! validated.
 
 use crate::mv_memory::{Incarnation, TxIdx, Version};
-use crate::sync::{AtomicBool, AtomicUsize, Mutex, Ordering};
+use crate::sync::{Aligned, AtomicBool, AtomicUsize, Mutex, Ordering};
 use crossbeam_utils::CachePadded;
 
 /// Where a transaction's latest incarnation stands.
@@ -41,8 +41,10 @@ pub struct Scheduler {
     decrease_cnt: CachePadded<AtomicUsize>,
     num_active_tasks: CachePadded<AtomicUsize>,
     done_marker: CachePadded<AtomicBool>,
-    dependencies: Vec<Mutex<Vec<TxIdx>>>,
-    status: Vec<Mutex<(Incarnation, Status)>>,
+    /// Per transaction, those parked on it, and its status: each on a cache line of its own,
+    /// since neighbouring transactions run on different cores.
+    dependencies: Vec<Aligned<Mutex<Vec<TxIdx>>>>,
+    status: Vec<Aligned<Mutex<(Incarnation, Status)>>>,
     /// Per transaction, one more than its highest aborted incarnation (kept only when
     /// invariants are checked): an incarnation is aborted at most once.
     aborted: Vec<AtomicUsize>,
@@ -58,9 +60,11 @@ impl Scheduler {
             decrease_cnt: CachePadded::new(AtomicUsize::new(0)),
             num_active_tasks: CachePadded::new(AtomicUsize::new(0)),
             done_marker: CachePadded::new(AtomicBool::new(block_size == 0)),
-            dependencies: (0..block_size).map(|_| Mutex::new(Vec::new())).collect(),
+            dependencies: (0..block_size)
+                .map(|_| Aligned(Mutex::new(Vec::new())))
+                .collect(),
             status: (0..block_size)
-                .map(|_| Mutex::new((0, Status::ReadyToExecute)))
+                .map(|_| Aligned(Mutex::new((0, Status::ReadyToExecute))))
                 .collect(),
             aborted: if crate::CHECK_INVARIANTS {
                 (0..block_size).map(|_| AtomicUsize::new(0)).collect()
