@@ -12,7 +12,7 @@
 //! small, so inserting them is cheap, and the state after the block is built from the write
 //! sets in block order, without a pass over the table.
 
-use crate::sync::{Aligned, AtomicBool, Mutex, Ordering, RwLock};
+use crate::sync::{Aligned, AtomicBool, AtomicU64, Mutex, Ordering, RwLock};
 use alloy_primitives::{Address, U256};
 use crossbeam_utils::CachePadded;
 use revm::state::AccountInfo;
@@ -253,6 +253,13 @@ pub struct MvMemory {
     /// lazy fee), kept out of the table and read from the write sets: in the table it would
     /// be one lock and one sorted vector that every transaction of the block contends for.
     lazy: Location,
+    /// A Bloom filter of every location ever written in this block (one bit per location,
+    /// never cleared): most reads are of locations no transaction writes, and those are
+    /// answered with atomic loads, without the shard's lock (whose reference count would move
+    /// its cache line between the cores on every read). A bit is set before the location's
+    /// entry goes in its shard, so a reader that sees it unset and reads the pre-state is
+    /// re-validated once the writer finishes (it wrote a new location), and then sees it set.
+    written: Vec<AtomicU64>,
     /// Whether any storage reset was ever written in this block (never cleared): most
     /// blocks destroy and create nothing, and then a storage read's second lookup, of the
     /// account's reset, is answered without touching a shard. Set after the reset is in its
@@ -265,6 +272,19 @@ fn shard_of(location: &Location) -> usize {
     // Middle bits: hashbrown takes its bucket index from the low bits and its tag from the top
     // seven, so a shard chosen by either would leave the maps inside it badly spread.
     (FastHash.hash_one(location) >> 24) as usize % SHARDS
+}
+
+/// Bits of the Bloom filter of written locations per transaction of the block: with about
+/// three written locations per transaction, one read in twenty of an unwritten location
+/// still takes the shard's lock.
+const FILTER_BITS_PER_TX: usize = 64;
+
+/// The word and bit of `location` in a filter of `words` words (a power of two).
+fn filter_bit(location: &Location, words: usize) -> (usize, u64) {
+    // Bits apart from the shard's and from hashbrown's.
+    let hash = FastHash.hash_one(location);
+    let bit = (hash >> 32) as usize & (words * 64 - 1);
+    (bit / 64, 1u64 << (bit % 64))
 }
 
 impl MvMemory {
@@ -288,8 +308,27 @@ impl MvMemory {
                 .map(|_| Aligned(Mutex::new(WriteSet::default())))
                 .collect(),
             lazy,
+            written: (0..(block_size * FILTER_BITS_PER_TX)
+                .div_ceil(64)
+                .next_power_of_two())
+                .map(|_| AtomicU64::new(0))
+                .collect(),
             resets_written: AtomicBool::new(false),
         }
+    }
+
+    /// Marks `location` as written in the filter (before its entry goes in its shard).
+    fn mark_written(&self, location: &Location) {
+        let (word, bit) = filter_bit(location, self.written.len());
+        if self.written[word].load(Ordering::Relaxed) & bit == 0 {
+            self.written[word].fetch_or(bit, Ordering::Release);
+        }
+    }
+
+    /// Whether `location` may have been written (false: certainly never).
+    fn maybe_written(&self, location: &Location) -> bool {
+        let (word, bit) = filter_bit(location, self.written.len());
+        self.written[word].load(Ordering::Acquire) & bit != 0
     }
 
     fn shard(&self, location: &Location) -> &RwLock<Shard> {
@@ -314,6 +353,7 @@ impl MvMemory {
                 continue;
             }
             let entry = Entry::Written(version.incarnation, index as u32);
+            self.mark_written(location);
             self.shard(location)
                 .write()
                 .entry(*location)
@@ -402,6 +442,9 @@ impl MvMemory {
         if matches!(location, Location::StorageReset(_))
             && !self.resets_written.load(Ordering::Acquire)
         {
+            return None;
+        }
+        if !self.maybe_written(location) {
             return None;
         }
         self.shard(location).read().get(location)?.highest_below(tx)
@@ -576,6 +619,31 @@ mod tests {
             "only {} distinct buckets",
             buckets.len()
         );
+    }
+
+    #[test]
+    fn the_written_filter_never_hides_a_write() {
+        // Far more locations than the filter of a two-transaction memory has bits: every one
+        // written is still found, whatever bits they share.
+        let mv = MvMemory::new(2, beneficiary());
+        let slots: Vec<Location> = (0..1_000u64)
+            .map(|n| Location::Storage(Address::with_last_byte((n % 7) as u8), U256::from(n)))
+            .collect();
+        assert!(slots.iter().all(|l| !mv.maybe_written(l)));
+        let writes = slots
+            .iter()
+            .step_by(2)
+            .map(|l| (*l, Value::Slot(U256::from(1))))
+            .collect();
+        assert!(mv.record(v(0, 0), writes));
+        for (n, location) in slots.iter().enumerate() {
+            let read = mv.read_origin(location, 1);
+            if n % 2 == 0 {
+                assert_eq!(read, Ok(Some(v(0, 0))), "write {n} hidden");
+            } else {
+                assert_eq!(read, Ok(None), "slot {n} was never written");
+            }
+        }
     }
 
     #[test]
