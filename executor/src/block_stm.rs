@@ -12,6 +12,9 @@ use alloy_primitives::map::AddressMap;
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
 
+/// A transaction's latest output, with the incarnation that produced it.
+type LatestOutput = (Incarnation, TxOutput);
+
 /// The shared state of one parallel run.
 struct Run<'a> {
     ctx: &'a BlockContext<'a>,
@@ -20,7 +23,7 @@ struct Run<'a> {
     /// Per transaction, the read set and output of its latest incarnation, on cache lines of
     /// their own (neighbouring transactions run on different cores).
     reads: Vec<Aligned<Mutex<Vec<ReadEntry>>>>,
-    outputs: Vec<Aligned<Mutex<Option<(Incarnation, TxOutput)>>>>,
+    outputs: Vec<Aligned<Mutex<Option<LatestOutput>>>>,
     counters: Counters,
     /// Set when a worker panicked, or when the run gave up on contention: the others stop
     /// instead of waiting for its task forever.
