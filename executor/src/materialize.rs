@@ -26,6 +26,9 @@ use lockstep_spec::Fork;
 /// One write of the block.
 type Write = (Location, Value);
 
+/// Writes of the block per worker applying them, at least.
+const WRITES_PER_WORKER: usize = 1024;
+
 /// Applies the final write sets of a finished run (`mv`) to `state`, the state the
 /// transactions ran on, on `threads` workers. `keep_wiped` leaves the storage resets out (the
 /// `KeepWipedStorage` fault; always false in a normal build).
@@ -38,8 +41,11 @@ pub fn apply(
 ) {
     let pre = state.pre();
     let write_sets = mv.into_write_sets();
-    let workers = threads.clamp(1, PARTS);
     let writes: usize = write_sets.iter().map(Vec::len).sum();
+    // A helper thread costs a wake-up: only blocks with many writes share the work.
+    let workers = threads
+        .clamp(1, PARTS)
+        .min(writes.div_ceil(WRITES_PER_WORKER).max(1));
     // Worker `w` owns the parts `w`, `w + workers`, `w + 2 × workers`...
     let mut owned: Vec<Vec<Part>> = (0..workers).map(|_| Vec::new()).collect();
     let parts = std::mem::replace(state, BlockState::new(pre)).into_parts();
