@@ -51,7 +51,7 @@
 //!   is small ([`too_small`]), when a look at its transactions finds many transactions of
 //!   the beneficiary, many repeated identical calls or one long chain of dependencies
 //!   ([`contention`], [`auto::MAX_REPEATED_CALLS`]), or when, running, more than two in five of its
-//!   incarnations abort (`block_stm::too_contended`).
+//!   incarnations fail validation (`block_stm::too_contended`).
 //! - **EIP-7610.** revm 43 does not treat an address with storage as a creation collision;
 //!   both executors run revm with the frame loop of [`collision`], which does.
 

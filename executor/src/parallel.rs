@@ -48,8 +48,8 @@ pub fn execute<'a>(
             let mut executed = sequential::execute(fork, pre, block)?;
             executed.stats.parallel = false;
             executed.stats.fallback = Some(format!(
-                "too much contention: {} of the first {} incarnations aborted",
-                counters.aborts(),
+                "too much contention: {} of the first {} incarnations failed validation",
+                counters.failed_validations(),
                 counters.incarnations()
             ));
             return Ok(executed);

@@ -12,12 +12,13 @@ use lockstep_spec::types::ExecStats;
 pub struct Counters {
     incarnations: CachePadded<AtomicU64>,
     aborts: CachePadded<AtomicU64>,
+    failed_validations: CachePadded<AtomicU64>,
     validations: CachePadded<AtomicU64>,
     dependency_waits: CachePadded<AtomicU64>,
 }
 
 /// Events a worker counts before it adds them to the shared counters.
-const FLUSH_EVERY: u64 = 16;
+pub const FLUSH_EVERY: u64 = 16;
 
 /// One worker's counts not yet added to the shared [`Counters`] (added when it is dropped).
 #[derive(Debug)]
@@ -58,6 +59,14 @@ impl Tally<'_> {
         self.shared.aborts.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// An incarnation was aborted by a failed validation (it ran to its end for nothing).
+    pub fn failed_validation(&mut self) {
+        self.abort();
+        self.shared
+            .failed_validations
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Adds the counts to the shared counters.
     pub fn flush(&mut self) {
         let add = |counter: &AtomicU64, count: &mut u64| {
@@ -91,6 +100,11 @@ impl Counters {
     /// Incarnations aborted so far.
     pub fn aborts(&self) -> u64 {
         self.aborts.load(Ordering::Relaxed)
+    }
+
+    /// Incarnations aborted by a failed validation so far.
+    pub fn failed_validations(&self) -> u64 {
+        self.failed_validations.load(Ordering::Relaxed)
     }
 
     /// Incarnations started so far (as far as the workers have added their tallies).
@@ -131,11 +145,13 @@ mod tests {
             tally.abort();
             assert_eq!(counters.incarnations(), FLUSH_EVERY + 3);
             assert_eq!(counters.aborts(), 1);
+            tally.failed_validation();
+            assert_eq!((counters.aborts(), counters.failed_validations()), (2, 1));
         }
         let stats = counters.to_exec_stats();
         assert_eq!(
             (stats.incarnations, stats.aborts, stats.validations),
-            (FLUSH_EVERY + 3, 1, 1)
+            (FLUSH_EVERY + 3, 2, 1)
         );
         assert_eq!(stats.dependency_waits, 1);
     }
