@@ -212,8 +212,9 @@ impl Scheduler {
     }
 
     /// Marks `version` executed, wakes the transactions parked on it and says what to do
-    /// next: validate it at once, or (when it wrote a new location) have every later
-    /// transaction re-validated.
+    /// next: validate it at once (when validation has passed it, or has reached it and no
+    /// further), and (when validation had passed it and it wrote a new location) have every
+    /// later transaction re-validated.
     pub fn finish_execution(&self, version: Version, wrote_new_location: bool) -> Option<Task> {
         {
             let mut status = self.status[version.tx].lock();
@@ -226,11 +227,25 @@ impl Scheduler {
         let dependents = std::mem::take(&mut *self.dependencies[version.tx].lock());
         self.resume_dependencies(dependents);
         if self.validation_idx.load(Ordering::SeqCst) > version.tx {
-            if wrote_new_location {
-                self.decrease_validation_idx(version.tx);
-            } else {
+            if !wrote_new_location {
                 return Some(Task::Validate(version));
             }
+            self.decrease_validation_idx(version.tx);
+        }
+        // Validation has reached this transaction and no further: claim its validation at
+        // once, as `next_version_to_validate` would, keeping this task's active slot (one
+        // compare-and-swap instead of a trip through `next_task`, per transaction).
+        if self
+            .validation_idx
+            .compare_exchange(
+                version.tx,
+                version.tx + 1,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            )
+            .is_ok()
+        {
+            return Some(Task::Validate(version));
         }
         self.num_active_tasks.fetch_sub(1, Ordering::SeqCst);
         None
@@ -282,14 +297,42 @@ mod tests {
     fn executes_then_validates_in_order() {
         let s = Scheduler::new(2);
         assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
-        assert_eq!(s.finish_execution(v(0, 0), true), None);
-        assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
+        // Validation stands at transaction 0: its executor validates it at once.
+        assert_eq!(
+            s.finish_execution(v(0, 0), true),
+            Some(Task::Validate(v(0, 0)))
+        );
         assert_eq!(s.finish_validation(0, false), None);
         assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
-        assert_eq!(s.finish_execution(v(1, 0), true), None);
-        assert_eq!(s.next_task(), Some(Task::Validate(v(1, 0))));
+        assert_eq!(
+            s.finish_execution(v(1, 0), true),
+            Some(Task::Validate(v(1, 0)))
+        );
         assert_eq!(s.finish_validation(1, false), None);
         assert!(!s.done());
+        assert_eq!(s.next_task(), None);
+        assert!(s.done());
+    }
+
+    #[test]
+    fn a_validation_claimed_too_early_happens_when_the_transaction_finishes() {
+        let s = Scheduler::new(2);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
+        // Validation claims transaction 0 while it runs: nothing to do, the index moves on.
+        assert_eq!(s.next_task(), None);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
+        // Validation stands at 1: its executor validates it at once.
+        assert_eq!(
+            s.finish_execution(v(1, 0), false),
+            Some(Task::Validate(v(1, 0)))
+        );
+        assert_eq!(s.finish_validation(1, false), None);
+        // Validation has passed 0: it is validated when it finishes.
+        assert_eq!(
+            s.finish_execution(v(0, 0), false),
+            Some(Task::Validate(v(0, 0)))
+        );
+        assert_eq!(s.finish_validation(0, false), None);
         assert_eq!(s.next_task(), None);
         assert!(s.done());
     }
@@ -303,7 +346,12 @@ mod tests {
         assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
         assert!(s.add_dependency(1, 0));
         assert_eq!(s.status(1), (0, Status::Aborting));
-        assert_eq!(s.finish_execution(v(0, 0), true), None);
+        // Validation had passed 0, which wrote a new location: sent back to 0, and 0 is
+        // validated at once.
+        assert_eq!(
+            s.finish_execution(v(0, 0), true),
+            Some(Task::Validate(v(0, 0)))
+        );
         assert_eq!(s.status(1), (1, Status::ReadyToExecute));
         // Transaction 0 finished: a new dependency on it is refused.
         assert!(!s.add_dependency(1, 0));
@@ -313,8 +361,10 @@ mod tests {
     fn failed_validation_aborts_once_and_reexecutes() {
         let s = Scheduler::new(1);
         assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
-        assert_eq!(s.finish_execution(v(0, 0), true), None);
-        assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
+        assert_eq!(
+            s.finish_execution(v(0, 0), true),
+            Some(Task::Validate(v(0, 0)))
+        );
         assert!(s.try_validation_abort(v(0, 0)));
         assert!(!s.try_validation_abort(v(0, 0)));
         assert_eq!(s.finish_validation(0, true), Some(Task::Execute(v(0, 1))));
