@@ -12,8 +12,14 @@ use alloy_primitives::map::AddressMap;
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
 
-/// A transaction's latest output, with the incarnation that produced it.
-type LatestOutput = (Incarnation, TxOutput);
+/// What a transaction's latest finished incarnation read and produced, in one slot (one lock
+/// and one cache line to fetch per transaction: the slots are new memory in every block).
+#[derive(Debug, Default)]
+struct Latest {
+    reads: Vec<ReadEntry>,
+    /// The output, with the incarnation that produced it.
+    output: Option<(Incarnation, TxOutput)>,
+}
 
 /// The shared state of one parallel run.
 struct Run<'a> {
@@ -22,8 +28,7 @@ struct Run<'a> {
     scheduler: Scheduler,
     /// Per transaction, the read set and output of its latest incarnation, on cache lines of
     /// their own (neighbouring transactions run on different cores).
-    reads: Vec<Aligned<Mutex<Vec<ReadEntry>>>>,
-    outputs: Vec<Aligned<Mutex<Option<LatestOutput>>>>,
+    latest: Vec<Aligned<Mutex<Latest>>>,
     counters: Counters,
     /// Set when a worker panicked, or when the run gave up on contention: the others stop
     /// instead of waiting for its task forever.
@@ -76,12 +81,14 @@ impl Run<'_> {
                     writes,
                     output,
                 } => {
-                    let previous_reads =
-                        std::mem::replace(&mut *self.reads[version.tx].lock(), reads);
+                    let (previous_reads, previous) = {
+                        let mut latest = self.latest[version.tx].lock();
+                        (
+                            std::mem::replace(&mut latest.reads, reads),
+                            latest.output.replace((version.incarnation, *output)),
+                        )
+                    };
                     vm.recycle(previous_reads);
-                    let previous = self.outputs[version.tx]
-                        .lock()
-                        .replace((version.incarnation, *output));
                     invariant!(
                         previous.is_none_or(|(p, _)| p < version.incarnation),
                         "incarnations of transaction {} must increase",
@@ -97,8 +104,8 @@ impl Run<'_> {
     fn needs_reexecution(&self, tally: &mut Tally<'_>, version: Version) -> Option<Task> {
         tally.validation();
         let valid = {
-            let reads = self.reads[version.tx].lock();
-            vm::validate(self.ctx, &self.mv, version.tx, &reads)
+            let latest = self.latest[version.tx].lock();
+            vm::validate(self.ctx, &self.mv, version.tx, &latest.reads)
         };
         #[cfg(feature = "faults")]
         let valid = valid || self.ctx.has_fault(crate::faults::Fault::SkipValidation);
@@ -201,8 +208,7 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize, may_give_up: bool) -> Outcome
         ctx,
         mv: MvMemory::new(size, Location::Account(ctx.block_env.beneficiary)),
         scheduler: Scheduler::new(size),
-        reads: (0..size).map(|_| Aligned(Mutex::new(Vec::new()))).collect(),
-        outputs: (0..size).map(|_| Aligned(Mutex::new(None))).collect(),
+        latest: (0..size).map(|_| Aligned(Mutex::default())).collect(),
         counters: Counters::default(),
         halted: AtomicBool::new(false),
         may_give_up,
@@ -225,14 +231,14 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize, may_give_up: bool) -> Outcome
         check_final_invariants(&run);
     }
     let Run {
-        outputs,
+        latest,
         counters,
         mv,
         ..
     } = run;
-    let outputs = outputs
+    let outputs = latest
         .into_iter()
-        .map(|output| output.0.into_inner().map(|(_, output)| output))
+        .map(|slot| slot.0.into_inner().output.map(|(_, output)| output))
         .collect();
     Outcome::Done(outputs, Box::new(mv), counters)
 }
@@ -257,13 +263,13 @@ fn check_final_invariants(run: &Run<'_>) {
         "an ESTIMATE marker survived the block"
     );
     for tx in 0..run.ctx.txs.len() {
+        let latest = run.latest[tx].lock();
         invariant!(
-            run.outputs[tx].lock().is_some(),
+            latest.output.is_some(),
             "transaction {tx} has no output at the end of the block"
         );
-        let reads = run.reads[tx].lock();
         invariant!(
-            vm::validate(run.ctx, &run.mv, tx, &reads),
+            vm::validate(run.ctx, &run.mv, tx, &latest.reads),
             "transaction {tx}'s final read set is stale at the end of the block"
         );
     }
