@@ -389,13 +389,18 @@ fn write_set(
         let destroyed = account.is_selfdestructed() && !keep_destroyed;
         let deleted = destroyed || (fork >= Fork::SpuriousDragon && account.is_empty());
         let reset = deleted || account.is_created();
-        let after = (!deleted).then(|| crate::state::detached(account.info.clone()));
+        // Compared before cloning: most touched accounts (a called contract) are unchanged.
+        let after_summary = (!deleted).then(|| {
+            let info = &account.info;
+            (info.balance, info.nonce, info.code_hash)
+        });
         let unchanged = !reset
             && *address != beneficiary
             && accounts_read
                 .get(address)
-                .is_some_and(|before| *before == beneficiary::summary(&after));
+                .is_some_and(|before| *before == after_summary);
         if !unchanged {
+            let after = (!deleted).then(|| crate::state::detached(account.info.clone()));
             writes.push((Location::Account(*address), Value::Account(after)));
         }
         if reset {
