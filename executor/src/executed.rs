@@ -1,7 +1,8 @@
 //! A block's execution as an executor produces it, before it is turned into lockstep's data
 //! model: the post-state as changes over the pre-state (what a client would write to its
-//! database), the receipts and the counters. Converting to a full [`WorldState`] is left to
-//! [`Executed::into_outcome`], outside what a benchmark of the executor times.
+//! database), the receipts and the counters. Converting to a full
+//! [`WorldState`](lockstep_spec::types::WorldState) is left to [`Executed::into_outcome`],
+//! outside what a benchmark of the executor times.
 
 use crate::state::BlockState;
 use alloy_primitives::Bytes;

@@ -6,8 +6,8 @@
 //! multi-version memory), [`transfer`] (plain transfers without revm), [`beneficiary`] (lazy
 //! fee payments), [`block_stm`] (the worker loop), [`parallel`] (a whole block),
 //! [`materialize`] (the state after it), [`contention`] (a block predicted too serial to run
-//! in parallel), [`sync`] (every atomic, lock and thread; shuttle behind a feature) and
-//! [`stats`] (counters). Under the `faults` feature, `faults` seeds concurrency bugs for
+//! in parallel), [`local_code`] (per-worker copies of contract code), [`sync`] (every atomic,
+//! lock and thread; shuttle behind a feature) and [`stats`] (counters). Under the `faults` feature, `faults` seeds concurrency bugs for
 //! mutation testing (absent from normal builds).
 //!
 //! # Design
@@ -40,11 +40,16 @@
 //!   the first invalid transaction yields the same [`BlockError`] as sequential execution.
 //! - **Materialisation.** After the parallel phase, each transaction's result is checked in
 //!   block order (block limits first, then its own error); the state after the block is
-//!   then built from the multi-version memory's final writes ([`materialize`]): every
-//!   location's highest write, slots below a storage reset dropped, the beneficiary's last
-//!   full value plus the lazy fees after it. A write set follows [`state::BlockState::commit`]'s
-//!   rules, so EIP-161 and SELFDESTRUCT come out as in sequential execution, and no
-//!   transaction's revm changes are kept or committed one by one. The pre-block system calls
+//!   then built from the final incarnations' write sets, applied in block order
+//!   ([`materialize`]): a reset wipes the slots written below it, a later write replaces an
+//!   earlier one, the beneficiary's lazy fees are credited after its last full value. A write
+//!   set follows [`state::BlockState::commit`]'s rules, so EIP-161 and SELFDESTRUCT come out as
+//!   in sequential execution, and no transaction's revm changes are kept.
+//! - **No shared cache lines per transaction.** Accounts without code carry no bytecode
+//!   ([`state::new_account`]: revm's default shares one reference-counted empty code), each
+//!   worker hands revm its own copy of a hot contract's code ([`local_code`]), reads of
+//!   locations nobody wrote skip the shard locks ([`mv_memory`]'s filter), counters are
+//!   per worker ([`stats::Tally`]), and per-transaction slots sit on lines of their own. The pre-block system calls
 //!   and the post-block rewards and withdrawals run sequentially around the parallel part
 //!   ([`block_end`]).
 //! - **Falling back.** Unless parallel execution is forced, a block runs sequentially when it
