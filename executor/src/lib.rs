@@ -7,8 +7,8 @@
 //! fee payments), [`block_stm`] (the worker loop), [`parallel`] (a whole block),
 //! [`materialize`] (the state after it), [`contention`] (a block predicted too serial to run
 //! in parallel), [`local_code`] (per-worker copies of contract code), [`sync`] (every atomic,
-//! lock and thread; shuttle behind a feature) and [`stats`] (counters). Under the `faults` feature, `faults` seeds concurrency bugs for
-//! mutation testing (absent from normal builds).
+//! lock and thread; shuttle behind a feature) and [`stats`] (counters). Under the `faults`
+//! feature, `faults` seeds concurrency bugs for mutation testing (absent from normal builds).
 //!
 //! # Design
 //!
@@ -44,19 +44,19 @@
 //!   ([`materialize`]): a reset wipes the slots written below it, a later write replaces an
 //!   earlier one, the beneficiary's lazy fees are credited after its last full value. A write
 //!   set follows [`state::BlockState::commit`]'s rules, so EIP-161 and SELFDESTRUCT come out as
-//!   in sequential execution, and no transaction's revm changes are kept.
+//!   in sequential execution, and no transaction's revm changes are kept. The pre-block
+//!   system calls and the post-block rewards and withdrawals run sequentially around the
+//!   parallel part ([`block_end`]).
 //! - **No shared cache lines per transaction.** Accounts without code carry no bytecode
 //!   ([`state::new_account`]: revm's default shares one reference-counted empty code), each
 //!   worker hands revm its own copy of a hot contract's code ([`local_code`]), reads of
 //!   locations nobody wrote skip the shard locks ([`mv_memory`]'s filter), counters are
-//!   per worker ([`stats::Tally`]), and per-transaction slots sit on lines of their own. The pre-block system calls
-//!   and the post-block rewards and withdrawals run sequentially around the parallel part
-//!   ([`block_end`]).
+//!   per worker ([`stats::Tally`]), and per-transaction slots sit on lines of their own.
 //! - **Falling back.** Unless parallel execution is forced, a block runs sequentially when it
 //!   is small ([`too_small`]), when a look at its transactions finds many transactions of
 //!   the beneficiary, many repeated identical calls or one long chain of dependencies
-//!   ([`contention`], [`auto::MAX_REPEATED_CALLS`]), or when, running, more than two in five of its
-//!   incarnations fail validation (`block_stm::too_contended`).
+//!   ([`contention`], [`auto::MAX_REPEATED_CALLS`]), or when, running, more than two in five
+//!   of its incarnations fail validation (`block_stm::too_contended`).
 //! - **EIP-7610.** revm 43 does not treat an address with storage as a creation collision;
 //!   both executors run revm with the frame loop of [`collision`], which does.
 

@@ -63,59 +63,46 @@ pub fn apply(
         for part in mine.iter_mut() {
             part.reserve(writes / PARTS);
         }
-        let mut faulty: Vec<Vec<Write>> = (0..mine.len()).map(|_| Vec::new()).collect();
-        // Consecutive non-zero fees to one account (the beneficiary's, one per transaction),
-        // credited as one sum: the same balance (saturating additions of non-negative amounts
-        // associate) for one lookup instead of one per transaction.
-        let mut fees: Option<(usize, Address, U256)> = None;
-        for (location, value) in write_sets.iter().flatten() {
-            let address = location.address();
-            let part = state::part_of(&address);
-            if part % workers != worker {
-                continue;
-            }
-            let at = part / workers;
-            if keep_wiped {
-                faulty[at].push((*location, value.clone()));
-                continue;
-            }
-            let fee = match (location, value) {
-                (Location::Account(_), Value::Fee(fee)) if !fee.is_zero() => Some(*fee),
-                _ => None,
-            };
-            // A pending sum is credited before anything else written to its account (writes to
-            // other accounts do not see it).
-            match (&mut fees, fee) {
-                (Some((_, to, sum)), Some(fee)) if *to == address => {
-                    *sum = sum.saturating_add(fee);
-                    continue;
-                }
-                (Some((_, to, _)), _) if *to == address || fee.is_some() => {
-                    if let Some((pending_at, to, sum)) = fees.take() {
-                        if let Some(own) = mine.get_mut(pending_at) {
-                            own.credit(pre, fork, to, sum);
-                        }
-                    }
-                }
-                _ => {}
-            }
-            if let Some(fee) = fee {
-                fees = Some((at, address, fee));
-            } else if let Some(own) = mine.get_mut(at) {
-                apply_write(fork, pre, own, *location, value.clone());
-            }
-        }
-        if let Some((at, to, sum)) = fees {
-            if let Some(own) = mine.get_mut(at) {
-                own.credit(pre, fork, to, sum);
-            }
-        }
+        let mine_of = |location: &Location| {
+            let part = state::part_of(&location.address());
+            (part % workers == worker).then_some(part / workers)
+        };
         if keep_wiped {
+            let mut faulty: Vec<Vec<Write>> = (0..mine.len()).map(|_| Vec::new()).collect();
+            for (location, value) in write_sets.iter().flatten() {
+                if let Some(at) = mine_of(location) {
+                    faulty[at].push((*location, value.clone()));
+                }
+            }
             for (own, writes) in mine.iter_mut().zip(faulty) {
                 for (location, value) in without_wipes(writes) {
                     apply_write(fork, pre, own, location, value);
                 }
             }
+            return;
+        }
+        // `at` is always one of this worker's parts: `mine[at]` exists.
+        let mut fees = PendingFees::default();
+        for (location, value) in write_sets.iter().flatten() {
+            let Some(at) = mine_of(location) else {
+                continue;
+            };
+            if let (Location::Account(address), Value::Fee(fee)) = (location, value) {
+                if !fee.is_zero() {
+                    if let Some(((pending_at, to), sum)) = fees.add(at, *address, *fee) {
+                        mine[pending_at].credit(pre, fork, to, sum);
+                    }
+                    continue;
+                }
+            }
+            let address = location.address();
+            if let Some(sum) = fees.take_for(&address) {
+                mine[at].credit(pre, fork, address, sum);
+            }
+            apply_write(fork, pre, &mut mine[at], *location, value.clone());
+        }
+        if let Some(((at, to), sum)) = fees.0 {
+            mine[at].credit(pre, fork, to, sum);
         }
     };
     sync::run_workers(workers, work);
@@ -127,6 +114,35 @@ pub fn apply(
         .map(|index| owned[index % workers].next().unwrap_or_default())
         .collect();
     *state = BlockState::from_parts(pre, parts);
+}
+
+/// Consecutive non-zero fees to one account (the beneficiary's, one per transaction), to be
+/// credited as one sum: the same balance (saturating additions of non-negative amounts
+/// associate) for one lookup instead of one per transaction. The sum is credited before
+/// anything else written to its account; writes to other accounts do not see it.
+#[derive(Default)]
+struct PendingFees(Option<((usize, Address), U256)>);
+
+impl PendingFees {
+    /// Adds `fee` to `address` (in the worker's part `at`); returns a sum pending for another
+    /// account, to be credited now.
+    fn add(&mut self, at: usize, address: Address, fee: U256) -> Option<((usize, Address), U256)> {
+        if let Some(((_, to), sum)) = &mut self.0 {
+            if *to == address {
+                *sum = sum.saturating_add(fee);
+                return None;
+            }
+        }
+        self.0.replace(((at, address), fee))
+    }
+
+    /// The sum pending for `address`, if any, taken out to be credited before its next write.
+    fn take_for(&mut self, address: &Address) -> Option<U256> {
+        if self.0.as_ref().is_some_and(|((_, to), _)| to == address) {
+            return self.0.take().map(|(_, sum)| sum);
+        }
+        None
+    }
 }
 
 /// Applies one write, as the sequential commit of its transaction did.

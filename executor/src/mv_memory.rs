@@ -137,13 +137,13 @@ struct Versions(SmallVec<[(TxIdx, Entry); 1]>);
 impl Versions {
     fn insert(&mut self, tx: TxIdx, entry: Entry) {
         // Transactions mostly finish in block order: try the end first.
-        match self.0.last() {
-            None => self.0.push((tx, entry)),
-            Some((last, _)) if *last < tx => self.0.push((tx, entry)),
-            _ => match self.0.binary_search_by_key(&tx, |(t, _)| *t) {
-                Ok(i) => self.0[i].1 = entry,
-                Err(i) => self.0.insert(i, (tx, entry)),
-            },
+        if self.0.last().is_none_or(|(last, _)| *last < tx) {
+            self.0.push((tx, entry));
+            return;
+        }
+        match self.0.binary_search_by_key(&tx, |(t, _)| *t) {
+            Ok(i) => self.0[i].1 = entry,
+            Err(i) => self.0.insert(i, (tx, entry)),
         }
     }
 
@@ -268,10 +268,13 @@ pub struct MvMemory {
     resets_written: AtomicBool,
 }
 
-fn shard_of(location: &Location) -> usize {
-    // Middle bits: hashbrown takes its bucket index from the low bits and its tag from the top
-    // seven, so a shard chosen by either would leave the maps inside it badly spread.
-    (FastHash.hash_one(location) >> 24) as usize % SHARDS
+/// Where a location lives: its shard of the table and its bit in the filter of written
+/// locations, both from one hash.
+#[derive(Clone, Copy, Debug)]
+struct Place {
+    shard: usize,
+    word: usize,
+    bit: u64,
 }
 
 /// Bits of the Bloom filter of written locations per transaction of the block: with about
@@ -279,12 +282,22 @@ fn shard_of(location: &Location) -> usize {
 /// still takes the shard's lock.
 const FILTER_BITS_PER_TX: usize = 64;
 
-/// The word and bit of `location` in a filter of `words` words (a power of two).
-fn filter_bit(location: &Location, words: usize) -> (usize, u64) {
-    // Bits apart from the shard's and from hashbrown's.
+/// The place of `location` in a memory whose filter has `words` words (a power of two).
+fn place_of(location: &Location, words: usize) -> Place {
     let hash = FastHash.hash_one(location);
+    // The shard from middle bits: hashbrown takes its bucket index from the low bits and its
+    // tag from the top seven, so a shard chosen by either would leave the maps inside it
+    // badly spread. The filter's bit from bits apart from both.
     let bit = (hash >> 32) as usize & (words * 64 - 1);
-    (bit / 64, 1u64 << (bit % 64))
+    Place {
+        shard: (hash >> 24) as usize % SHARDS,
+        word: bit / 64,
+        bit: 1u64 << (bit % 64),
+    }
+}
+
+fn shard_of(location: &Location) -> usize {
+    place_of(location, 1).shard
 }
 
 impl MvMemory {
@@ -317,18 +330,22 @@ impl MvMemory {
         }
     }
 
-    /// Marks `location` as written in the filter (before its entry goes in its shard).
-    fn mark_written(&self, location: &Location) {
-        let (word, bit) = filter_bit(location, self.written.len());
-        if self.written[word].load(Ordering::Relaxed) & bit == 0 {
-            self.written[word].fetch_or(bit, Ordering::Release);
+    fn place(&self, location: &Location) -> Place {
+        place_of(location, self.written.len())
+    }
+
+    /// Marks the location at `place` as written in the filter (before its entry goes in its
+    /// shard).
+    fn mark_written(&self, place: Place) {
+        let word = &self.written[place.word];
+        if word.load(Ordering::Relaxed) & place.bit == 0 {
+            word.fetch_or(place.bit, Ordering::Release);
         }
     }
 
-    /// Whether `location` may have been written (false: certainly never).
-    fn maybe_written(&self, location: &Location) -> bool {
-        let (word, bit) = filter_bit(location, self.written.len());
-        self.written[word].load(Ordering::Acquire) & bit != 0
+    /// Whether the location at `place` may have been written (false: certainly never).
+    fn maybe_written(&self, place: Place) -> bool {
+        self.written[place.word].load(Ordering::Acquire) & place.bit != 0
     }
 
     fn shard(&self, location: &Location) -> &RwLock<Shard> {
@@ -353,8 +370,9 @@ impl MvMemory {
                 continue;
             }
             let entry = Entry::Written(version.incarnation, index as u32);
-            self.mark_written(location);
-            self.shard(location)
+            let place = self.place(location);
+            self.mark_written(place);
+            self.shards[place.shard]
                 .write()
                 .entry(*location)
                 .or_default()
@@ -444,10 +462,14 @@ impl MvMemory {
         {
             return None;
         }
-        if !self.maybe_written(location) {
+        let place = self.place(location);
+        if !self.maybe_written(place) {
             return None;
         }
-        self.shard(location).read().get(location)?.highest_below(tx)
+        self.shards[place.shard]
+            .read()
+            .get(location)?
+            .highest_below(tx)
     }
 
     /// What transaction `tx` reads at `location`.
@@ -629,7 +651,7 @@ mod tests {
         let slots: Vec<Location> = (0..1_000u64)
             .map(|n| Location::Storage(Address::with_last_byte((n % 7) as u8), U256::from(n)))
             .collect();
-        assert!(slots.iter().all(|l| !mv.maybe_written(l)));
+        assert!(slots.iter().all(|l| !mv.maybe_written(mv.place(l))));
         let writes = slots
             .iter()
             .step_by(2)

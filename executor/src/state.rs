@@ -61,13 +61,14 @@ pub fn new_account() -> AccountInfo {
         .copy_without_code()
 }
 
-/// `info` as lockstep's states and write sets keep it: an account without code loses the
-/// shared empty bytecode revm gave it (see [`new_account`]).
-pub fn detached(info: AccountInfo) -> AccountInfo {
-    if info.code_hash == revm::primitives::KECCAK_EMPTY && info.code.is_some() {
-        info.without_code()
+/// A copy of `info` as lockstep's states and write sets keep it: an account without code
+/// leaves behind the shared empty bytecode revm gave it (see [`new_account`]), without
+/// touching its reference count.
+pub fn detached(info: &AccountInfo) -> AccountInfo {
+    if info.code_hash == revm::primitives::KECCAK_EMPTY {
+        info.copy_without_code()
     } else {
-        info
+        info.clone()
     }
 }
 
@@ -253,9 +254,9 @@ impl Part {
         pre: &PreState,
         fork: Fork,
         address: Address,
-        info: AccountInfo,
         account: &revm::state::Account,
     ) {
+        let info = &account.info;
         if !account.is_touched() {
             return;
         }
@@ -274,7 +275,7 @@ impl Part {
             *cleared = true;
             storage.clear();
         }
-        *live_info = info;
+        *live_info = detached(info);
         for (slot, value) in &account.storage {
             storage.insert(*slot, value.present_value());
         }
@@ -480,12 +481,7 @@ impl<'a> BlockState<'a> {
 
     /// Commits the changes of one transaction (or system call) under `fork`'s rules.
     pub fn commit(&mut self, fork: Fork, changes: EvmState) {
-        for (address, mut account) in changes {
-            let info = detached(std::mem::replace(&mut account.info, new_account()));
-            let pre = self.pre;
-            self.part_mut(&address)
-                .commit_account(pre, fork, address, info, &account);
-        }
+        self.commit_ref(fork, &changes);
     }
 
     /// [`BlockState::commit`] of changes that the caller keeps (sharded execution commits a
@@ -493,13 +489,8 @@ impl<'a> BlockState<'a> {
     pub fn commit_ref(&mut self, fork: Fork, changes: &EvmState) {
         for (address, account) in changes {
             let pre = self.pre;
-            self.part_mut(address).commit_account(
-                pre,
-                fork,
-                *address,
-                detached(account.info.clone()),
-                account,
-            );
+            self.part_mut(address)
+                .commit_account(pre, fork, *address, account);
         }
     }
 

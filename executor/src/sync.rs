@@ -86,7 +86,7 @@ impl<T> RwLock<T> {
 ///
 /// A pool serves one run at a time: it is taken from the idle pools for the run and given
 /// back after it. Workers of one run wait for each other (the end of a block, the barriers of
-/// materialization and of the sharded merge), so two runs sharing helpers could each hold
+/// the sharded merge), so two runs sharing helpers could each hold
 /// some helpers while waiting for the others. Pools outlive the threads that call this, so a
 /// harness running each block on a fresh thread still reuses them.
 #[cfg(not(feature = "shuttle"))]

@@ -400,7 +400,7 @@ fn write_set(
                 .get(address)
                 .is_some_and(|before| *before == after_summary);
         if !unchanged {
-            let after = (!deleted).then(|| crate::state::detached(account.info.clone()));
+            let after = (!deleted).then(|| crate::state::detached(&account.info));
             writes.push((Location::Account(*address), Value::Account(after)));
         }
         if reset {
