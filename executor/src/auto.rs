@@ -8,6 +8,7 @@ use crate::state::{BlockState, PreState};
 use crate::{contention, sequential, Engine, ParallelExecutor};
 use lockstep_spec::types::{Block, BlockError};
 use lockstep_spec::Fork;
+use std::borrow::Cow;
 
 /// A block whose largest predicted group holds more than this share of the gas runs
 /// sequentially: the shards beside that group would finish long before it.
@@ -42,7 +43,7 @@ pub const MIN_UNIFORM_SHARE: f64 = 0.97;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Choice {
     /// One transaction after another, for the reason given.
-    Sequential(String),
+    Sequential(Cow<'static, str>),
     /// In these shards.
     Sharded(Vec<Vec<usize>>),
     /// With Block-STM (which may still give up on a block that keeps aborting and run it
@@ -68,7 +69,7 @@ impl AutoExecutor {
     /// How `block` would be run on `pre` under `fork`.
     pub fn choose(&self, fork: Fork, pre: &PreState, block: &Block) -> Choice {
         if let Some(reason) =
-            crate::too_small(block).or_else(|| contention::beneficiary_bound(block))
+            crate::too_small(block).or_else(|| contention::beneficiary_bound(block).map(Cow::Owned))
         {
             return Choice::Sequential(reason);
         }
@@ -77,13 +78,13 @@ impl AutoExecutor {
         let start = BlockState::new(pre);
         let features = predict::features(block, 0, &start);
         if let Some(reason) = repeated_calls_bound(&features) {
-            return Choice::Sequential(reason);
+            return Choice::Sequential(reason.into());
         }
         if features.uniform_share < MIN_UNIFORM_SHARE
             && features.top_sender_share < MIN_SENDER_SHARE_TO_SHARD
         {
             if let Some(reason) = contention::serial_reason(pre, &block.transactions) {
-                return Choice::Sequential(reason);
+                return Choice::Sequential(reason.into());
             }
             return Choice::BlockStm(format!(
                 "a mixed block: {:.0}% plain transfers or calls of one contract",
@@ -96,7 +97,7 @@ impl AutoExecutor {
             if fork >= Fork::SpuriousDragon && features.plain_share >= MIN_PLAIN_SHARE {
                 Choice::Sharded(vec![(0..block.transactions.len()).collect()])
             } else {
-                Choice::Sequential(reason)
+                Choice::Sequential(reason.into())
             }
         };
         // One sender's chain is a group of its own: no partition needed to see it dominate.
@@ -143,7 +144,7 @@ impl Engine for AutoExecutor {
                 // The reason is the fallback's; the mode only names the choice (formatting the
                 // reason twice is a tenth of the time of an empty block).
                 executed.stats.fallback = Some(reason);
-                executed.stats.mode = Some("auto: sequential".to_owned());
+                executed.stats.mode = Some(Cow::Borrowed("auto: sequential"));
                 Ok(executed)
             }
             Choice::BlockStm(reason) => {
@@ -156,12 +157,12 @@ impl Engine for AutoExecutor {
                     Some(fallback) => format!("sequential after all: {fallback}"),
                     None => "parallel".to_string(),
                 };
-                executed.stats.mode = Some(format!("auto: Block-STM ({reason}; {how})"));
+                executed.stats.mode = Some(format!("auto: Block-STM ({reason}; {how})").into());
                 Ok(executed)
             }
             Choice::Sharded(shards) => {
                 let mut executed = sharded::execute(fork, pre, block, self.threads, |_| shards)?;
-                executed.stats.mode = executed.stats.mode.map(|m| format!("auto: {m}"));
+                executed.stats.mode = executed.stats.mode.map(|m| format!("auto: {m}").into());
                 Ok(executed)
             }
         }

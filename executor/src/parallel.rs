@@ -47,11 +47,14 @@ pub fn execute<'a>(
         block_stm::Outcome::GaveUp(counters) => {
             let mut executed = sequential::execute(fork, pre, block)?;
             executed.stats.parallel = false;
-            executed.stats.fallback = Some(format!(
-                "too much contention: {} of the first {} incarnations failed validation",
-                counters.failed_validations(),
-                counters.incarnations()
-            ));
+            executed.stats.fallback = Some(
+                format!(
+                    "too much contention: {} of the first {} incarnations failed validation",
+                    counters.failed_validations(),
+                    counters.incarnations()
+                )
+                .into(),
+            );
             return Ok(executed);
         }
     };

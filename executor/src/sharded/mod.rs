@@ -111,24 +111,27 @@ pub fn execute<'a>(
     let mut stats = ExecStats {
         parallel: shards.len() > 1,
         fallback: (shards.len() <= 1)
-            .then(|| format!("{} shard(s): nothing ran beside anything", shards.len())),
+            .then(|| format!("{} shard(s): nothing ran beside anything", shards.len()).into()),
         incarnations: size,
         validations: size,
         ..Default::default()
     };
     let settled = match merge(fork, block, state, outputs, merged)? {
         Merged::Done(settled) => {
-            stats.mode = Some(format!("sharded: {} shards, no conflict", shards.len()));
+            stats.mode = Some(format!("sharded: {} shards, no conflict", shards.len()).into());
             settled
         }
         Merged::Conflicts(state, runs) => {
             let (settled, reexecuted) = settle(fork, block, state, runs, &cfg, &block_env)?;
             stats.incarnations += reexecuted;
             stats.aborts = reexecuted;
-            stats.mode = Some(format!(
-                "sharded: {} shards, {reexecuted} of {size} transactions re-executed",
-                shards.len()
-            ));
+            stats.mode = Some(
+                format!(
+                    "sharded: {} shards, {reexecuted} of {size} transactions re-executed",
+                    shards.len()
+                )
+                .into(),
+            );
             settled
         }
     };

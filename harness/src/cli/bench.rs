@@ -7,7 +7,8 @@
 //! real work. Then each block is run once by each executor to warm up (measuring its peak
 //! resident memory), then `--repeat` rounds each run every executor once, interleaved in an
 //! order shuffled per round, so that the machine's slow spells fall on all of them alike and
-//! no executor always follows the same other one. The table gives per block each
+//! no executor always follows the same other one. A block that runs in less than
+//! `--min-sample-us` is run several times back to back within each sample. The table gives per block each
 //! executor's median time per run, its speedup over the first executor and its peak resident
 //! memory, plus a TOTAL row. Set-up
 //! (loading, decompression, building workloads) is outside the timed part.
@@ -21,6 +22,7 @@ use clap::Args;
 use lockstep_spec::types::{Block, WorldState};
 use lockstep_spec::Fork;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -53,10 +55,20 @@ pub struct BenchArgs {
     /// `lockstep run`. Cells where an executor fell back are marked `*`.
     #[arg(long)]
     pub allow_fallback: bool,
+    /// Shortest timed sample, in microseconds: a block that runs faster is run this many
+    /// microseconds' worth of times back to back per sample (the same count for every
+    /// executor, from the first executor's time), and the time per run is the sample's time
+    /// divided by the count. A run of a few microseconds is otherwise within the noise of
+    /// the clock and of whatever ran just before it.
+    #[arg(long, default_value_t = 200)]
+    pub min_sample_us: u64,
     /// Also write the table as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
 }
+
+/// The most runs one sample may batch (a block of a microsecond at the default sample).
+const MAX_RUNS_PER_SAMPLE: u32 = 1000;
 
 /// One block to time.
 struct Item {
@@ -97,6 +109,8 @@ struct Row {
     block: String,
     transactions: usize,
     gas: u64,
+    /// Runs of each executor back to back in one timed sample (see `--min-sample-us`).
+    runs_per_sample: u32,
     results: Vec<Cell>,
 }
 
@@ -104,6 +118,7 @@ struct Row {
 #[derive(Debug, Serialize)]
 struct Report {
     repeat: u32,
+    min_sample_us: u64,
     cores: usize,
     /// VmRSS just before the timed part (everything loaded), in KiB.
     resident_before_kib: Option<u64>,
@@ -205,6 +220,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
         // per round (the same in every run of the bench), so that a slow spell of the machine
         // falls on all of them alike and no executor always runs after the same other one
         // (a run leaves the caches, and a parallel run its idle threads, to the next).
+        // A block faster than the shortest sample is run several times per sample, as many
+        // for every executor, counted from a second (warm) run of the first executor.
+        let started = Instant::now();
+        last_stats[0] = run_once(0)?;
+        let runs = runs_per_sample(started.elapsed().as_secs_f64(), args.min_sample_us);
         let mut times: Vec<Vec<f64>> = vec![Vec::with_capacity(args.repeat as usize); execs.len()];
         let mut order: Vec<usize> = (0..execs.len()).collect();
         let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
@@ -212,8 +232,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
             shuffle(&mut order, &mut seed);
             for &i in &order {
                 let started = Instant::now();
-                last_stats[i] = run_once(i)?;
-                times[i].push(started.elapsed().as_secs_f64());
+                for _ in 0..runs {
+                    last_stats[i] = run_once(i)?;
+                }
+                times[i].push(started.elapsed().as_secs_f64() / f64::from(runs));
             }
         }
         let mut cells: Vec<Cell> = Vec::with_capacity(execs.len());
@@ -229,20 +251,22 @@ pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
                 peak_rss_kib: peaks[i],
                 parallel: stats.parallel,
                 aborts: stats.aborts,
-                fallback: stats.fallback,
-                mode: stats.mode,
+                fallback: stats.fallback.map(Cow::into_owned),
+                mode: stats.mode.map(Cow::into_owned),
             });
         }
         rows.push(Row {
             block: item.id.clone(),
             transactions: item.block.transactions.len(),
             gas: item.gas,
+            runs_per_sample: runs,
             results: cells,
         });
     }
     let total = total_row(&rows, &execs);
     let report = Report {
         repeat: args.repeat,
+        min_sample_us: args.min_sample_us,
         cores,
         resident_before_kib: resident_before,
         peak_memory_note,
@@ -323,6 +347,13 @@ fn builtin_name(path: &Path) -> Option<&str> {
 }
 
 /// Shuffles `items` (Fisher-Yates with xorshift64 from `seed`, which advances).
+/// How many runs of a block that took `seconds` fill a sample of `min_sample_us`.
+fn runs_per_sample(seconds: f64, min_sample_us: u64) -> u32 {
+    let wanted = min_sample_us as f64 * 1e-6 / seconds.max(1e-9);
+    // Clamped first, so the conversion cannot overflow.
+    wanted.ceil().clamp(1.0, f64::from(MAX_RUNS_PER_SAMPLE)) as u32
+}
+
 fn shuffle(items: &mut [usize], seed: &mut u64) {
     for i in (1..items.len()).rev() {
         *seed ^= *seed << 13;
@@ -375,6 +406,7 @@ fn total_row(rows: &[Row], execs: &[(String, Arc<dyn BlockExecutor>)]) -> Row {
         block: "TOTAL".to_owned(),
         transactions: rows.iter().map(|r| r.transactions).sum(),
         gas,
+        runs_per_sample: 1,
         results,
     }
 }
@@ -393,6 +425,14 @@ fn print_table(report: &Report) {
         "ms: median wall time per run; x: speedup over {} (*: the executor fell back to sequential)",
         report.executors[0]
     );
+    let batched = report.rows.iter().filter(|r| r.runs_per_sample > 1).count();
+    if batched > 0 {
+        println!(
+            "{batched} block(s) faster than {} µs per run: each sample runs them back to back \
+             (runs per sample in the JSON) and is divided by the count",
+            report.min_sample_us
+        );
+    }
     println!("{}", report.peak_memory_note);
     if let Some(kib) = report.resident_before_kib {
         println!(
@@ -490,6 +530,18 @@ fn status_kib(key: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_blocks_are_batched_up_to_the_sample_and_the_cap() {
+        // 4 µs against 200 µs: 50 runs; a slow block stays at one run.
+        assert_eq!(runs_per_sample(4e-6, 200), 50);
+        assert_eq!(runs_per_sample(3e-3, 200), 1);
+        // Just under the sample rounds up, so a sample is never shorter than asked.
+        assert_eq!(runs_per_sample(150e-6, 200), 2);
+        // A clock reading of zero does not divide by zero, and the count is capped.
+        assert_eq!(runs_per_sample(0.0, 200), MAX_RUNS_PER_SAMPLE);
+        assert_eq!(runs_per_sample(1e-3, 0), 1);
+    }
 
     #[test]
     fn shuffles_are_permutations_that_vary() {

@@ -3,6 +3,7 @@
 use super::{Receipt, WorldState};
 use alloy_primitives::Bytes;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// Counters an executor reports about how it ran a block. Not part of the semantics: two
 /// executors agree when everything but the stats is equal.
@@ -10,8 +11,9 @@ use serde::{Deserialize, Serialize};
 pub struct ExecStats {
     /// Whether the parallel path ran (false for sequential executors and for fallbacks).
     pub parallel: bool,
-    /// Why the executor fell back to sequential execution, if it did.
-    pub fallback: Option<String>,
+    /// Why the executor fell back to sequential execution, if it did (a fixed text where
+    /// one does: the smallest blocks take a few microseconds, and an allocation shows).
+    pub fallback: Option<Cow<'static, str>>,
     /// Transaction incarnations executed (equals the transaction count with no re-execution).
     pub incarnations: u64,
     /// Incarnations aborted because a read turned out stale or a dependency was found.
@@ -23,7 +25,7 @@ pub struct ExecStats {
     /// How the block was run, where an executor chooses (for example `auto`'s choice and
     /// its reason, or how many shards ran).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
+    pub mode: Option<Cow<'static, str>>,
 }
 
 /// The result of executing a valid block.
