@@ -350,9 +350,10 @@ fn builtin_name(path: &Path) -> Option<&str> {
 /// Shuffles `items` (Fisher-Yates with xorshift64 from `seed`, which advances).
 /// How many runs of a block that took `seconds` fill a sample of `min_sample_us`.
 fn runs_per_sample(seconds: f64, min_sample_us: u64) -> u32 {
-    let wanted = min_sample_us as f64 * 1e-6 / seconds.max(1e-9);
-    // Clamped first, so the conversion cannot overflow.
-    wanted.ceil().clamp(1.0, f64::from(MAX_RUNS_PER_SAMPLE)) as u32
+    // In whole nanoseconds, so that an exact fit is not rounded up by a float's error.
+    let run_ns = ((seconds * 1e9).round() as u64).max(1);
+    let wanted = min_sample_us.saturating_mul(1000).div_ceil(run_ns);
+    wanted.clamp(1, u64::from(MAX_RUNS_PER_SAMPLE)) as u32
 }
 
 fn shuffle(items: &mut [usize], seed: &mut u64) {
