@@ -80,16 +80,31 @@ impl AutoExecutor {
         if let Some(reason) = repeated_calls_bound(&features) {
             return Choice::Sequential(reason.into());
         }
-        if features.uniform_share < MIN_UNIFORM_SHARE
-            && features.top_sender_share < MIN_SENDER_SHARE_TO_SHARD
-        {
-            if let Some(reason) = contention::serial_reason(pre, &block.transactions) {
+        // A transaction from or to the beneficiary is never sharded: it reads the balance
+        // before the fees of the transactions before it, so its read never holds at
+        // settlement, and one re-execution settles the whole block one transaction at a
+        // time (mainnet 14,396,881, 23 payouts from its miner among 1,346 transactions:
+        // sharded 0.84-0.99x, and 0.79x as one shard).
+        let touches_beneficiary = features.beneficiary_share > 0.0;
+        let mixed = features.uniform_share < MIN_UNIFORM_SHARE
+            && features.top_sender_share < MIN_SENDER_SHARE_TO_SHARD;
+        if mixed || touches_beneficiary {
+            if let Some(reason) =
+                contention::serial_reason(features.longest_chain, block.transactions.len())
+            {
                 return Choice::Sequential(reason.into());
             }
-            return Choice::BlockStm(format!(
-                "a mixed block: {:.0}% plain transfers or calls of one contract",
-                100.0 * features.uniform_share
-            ));
+            return Choice::BlockStm(if mixed {
+                format!(
+                    "a mixed block: {:.0}% plain transfers or calls of one contract",
+                    100.0 * features.uniform_share
+                )
+            } else {
+                format!(
+                    "not sharded: {:.1}% of the transactions are sent from or to the beneficiary",
+                    100.0 * features.beneficiary_share
+                )
+            });
         }
         // A block that one group dominates: nothing runs beside the group, but one shard
         // still runs plain transfers without revm (from Spurious Dragon on, see `transfer`).

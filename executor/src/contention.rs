@@ -12,58 +12,102 @@
 //! different accounts) tend not to. The longest chain of transactions linked by shared keys
 //! bounds the parallelism the block can have.
 
+use crate::fast_hash::{FastHash, FastHasher, PreHashed};
 use crate::state::PreState;
-use alloy_primitives::map::{DefaultHashBuilder, HashMap};
+use alloy_primitives::Address;
 use lockstep_spec::types::{Block, Transaction, TxKind};
-use std::hash::BuildHasher;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
 
 /// The length of the longest chain of transactions of `txs` in which each shares a key (see
 /// the module doc) with the one before it, on the pre-state `pre`.
 pub fn critical_path(pre: &PreState, txs: &[Transaction]) -> usize {
-    chain(pre, txs, usize::MAX)
-}
-
-/// [`critical_path`], stopping as soon as a chain longer than `enough` is found.
-fn chain(pre: &PreState, txs: &[Transaction], enough: usize) -> usize {
-    // Keys are hashed once into words (a collision merely links two transactions in the
-    // prediction); per key, the length of the longest chain ending at its last holder.
-    let hasher = DefaultHashBuilder::default();
-    let mut depth: HashMap<u64, usize> = HashMap::default();
-    depth.reserve(2 * txs.len());
-    let mut longest = 0;
+    let mut scan = ChainScan::with_capacity(txs.len());
     let mut keys = [0u64; 3];
     for tx in txs {
-        keys[0] = hasher.hash_one((tx.sender, None::<&[u8]>));
-        let mut count = 1;
-        if let TxKind::Call(to) = tx.kind {
-            let has_code = pre
+        let has_code = match tx.kind {
+            TxKind::Call(to) => pre
                 .account(&to)
-                .is_some_and(|account| !account.info.is_empty_code_hash());
-            if has_code {
-                keys[count] = hasher.hash_one((to, Some(tx.input.as_ref())));
-                count += 1;
-            }
-            if !has_code || !tx.value.is_zero() {
-                keys[count] = hasher.hash_one((to, None::<&[u8]>));
-                count += 1;
-            }
+                .is_some_and(|account| !account.info.is_empty_code_hash()),
+            TxKind::Create => false,
+        };
+        let count = chain_keys(tx, has_code, &mut keys);
+        scan.add(&keys[..count]);
+    }
+    scan.longest()
+}
+
+/// The key of an account: a 64-bit hash of its address (a collision merely links two
+/// transactions in the prediction).
+pub fn account_key(address: &Address) -> u64 {
+    FastHash.hash_one(address)
+}
+
+/// The key of a call of the account keyed `callee` with `input` (never an account's key,
+/// but for a collision).
+fn call_key(callee: u64, input: &[u8]) -> u64 {
+    let mut hasher = FastHasher::from_state(callee);
+    // The length first, so that a call differs from its account even with empty input.
+    hasher.write_usize(input.len() + 1);
+    hasher.write(input);
+    hasher.finish()
+}
+
+/// The chain keys of `tx` (see the module doc) into `keys`; returns how many there are.
+/// `callee_has_code`: whether the account it calls has code. The first key is the sender's
+/// account; the second, when the callee has code, is the call's (callee and call data).
+pub fn chain_keys(tx: &Transaction, callee_has_code: bool, keys: &mut [u64; 3]) -> usize {
+    keys[0] = account_key(&tx.sender);
+    let mut count = 1;
+    if let TxKind::Call(to) = tx.kind {
+        let callee = account_key(&to);
+        if callee_has_code {
+            keys[count] = call_key(callee, &tx.input);
+            count += 1;
         }
-        let keys = &keys[..count];
+        if !callee_has_code || !tx.value.is_zero() {
+            keys[count] = callee;
+            count += 1;
+        }
+    }
+    count
+}
+
+/// The longest chain of linked transactions, found one transaction at a time in block order:
+/// per key, the length of the longest chain ending at its last holder.
+#[derive(Debug, Default)]
+pub struct ChainScan {
+    depth: HashMap<u64, usize, PreHashed>,
+    longest: usize,
+}
+
+impl ChainScan {
+    /// A scan with room for the keys of `transactions` transactions.
+    pub fn with_capacity(transactions: usize) -> Self {
+        ChainScan {
+            depth: HashMap::with_capacity_and_hasher(2 * transactions, PreHashed),
+            longest: 0,
+        }
+    }
+
+    /// Adds the next transaction, with its keys.
+    pub fn add(&mut self, keys: &[u64]) {
         let here = 1 + keys
             .iter()
-            .filter_map(|key| depth.get(key))
+            .filter_map(|key| self.depth.get(key))
             .max()
             .copied()
             .unwrap_or(0);
         for key in keys {
-            depth.insert(*key, here);
+            self.depth.insert(*key, here);
         }
-        longest = longest.max(here);
-        if longest > enough {
-            break;
-        }
+        self.longest = self.longest.max(here);
     }
-    longest
+
+    /// The longest chain so far.
+    pub fn longest(&self) -> usize {
+        self.longest
+    }
 }
 
 /// A block in which more than this share of the transactions are sent from or to the
@@ -98,28 +142,24 @@ pub fn beneficiary_bound(block: &Block) -> Option<String> {
     })
 }
 
-/// Whether a block of `txs` on `pre` looks too serial to gain from parallel execution: its
-/// longest predicted chain holds more than seven eighths of the transactions, so that the
-/// rest could not keep a second thread busy beside it. (Chains of one sender do not abort:
+/// Whether a block of `transactions` whose longest predicted chain (see
+/// [`critical_path`]) holds `longest_chain` of them looks too serial to gain from parallel
+/// execution: the chain holds more than seven eighths of the transactions, so that the rest
+/// could not keep a second thread busy beside it. (Chains of one sender do not abort:
 /// Block-STM waits for a sender's previous transaction. A chain of half the block still
 /// runs on one thread while the other half runs on another; measured on mainnet, such
 /// blocks gain 1.1-1.5x. Tuned on the bundled mainnet blocks: 13,217,637 and 15,274,915,
 /// with predicted chains of 85% and 81% of the block, gain 1.4x and 1.17x under Block-STM;
-/// 14,396,881, with a chain of 89% (1,197 of its 1,346 transactions pay one account), loses:
-/// 0.85-0.97x.) Returns the chain found (the scan stops once it is long enough).
-pub fn predicts_serial(pre: &PreState, txs: &[Transaction]) -> Option<usize> {
-    let enough = txs.len() * 7 / 8;
-    let path = chain(pre, txs, enough);
-    (path > enough).then_some(path)
+/// 14,396,881, with a chain of 88% (1,178 of its 1,346 transactions), loses: 0.85-0.97x.)
+pub fn predicts_serial(longest_chain: usize, transactions: usize) -> bool {
+    longest_chain > transactions * 7 / 8
 }
 
-/// Why a block of `txs` on `pre` is predicted serial (see [`predicts_serial`]), if it is.
-pub fn serial_reason(pre: &PreState, txs: &[Transaction]) -> Option<String> {
-    predicts_serial(pre, txs).map(|path| {
-        format!(
-            "predicted serial: a chain of {path} of the {} transactions",
-            txs.len()
-        )
+/// Why a block of `transactions` with a longest predicted chain of `longest_chain` is
+/// predicted serial (see [`predicts_serial`]), if it is.
+pub fn serial_reason(longest_chain: usize, transactions: usize) -> Option<String> {
+    predicts_serial(longest_chain, transactions).then(|| {
+        format!("predicted serial: a chain of {longest_chain} of the {transactions} transactions")
     })
 }
 
@@ -165,7 +205,7 @@ mod tests {
             .map(|(i, input)| call(i as u8, contract, *input))
             .collect();
         assert_eq!(critical_path(&pre, &calls), 1);
-        assert_eq!(predicts_serial(&pre, &calls), None);
+        assert!(!predicts_serial(critical_path(&pre, &calls), calls.len()));
     }
 
     #[test]
@@ -174,8 +214,9 @@ mod tests {
         let pre = pre_with_contract(contract);
         let same_call: Vec<_> = (0..6).map(|i| call(i, contract, b"inc")).collect();
         assert_eq!(critical_path(&pre, &same_call), 6);
-        // The scan stops once the chain holds more than seven eighths of the block.
-        assert_eq!(predicts_serial(&pre, &same_call), Some(6));
+        assert!(serial_reason(6, same_call.len()).is_some_and(|r| r.contains("6 of the 6")));
+        // Seven eighths is the limit: 7 of 8 is not serial, 8 of 9 is.
+        assert!(!predicts_serial(7, 8) && predicts_serial(8, 9));
         // A ring of transfers among two accounts: every transaction touches both.
         let ring: Vec<_> = (0..6u8)
             .map(|i| call(i % 2, Address::with_last_byte((i + 1) % 2), b""))
@@ -186,7 +227,7 @@ mod tests {
             .map(|i| call(i % 2, Address::with_last_byte(50 + i), b""))
             .collect();
         assert_eq!(critical_path(&pre, &two_senders), 3);
-        assert_eq!(predicts_serial(&pre, &two_senders), None);
+        assert_eq!(serial_reason(3, two_senders.len()), None);
     }
 
     #[test]

@@ -86,6 +86,7 @@ pub mod collision;
 pub mod contention;
 pub mod env;
 pub mod executed;
+pub mod fast_hash;
 #[cfg(feature = "faults")]
 pub mod faults;
 pub mod local_code;
@@ -245,10 +246,13 @@ impl ParallelExecutor {
                 .or_else(|| contention::beneficiary_bound(block).map(Cow::Owned))
                 .or_else(|| {
                     let start = state::BlockState::new(pre);
-                    auto::repeated_calls_bound(&sharded::predict::features(block, 0, &start))
+                    let features = sharded::predict::features(block, 0, &start);
+                    auto::repeated_calls_bound(&features)
+                        .or_else(|| {
+                            contention::serial_reason(features.longest_chain, features.transactions)
+                        })
                         .map(Cow::Owned)
-                })
-                .or_else(|| contention::serial_reason(pre, &block.transactions).map(Cow::Owned));
+                });
             if let Some(reason) = serial {
                 let mut executed = sequential::execute(fork, pre, block)?;
                 executed.stats = ExecStats {

@@ -12,6 +12,7 @@
 //! small, so inserting them is cheap, and the state after the block is built from the write
 //! sets in block order, without a pass over the table.
 
+use crate::fast_hash::FastHash;
 use crate::sync::{Aligned, AtomicBool, AtomicU64, Mutex, Ordering, RwLock};
 use alloy_primitives::{Address, U256};
 use crossbeam_utils::CachePadded;
@@ -186,57 +187,6 @@ struct WriteSet {
     /// Where the lazy location's write is in `writes`, if the incarnation wrote it.
     lazy: Option<usize>,
     writes: Vec<(Location, Value)>,
-}
-
-/// A fast hasher for locations (addresses and slots are already well mixed; SipHash's
-/// protection against chosen keys buys nothing for one block's lifetime).
-#[derive(Clone, Copy, Debug, Default)]
-struct FastHash;
-
-impl BuildHasher for FastHash {
-    type Hasher = FastHasher;
-    fn build_hasher(&self) -> FastHasher {
-        FastHasher(0)
-    }
-}
-
-/// Multiply-rotate hashing of 8-byte words.
-#[derive(Debug)]
-struct FastHasher(u64);
-
-impl FastHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for FastHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.add(n);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        // A final avalanche (murmur3's fmix64), so that every output bit depends on every
-        // input bit: the shard index and hashbrown's bucket index and tag use different bits.
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
-    }
 }
 
 type Shard = HashMap<Location, Versions, FastHash>;

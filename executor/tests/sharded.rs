@@ -13,7 +13,7 @@ use lockstep_executor::auto::{AutoExecutor, Choice};
 use lockstep_executor::sharded::{self, ShardedExecutor};
 use lockstep_executor::state::PreState;
 use lockstep_executor::{sequential, Engine};
-use lockstep_spec::types::{Block, BlockError, BlockOutcome, WorldState};
+use lockstep_spec::types::{Block, BlockError, BlockOutcome, TxKind, WorldState};
 use lockstep_spec::Fork;
 
 /// Runs `block` with `shards` on `threads` workers.
@@ -178,6 +178,21 @@ fn auto_chooses_from_the_block() {
 
     let wide = block(fork, transfers.clone());
     assert!(matches!(auto.choose(fork, &pre, &wide), Choice::Sharded(s) if s.len() == 2));
+
+    // The same transfers, one of them to the beneficiary: not sharded (that transaction's
+    // read of the beneficiary would not hold at settlement), so Block-STM runs the block.
+    let mut to_beneficiary = wide.clone();
+    to_beneficiary.transactions[5].kind = TxKind::Call(coinbase());
+    assert!(matches!(
+        auto.choose(fork, &pre, &to_beneficiary),
+        Choice::BlockStm(r) if r.contains("beneficiary")
+    ));
+    let expected = sequential::execute_block(fork, &pre_world, &to_beneficiary);
+    assert!(expected.is_ok(), "{expected:?}");
+    for threads in [1, 2, 8] {
+        let got = AutoExecutor::new(threads).execute(fork, &pre_world, &to_beneficiary);
+        assert!(same(&expected, &got), "{threads} threads: {got:#?}");
+    }
 
     // Calls of five contracts, each with its own input: a mixed block goes to Block-STM.
     let mut mixed_world = pre_world.clone();

@@ -2,11 +2,13 @@
 //! transaction says about itself, without running it. A prediction only decides which
 //! transactions share a shard; a wrong one costs a re-execution, never a wrong result.
 
+use crate::contention;
+use crate::fast_hash::PreHashed;
 use crate::state::BlockState;
 use alloy_primitives::Address;
 use lockstep_spec::types::{Block, Transaction, TxKind};
 use smallvec::SmallVec;
-use std::hash::BuildHasher;
+use std::collections::{HashMap, HashSet};
 
 /// The accounts `tx` is predicted to write: its sender (nonce and balance) and, for a value
 /// transfer to an account without code, the recipient. A call to a contract is not predicted
@@ -58,36 +60,49 @@ pub struct Features {
     pub plain_share: f64,
     /// The share of transactions sent by the block's busiest sender (a nonce chain).
     pub top_sender_share: f64,
+    /// The longest predicted chain of dependent transactions
+    /// ([`crate::contention::critical_path`], found in the same pass).
+    pub longest_chain: usize,
 }
 
 /// The [`Features`] of `block`, given the size of its largest predicted group's gas.
 pub fn features(block: &Block, largest_group_gas: u64, pre: &BlockState<'_>) -> Features {
     let gas: u64 = block.transactions.iter().map(|tx| tx.gas_limit).sum();
-    // The features are computed for every block `auto` runs: calls are told apart by a
-    // 64-bit hash of callee and input (a collision merely counts a call as repeated), so
-    // that identical inputs are not compared byte by byte.
-    let hasher = alloy_primitives::map::DefaultHashBuilder::default();
-    let mut seen: alloy_primitives::map::HashSet<u64> = Default::default();
-    seen.reserve(block.transactions.len());
+    // The features are computed for every block `auto` runs, in one pass that also finds
+    // the longest chain, with the chain's 64-bit keys: calls are told apart by the hash of
+    // callee and input (a collision merely counts a call as repeated), so that identical
+    // inputs are not compared byte by byte, and each callee is looked up once.
+    let transactions = block.transactions.len();
+    let mut seen: HashSet<u64, PreHashed> =
+        HashSet::with_capacity_and_hasher(transactions, PreHashed);
+    let mut chain = contention::ChainScan::with_capacity(transactions);
+    let mut keys = [0u64; 3];
     let mut repeated = 0usize;
     let mut plain = 0usize;
-    let mut calls: alloy_primitives::map::AddressMap<usize> = Default::default();
-    let mut senders: alloy_primitives::map::AddressMap<usize> = Default::default();
+    // Counts by account key (a collision merely merges two counts).
+    let mut calls: HashMap<u64, usize, PreHashed> = HashMap::with_hasher(PreHashed);
+    let mut senders: HashMap<u64, usize, PreHashed> =
+        HashMap::with_capacity_and_hasher(transactions, PreHashed);
     for tx in &block.transactions {
-        *senders.entry(tx.sender).or_default() += 1;
+        let callee_has_code = match tx.kind {
+            TxKind::Call(to) => pre.info(&to).is_some_and(|info| !info.is_empty_code_hash()),
+            TxKind::Create => false,
+        };
+        let count = contention::chain_keys(tx, callee_has_code, &mut keys);
+        chain.add(&keys[..count]);
+        *senders.entry(keys[0]).or_default() += 1;
         let TxKind::Call(to) = tx.kind else { continue };
-        let is_contract = pre.info(&to).is_some_and(|info| !info.is_empty_code_hash());
-        if !is_contract {
+        if !callee_has_code {
             plain += 1;
             continue;
         }
-        *calls.entry(to).or_default() += 1;
-        if !seen.insert(hasher.hash_one((to, tx.input.as_ref()))) {
+        *calls.entry(contention::account_key(&to)).or_default() += 1;
+        // The call's key follows the sender's.
+        if !seen.insert(keys[1]) {
             repeated += 1;
         }
     }
     let most_called = calls.values().copied().max().unwrap_or(0);
-    let transactions = block.transactions.len();
     Features {
         transactions,
         gas,
@@ -101,6 +116,7 @@ pub fn features(block: &Block, largest_group_gas: u64, pre: &BlockState<'_>) -> 
         uniform_share: share(plain + most_called, transactions),
         plain_share: share(plain, transactions),
         top_sender_share: share(senders.values().copied().max().unwrap_or(0), transactions),
+        longest_chain: chain.longest(),
     }
 }
 
