@@ -76,7 +76,8 @@ impl AutoExecutor {
         // The features that need no partition first: a block run sequentially or by
         // Block-STM does not pay for partitioning it.
         let start = BlockState::new(pre);
-        let features = predict::features(block, 0, &start);
+        let facts = predict::facts(block, &start);
+        let features = predict::features(block, &facts, 0);
         if let Some(reason) = repeated_calls_bound(&features) {
             return Choice::Sequential(reason.into());
         }
@@ -89,9 +90,10 @@ impl AutoExecutor {
         let mixed = features.uniform_share < MIN_UNIFORM_SHARE
             && features.top_sender_share < MIN_SENDER_SHARE_TO_SHARD;
         if mixed || touches_beneficiary {
-            if let Some(reason) =
-                contention::serial_reason(features.longest_chain, block.transactions.len())
-            {
+            if let Some(reason) = contention::serial_reason(
+                contention::longest_chain(block, &facts),
+                block.transactions.len(),
+            ) {
                 return Choice::Sequential(reason.into());
             }
             return Choice::BlockStm(if mixed {
@@ -122,7 +124,7 @@ impl AutoExecutor {
                 100.0 * features.top_sender_share
             ));
         }
-        let partition = ShardedExecutor::new(self.threads).partition(&start, block);
+        let partition = ShardedExecutor::new(self.threads).partition_with(block, &facts);
         let gas = features.gas.max(1);
         let largest_group_share = partition.largest_group_gas as f64 / gas as f64;
         if partition.shards.len() <= 1 || largest_group_share > MAX_GROUP_SHARE {

@@ -13,25 +13,25 @@
 //! bounds the parallelism the block can have.
 
 use crate::fast_hash::{FastHash, FastHasher, PreHashed};
-use crate::state::PreState;
+use crate::sharded::predict::{self, TxFacts};
+use crate::state::BlockState;
 use alloy_primitives::Address;
 use lockstep_spec::types::{Block, Transaction, TxKind};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
-/// The length of the longest chain of transactions of `txs` in which each shares a key (see
-/// the module doc) with the one before it, on the pre-state `pre`.
-pub fn critical_path(pre: &PreState, txs: &[Transaction]) -> usize {
-    let mut scan = ChainScan::with_capacity(txs.len());
+/// The length of the longest chain of transactions of `block` in which each shares a key
+/// (see the module doc) with the one before it, on the state `pre` at its start.
+pub fn critical_path(block: &Block, pre: &BlockState<'_>) -> usize {
+    longest_chain(block, &predict::facts(block, pre))
+}
+
+/// [`critical_path`] from the transactions' facts, already read.
+pub fn longest_chain(block: &Block, facts: &[TxFacts]) -> usize {
+    let mut scan = ChainScan::with_capacity(block.transactions.len());
     let mut keys = [0u64; 3];
-    for tx in txs {
-        let has_code = match tx.kind {
-            TxKind::Call(to) => pre
-                .account(&to)
-                .is_some_and(|account| !account.info.is_empty_code_hash()),
-            TxKind::Create => false,
-        };
-        let count = chain_keys(tx, has_code, &mut keys);
+    for (tx, facts) in block.transactions.iter().zip(facts) {
+        let count = chain_keys(tx, facts, &mut keys);
         scan.add(&keys[..count]);
     }
     scan.longest()
@@ -53,19 +53,18 @@ fn call_key(callee: u64, input: &[u8]) -> u64 {
     hasher.finish()
 }
 
-/// The chain keys of `tx` (see the module doc) into `keys`; returns how many there are.
-/// `callee_has_code`: whether the account it calls has code. The first key is the sender's
-/// account; the second, when the callee has code, is the call's (callee and call data).
-pub fn chain_keys(tx: &Transaction, callee_has_code: bool, keys: &mut [u64; 3]) -> usize {
-    keys[0] = account_key(&tx.sender);
+/// The chain keys of `tx` (see the module doc), whose facts are `facts`, into `keys`; returns
+/// how many there are. The first key is the sender's account; the second, when the callee
+/// has code, is the call's (callee and call data).
+pub fn chain_keys(tx: &Transaction, facts: &TxFacts, keys: &mut [u64; 3]) -> usize {
+    keys[0] = facts.sender;
     let mut count = 1;
-    if let TxKind::Call(to) = tx.kind {
-        let callee = account_key(&to);
-        if callee_has_code {
+    if let Some(callee) = facts.callee {
+        if facts.callee_has_code {
             keys[count] = call_key(callee, &tx.input);
             count += 1;
         }
-        if !callee_has_code || !tx.value.is_zero() {
+        if !facts.callee_has_code || !tx.value.is_zero() {
             keys[count] = callee;
             count += 1;
         }
@@ -166,6 +165,7 @@ pub fn serial_reason(longest_chain: usize, transactions: usize) -> Option<String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::PreState;
     use alloy_primitives::{Address, Bytes};
     use lockstep_spec::types::{Account, BlockEnv, WorldState};
 
@@ -179,6 +179,15 @@ mod tests {
             },
         );
         PreState::new(&world, &BlockEnv::default())
+    }
+
+    /// The critical path of a block of `txs` on `pre`.
+    fn path(pre: &PreState, txs: &[Transaction]) -> usize {
+        let block = Block {
+            transactions: txs.to_vec(),
+            ..Default::default()
+        };
+        critical_path(&block, &BlockState::new(pre))
     }
 
     fn call(sender: u8, to: Address, input: &'static [u8]) -> Transaction {
@@ -198,14 +207,14 @@ mod tests {
                 tx
             })
             .collect();
-        assert_eq!(critical_path(&pre, &transfers), 1);
+        assert_eq!(path(&pre, &transfers), 1);
         let calls: Vec<_> = [b"a", b"b", b"c"]
             .iter()
             .enumerate()
             .map(|(i, input)| call(i as u8, contract, *input))
             .collect();
-        assert_eq!(critical_path(&pre, &calls), 1);
-        assert!(!predicts_serial(critical_path(&pre, &calls), calls.len()));
+        assert_eq!(path(&pre, &calls), 1);
+        assert!(!predicts_serial(path(&pre, &calls), calls.len()));
     }
 
     #[test]
@@ -213,7 +222,7 @@ mod tests {
         let contract = Address::repeat_byte(0xcc);
         let pre = pre_with_contract(contract);
         let same_call: Vec<_> = (0..6).map(|i| call(i, contract, b"inc")).collect();
-        assert_eq!(critical_path(&pre, &same_call), 6);
+        assert_eq!(path(&pre, &same_call), 6);
         assert!(serial_reason(6, same_call.len()).is_some_and(|r| r.contains("6 of the 6")));
         // Seven eighths is the limit: 7 of 8 is not serial, 8 of 9 is.
         assert!(!predicts_serial(7, 8) && predicts_serial(8, 9));
@@ -221,12 +230,12 @@ mod tests {
         let ring: Vec<_> = (0..6u8)
             .map(|i| call(i % 2, Address::with_last_byte((i + 1) % 2), b""))
             .collect();
-        assert_eq!(critical_path(&pre, &ring), 6);
+        assert_eq!(path(&pre, &ring), 6);
         // Two senders with three transactions each, unrelated otherwise: chains of three.
         let two_senders: Vec<_> = (0..6u8)
             .map(|i| call(i % 2, Address::with_last_byte(50 + i), b""))
             .collect();
-        assert_eq!(critical_path(&pre, &two_senders), 3);
+        assert_eq!(path(&pre, &two_senders), 3);
         assert_eq!(serial_reason(3, two_senders.len()), None);
     }
 

@@ -246,10 +246,12 @@ impl ParallelExecutor {
                 .or_else(|| contention::beneficiary_bound(block).map(Cow::Owned))
                 .or_else(|| {
                     let start = state::BlockState::new(pre);
-                    let features = sharded::predict::features(block, 0, &start);
+                    let facts = sharded::predict::facts(block, &start);
+                    let features = sharded::predict::features(block, &facts, 0);
                     auto::repeated_calls_bound(&features)
                         .or_else(|| {
-                            contention::serial_reason(features.longest_chain, features.transactions)
+                            let chain = contention::longest_chain(block, &facts);
+                            contention::serial_reason(chain, features.transactions)
                         })
                         .map(Cow::Owned)
                 });

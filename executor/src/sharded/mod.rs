@@ -51,11 +51,19 @@ impl ShardedExecutor {
 
     /// Partitions `block` as the executor would: per shard, its transactions in block order.
     pub fn partition(&self, pre: &BlockState<'_>, block: &Block) -> partition::Partition {
-        let beneficiary = block.env.beneficiary;
-        let accounts: Vec<_> = block
-            .transactions
+        self.partition_with(block, &predict::facts(block, pre))
+    }
+
+    /// [`ShardedExecutor::partition`] with the transactions' facts already read.
+    pub fn partition_with(
+        &self,
+        block: &Block,
+        facts: &[predict::TxFacts],
+    ) -> partition::Partition {
+        let beneficiary = crate::contention::account_key(&block.env.beneficiary);
+        let accounts: Vec<_> = facts
             .iter()
-            .map(|tx| predict::written_accounts(tx, pre, beneficiary))
+            .map(|facts| predict::written_accounts(facts, beneficiary))
             .collect();
         let gas: Vec<u64> = block.transactions.iter().map(|tx| tx.gas_limit).collect();
         // One thread still runs two shards, one after the other: the same validation and

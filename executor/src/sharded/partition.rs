@@ -2,8 +2,8 @@
 //! joined into one group (union-find), and the groups are dealt to the shards, largest
 //! first, each to the shard with the least gas so far. Inside a shard, block order is kept.
 
-use alloy_primitives::map::AddressMap;
-use alloy_primitives::Address;
+use crate::fast_hash::PreHashed;
+use std::collections::HashMap;
 
 /// Groups of transactions dealt to shards.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -46,14 +46,15 @@ impl Groups {
     }
 }
 
-/// Partitions `accounts.len()` transactions into `shards` shards; `accounts[i]` are the
-/// accounts transaction `i` is predicted to write and `gas[i]` its weight.
-pub fn partition(accounts: &[impl AsRef<[Address]>], gas: &[u64], shards: usize) -> Partition {
+/// Partitions `accounts.len()` transactions into `shards` shards; `accounts[i]` are the keys
+/// of the accounts transaction `i` is predicted to write (see
+/// [`crate::contention::account_key`]) and `gas[i]` its weight.
+pub fn partition(accounts: &[impl AsRef<[u64]>], gas: &[u64], shards: usize) -> Partition {
     let size = accounts.len().min(gas.len());
     let shards = shards.max(1);
     let mut groups = Groups::new(size);
-    let mut first_writer: AddressMap<usize> = AddressMap::default();
-    first_writer.reserve(2 * size);
+    let mut first_writer: HashMap<u64, usize, PreHashed> =
+        HashMap::with_capacity_and_hasher(2 * size, PreHashed);
     for (tx, written) in accounts.iter().enumerate().take(size) {
         for address in written.as_ref() {
             match first_writer.get(address) {
@@ -72,7 +73,7 @@ pub fn partition(accounts: &[impl AsRef<[Address]>], gas: &[u64], shards: usize)
     }
     let mut order: Vec<usize> = (0..size).filter(|&tx| roots[tx] == tx).collect();
     // Largest first; ties by block order, for determinism.
-    order.sort_by_key(|&root| (std::cmp::Reverse(group_gas[root]), root));
+    order.sort_unstable_by_key(|&root| (std::cmp::Reverse(group_gas[root]), root));
     let mut load = vec![0u64; shards];
     let mut shard_of = vec![0usize; size];
     for &root in &order {
@@ -96,8 +97,8 @@ pub fn partition(accounts: &[impl AsRef<[Address]>], gas: &[u64], shards: usize)
 mod tests {
     use super::*;
 
-    fn a(n: u8) -> Address {
-        Address::with_last_byte(n)
+    fn a(n: u8) -> u64 {
+        u64::from(n)
     }
 
     #[test]
@@ -119,7 +120,7 @@ mod tests {
 
     #[test]
     fn independent_transactions_are_balanced_by_gas() {
-        let accounts: Vec<Vec<Address>> = (0..6).map(|n| vec![a(n)]).collect();
+        let accounts: Vec<Vec<u64>> = (0..6).map(|n| vec![a(n)]).collect();
         let p = partition(&accounts, &[50, 10, 10, 10, 10, 10], 2);
         let loads: Vec<u64> = p
             .shards
@@ -132,7 +133,7 @@ mod tests {
 
     #[test]
     fn one_shard_holds_everything_in_order() {
-        let accounts: Vec<Vec<Address>> = (0..5).map(|n| vec![a(n)]).collect();
+        let accounts: Vec<Vec<u64>> = (0..5).map(|n| vec![a(n)]).collect();
         let p = partition(&accounts, &[1; 5], 1);
         assert_eq!(p.shards, vec![vec![0, 1, 2, 3, 4]]);
     }

@@ -5,33 +5,62 @@
 use crate::contention;
 use crate::fast_hash::PreHashed;
 use crate::state::BlockState;
-use alloy_primitives::Address;
-use lockstep_spec::types::{Block, Transaction, TxKind};
+use lockstep_spec::types::{Block, TxKind};
 use smallvec::SmallVec;
 use std::collections::{HashMap, HashSet};
 
-/// The accounts `tx` is predicted to write: its sender (nonce and balance) and, for a value
-/// transfer to an account without code, the recipient. A call to a contract is not predicted
-/// to write the contract: calls to one token must not all land in one shard, and what they
-/// do to its storage is seen by validation. The beneficiary, written by every transaction's
-/// fee, is left out (fees are credited lazily).
-pub fn written_accounts(
-    tx: &Transaction,
-    pre: &BlockState<'_>,
-    beneficiary: Address,
-) -> SmallVec<[Address; 2]> {
+/// What the prediction reads of one transaction, once per block: the keys of its sender and
+/// of the account it calls ([`contention::account_key`]), and whether that account has code
+/// (the one lookup of the state a prediction makes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxFacts {
+    /// The sender's key.
+    pub sender: u64,
+    /// The called account's key (`None`: a creation).
+    pub callee: Option<u64>,
+    /// Whether the called account has code.
+    pub callee_has_code: bool,
+}
+
+/// The [`TxFacts`] of every transaction of `block`, on the state `pre` at its start.
+pub fn facts(block: &Block, pre: &BlockState<'_>) -> Vec<TxFacts> {
+    block
+        .transactions
+        .iter()
+        .map(|tx| {
+            let (callee, callee_has_code) = match tx.kind {
+                TxKind::Call(to) => (
+                    Some(contention::account_key(&to)),
+                    pre.info(&to).is_some_and(|info| !info.is_empty_code_hash()),
+                ),
+                TxKind::Create => (None, false),
+            };
+            TxFacts {
+                sender: contention::account_key(&tx.sender),
+                callee,
+                callee_has_code,
+            }
+        })
+        .collect()
+}
+
+/// The keys of the accounts a transaction with `facts` is predicted to write: its sender
+/// (nonce and balance) and, for a call of an account without code (a value transfer), the
+/// recipient. A call to a contract is not predicted to write the contract: calls to one
+/// token must not all land in one shard, and what they do to its storage is seen by
+/// validation. The beneficiary (keyed `beneficiary`), written by every transaction's fee, is
+/// left out (fees are credited lazily). A key shared by two accounts merely joins
+/// transactions that need not be.
+pub fn written_accounts(facts: &TxFacts, beneficiary: u64) -> SmallVec<[u64; 2]> {
     let mut accounts = SmallVec::new();
-    accounts.push(tx.sender);
-    if let TxKind::Call(to) = tx.kind {
-        let has_code = pre
-            .info(&to)
-            .and_then(|info| info.code.as_ref())
-            .is_some_and(|code| !code.is_empty());
-        if !has_code && to != beneficiary && to != tx.sender {
-            accounts.push(to);
+    if facts.sender != beneficiary {
+        accounts.push(facts.sender);
+    }
+    if let Some(callee) = facts.callee {
+        if !facts.callee_has_code && callee != beneficiary && callee != facts.sender {
+            accounts.push(callee);
         }
     }
-    accounts.retain(|a| *a != beneficiary);
     accounts
 }
 
@@ -60,22 +89,18 @@ pub struct Features {
     pub plain_share: f64,
     /// The share of transactions sent by the block's busiest sender (a nonce chain).
     pub top_sender_share: f64,
-    /// The longest predicted chain of dependent transactions
-    /// ([`crate::contention::critical_path`], found in the same pass).
-    pub longest_chain: usize,
 }
 
-/// The [`Features`] of `block`, given the size of its largest predicted group's gas.
-pub fn features(block: &Block, largest_group_gas: u64, pre: &BlockState<'_>) -> Features {
+/// The [`Features`] of `block`, whose transactions' facts are `facts`, given the size of its
+/// largest predicted group's gas.
+pub fn features(block: &Block, facts: &[TxFacts], largest_group_gas: u64) -> Features {
     let gas: u64 = block.transactions.iter().map(|tx| tx.gas_limit).sum();
-    // The features are computed for every block `auto` runs, in one pass that also finds
-    // the longest chain, with the chain's 64-bit keys: calls are told apart by the hash of
-    // callee and input (a collision merely counts a call as repeated), so that identical
-    // inputs are not compared byte by byte, and each callee is looked up once.
+    // The features are computed for every block `auto` runs: calls are told apart by the
+    // chain's 64-bit key of callee and input (a collision merely counts a call as
+    // repeated), so that identical inputs are not compared byte by byte.
     let transactions = block.transactions.len();
     let mut seen: HashSet<u64, PreHashed> =
         HashSet::with_capacity_and_hasher(transactions, PreHashed);
-    let mut chain = contention::ChainScan::with_capacity(transactions);
     let mut keys = [0u64; 3];
     let mut repeated = 0usize;
     let mut plain = 0usize;
@@ -83,20 +108,15 @@ pub fn features(block: &Block, largest_group_gas: u64, pre: &BlockState<'_>) -> 
     let mut calls: HashMap<u64, usize, PreHashed> = HashMap::with_hasher(PreHashed);
     let mut senders: HashMap<u64, usize, PreHashed> =
         HashMap::with_capacity_and_hasher(transactions, PreHashed);
-    for tx in &block.transactions {
-        let callee_has_code = match tx.kind {
-            TxKind::Call(to) => pre.info(&to).is_some_and(|info| !info.is_empty_code_hash()),
-            TxKind::Create => false,
-        };
-        let count = contention::chain_keys(tx, callee_has_code, &mut keys);
-        chain.add(&keys[..count]);
-        *senders.entry(keys[0]).or_default() += 1;
-        let TxKind::Call(to) = tx.kind else { continue };
-        if !callee_has_code {
+    for (tx, facts) in block.transactions.iter().zip(facts) {
+        contention::chain_keys(tx, facts, &mut keys);
+        *senders.entry(facts.sender).or_default() += 1;
+        let Some(callee) = facts.callee else { continue };
+        if !facts.callee_has_code {
             plain += 1;
             continue;
         }
-        *calls.entry(contention::account_key(&to)).or_default() += 1;
+        *calls.entry(callee).or_default() += 1;
         // The call's key follows the sender's.
         if !seen.insert(keys[1]) {
             repeated += 1;
@@ -116,7 +136,6 @@ pub fn features(block: &Block, largest_group_gas: u64, pre: &BlockState<'_>) -> 
         uniform_share: share(plain + most_called, transactions),
         plain_share: share(plain, transactions),
         top_sender_share: share(senders.values().copied().max().unwrap_or(0), transactions),
-        longest_chain: chain.longest(),
     }
 }
 
