@@ -45,7 +45,7 @@ pub fn account_key(address: &Address) -> u64 {
 
 /// The key of a call of the account keyed `callee` with `input` (never an account's key,
 /// but for a collision).
-fn call_key(callee: u64, input: &[u8]) -> u64 {
+pub fn call_key(callee: u64, input: &[u8]) -> u64 {
     let mut hasher = FastHasher::from_state(callee);
     // The length first, so that a call differs from its account even with empty input.
     hasher.write_usize(input.len() + 1);

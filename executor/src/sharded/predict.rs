@@ -101,7 +101,6 @@ pub fn features(block: &Block, facts: &[TxFacts], largest_group_gas: u64) -> Fea
     let transactions = block.transactions.len();
     let mut seen: HashSet<u64, PreHashed> =
         HashSet::with_capacity_and_hasher(transactions, PreHashed);
-    let mut keys = [0u64; 3];
     let mut repeated = 0usize;
     let mut plain = 0usize;
     // Counts by account key (a collision merely merges two counts).
@@ -109,7 +108,6 @@ pub fn features(block: &Block, facts: &[TxFacts], largest_group_gas: u64) -> Fea
     let mut senders: HashMap<u64, usize, PreHashed> =
         HashMap::with_capacity_and_hasher(transactions, PreHashed);
     for (tx, facts) in block.transactions.iter().zip(facts) {
-        contention::chain_keys(tx, facts, &mut keys);
         *senders.entry(facts.sender).or_default() += 1;
         let Some(callee) = facts.callee else { continue };
         if !facts.callee_has_code {
@@ -117,8 +115,7 @@ pub fn features(block: &Block, facts: &[TxFacts], largest_group_gas: u64) -> Fea
             continue;
         }
         *calls.entry(callee).or_default() += 1;
-        // The call's key follows the sender's.
-        if !seen.insert(keys[1]) {
+        if !seen.insert(contention::call_key(callee, &tx.input)) {
             repeated += 1;
         }
     }
