@@ -17,7 +17,7 @@
 //! only read, so no worker waits for another, and nothing is copied into buffers by part.
 
 use crate::mv_memory::{Location, MvMemory, Value};
-use crate::state::{self, BlockState, Part, PreState, PARTS};
+use crate::state::{self, BlockState, Part, PARTS};
 use crate::sync::{self, AtomicUsize, Mutex, Ordering};
 use alloy_primitives::map::AddressMap;
 use alloy_primitives::{Address, U256};
@@ -76,7 +76,7 @@ pub fn apply(
             }
             for (own, writes) in mine.iter_mut().zip(faulty) {
                 for (location, value) in without_wipes(writes) {
-                    apply_write(fork, pre, own, location, value);
+                    own.apply_write(pre, fork, location, value);
                 }
             }
             return;
@@ -99,7 +99,7 @@ pub fn apply(
             if let Some(sum) = fees.take_for(&address) {
                 mine[at].credit(pre, fork, address, sum);
             }
-            apply_write(fork, pre, &mut mine[at], *location, value.clone());
+            mine[at].apply_write(pre, fork, *location, value.clone());
         }
         if let Some(((at, to), sum)) = fees.0 {
             mine[at].credit(pre, fork, to, sum);
@@ -142,20 +142,6 @@ impl PendingFees {
             return self.0.take().map(|(_, sum)| sum);
         }
         None
-    }
-}
-
-/// Applies one write, as the sequential commit of its transaction did.
-fn apply_write(fork: Fork, pre: &PreState, part: &mut Part, location: Location, value: Value) {
-    match (location, value) {
-        (Location::Account(address), Value::Account(info)) => part.set_info(address, info),
-        (Location::Account(address), Value::Fee(fee)) => part.credit(pre, fork, address, fee),
-        (Location::StorageReset(address), _) => part.wipe_storage(pre, address),
-        (Location::Storage(address, slot), Value::Slot(value)) => {
-            part.set_slot(pre, address, slot, value);
-        }
-        // Nothing else is written at these locations.
-        _ => {}
     }
 }
 

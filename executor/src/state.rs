@@ -5,6 +5,7 @@
 //! the pre-state. The commit applies the EIP-161 rules. The overlay is kept in [`Part`]s by
 //! address, so that whole-overlay work can be split between threads.
 
+use crate::mv_memory::{Location, Value};
 use alloy_primitives::map::{AddressMap, U256Map};
 use alloy_primitives::{keccak256, Address, B256, U256};
 use lockstep_spec::types::{Account, BlockEnv, WorldState};
@@ -380,6 +381,21 @@ impl Part {
         self.live(pre, address).2.insert(slot, value);
     }
 
+    /// Applies one write of a write set ([`crate::vm`]'s, in the form the multi-version
+    /// memory holds), as the commit of its transaction did.
+    pub fn apply_write(&mut self, pre: &PreState, fork: Fork, location: Location, value: Value) {
+        match (location, value) {
+            (Location::Account(address), Value::Account(info)) => self.set_info(address, info),
+            (Location::Account(address), Value::Fee(fee)) => self.credit(pre, fork, address, fee),
+            (Location::StorageReset(address), _) => self.wipe_storage(pre, address),
+            (Location::Storage(address, slot), Value::Slot(value)) => {
+                self.set_slot(pre, address, slot, value);
+            }
+            // Nothing else is written at these locations.
+            _ => {}
+        }
+    }
+
     /// See [`BlockState::credit`].
     pub fn credit(&mut self, pre: &PreState, fork: Fork, address: Address, amount: U256) {
         if fork >= Fork::SpuriousDragon && amount.is_zero() {
@@ -514,6 +530,13 @@ impl<'a> BlockState<'a> {
     pub fn set_slot(&mut self, address: Address, slot: U256, value: U256) {
         let pre = self.pre;
         self.part_mut(&address).set_slot(pre, address, slot, value);
+    }
+
+    /// Applies one write of a write set (see [`Part::apply_write`]).
+    pub fn apply_write(&mut self, fork: Fork, location: Location, value: Value) {
+        let pre = self.pre;
+        self.part_mut(&location.address())
+            .apply_write(pre, fork, location, value);
     }
 
     /// Adds `amount` wei to `address`, creating the account if needed; under EIP-161, a zero

@@ -369,10 +369,10 @@ impl<'a> Vm<'a> {
 }
 
 /// The locations an incarnation's changes write, as [`BlockState::commit`] would apply them.
-/// Accounts merely touched and left as they were read are not written (calling a contract
-/// must not conflict with every other call to it), except the beneficiary, which every
-/// transaction writes (in full, or as a lazy fee).
-fn write_set(
+/// Accounts merely touched and left as they were read (`accounts_read`) are not written
+/// (calling a contract must not conflict with every other call to it), except the
+/// beneficiary, which every transaction writes (in full, or as a lazy fee).
+pub(crate) fn write_set(
     fork: Fork,
     beneficiary: Address,
     changes: &EvmState,

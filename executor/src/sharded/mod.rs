@@ -250,7 +250,6 @@ fn merge<'a>(
 struct SettleRun {
     result: Result<revm::context::result::ExecutionResult, BlockError>,
     changes: Changes,
-    fee: alloy_primitives::U256,
     reads: Vec<shard::ValueRead>,
 }
 
@@ -263,7 +262,6 @@ fn by_index(size: usize, outputs: Vec<ShardOutput<'_>>) -> Vec<Option<SettleRun>
             let run = SettleRun {
                 result: run.result,
                 changes: run.changes,
-                fee: run.fee,
                 reads: reads.by_ref().take(run.reads.len()).collect(),
             };
             if let Some(slot) = runs.get_mut(index) {
@@ -304,16 +302,13 @@ fn settle<'a>(
         let result = match run {
             Some(SettleRun {
                 result,
-                changes: Changes::Evm(mut changes),
-                fee,
+                changes: Changes::Writes(writes),
                 ..
             }) if held => {
                 let result = result?;
                 let state = &mut evm.ctx.db_mut().0;
-                let paid = beneficiary::pay_into_changes(&mut changes, beneficiary, fee);
-                state.commit(fork, changes);
-                if !paid {
-                    state.credit(fork, beneficiary, fee);
+                for (location, value) in writes {
+                    state.apply_write(fork, location, value);
                 }
                 result
             }

@@ -6,11 +6,12 @@
 use crate::beneficiary::{self, DeferredFee, Summary};
 use crate::collision::StorageProbe;
 use crate::local_code::LocalCode;
-use crate::mv_memory::Location;
+use crate::mv_memory::{Location, Value};
 use crate::sequential;
 use crate::state::BlockState;
 use crate::transfer::{self, Plain};
-use alloy_primitives::map::HashMap;
+use crate::vm;
+use alloy_primitives::map::{AddressMap, HashMap};
 use alloy_primitives::{Address, B256, U256};
 use lockstep_spec::types::{BlockError, Receipt, Transaction};
 use lockstep_spec::Fork;
@@ -119,11 +120,13 @@ impl StorageProbe for Recording<'_> {
     }
 }
 
-/// A transaction's changes, without the beneficiary's fee.
+/// A transaction's changes, kept for settling one by one.
 #[derive(Debug)]
 pub enum Changes {
-    /// As revm reports them.
-    Evm(EvmState),
+    /// Its writes as its commit would apply them, its fee to the beneficiary included (a
+    /// write set in [`crate::vm`]'s form: far smaller than revm's changes, which are dropped
+    /// at once, so that the next transaction reuses their memory while it is in cache).
+    Writes(Vec<(Location, Value)>),
     /// A plain transfer run without revm ([`crate::transfer`]). Its effect is only in the
     /// shard's state: settling one by one runs it again (as cheaply).
     Transfer,
@@ -134,7 +137,7 @@ pub enum Changes {
 pub struct ShardTx {
     /// The result, or the error that makes the transaction invalid (in the shard's view).
     pub result: Result<ExecutionResult, BlockError>,
-    /// Its changes, without the beneficiary's fee.
+    /// Its changes.
     pub changes: Changes,
     /// The fee it owes the beneficiary.
     pub fee: U256,
@@ -274,24 +277,30 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
         let mut changes = evm.finalize();
         let db = evm.ctx.db_mut();
         let reads = first_read..db.reads.len();
-        let result = match result {
+        let fee = handler.fee();
+        let (result, writes) = match result {
             Ok(result) => {
                 reset_storage |=
                     record_writes(env.fork, &db.state, &changes, index, &mut first_writes);
+                // The shard's state without the fee; the kept writes with it.
                 db.state.commit_ref(env.fork, &changes);
-                Ok(result)
+                let beneficiary = env.block_env.beneficiary;
+                let paid = beneficiary::pay_into_changes(&mut changes, beneficiary, fee);
+                let lazy_fee = (!paid).then_some(fee);
+                let no_reads = AddressMap::default();
+                let writes =
+                    vm::write_set(env.fork, beneficiary, &changes, &no_reads, lazy_fee, false);
+                (Ok(result), writes)
             }
-            Err(error) => {
-                changes.clear();
-                Err(sequential::tx_error(index, error))
-            }
+            Err(error) => (Err(sequential::tx_error(index, error)), Vec::new()),
         };
+        drop(changes);
         txs.push((
             index,
             ShardTx {
                 result,
-                changes: Changes::Evm(changes),
-                fee: handler.fee(),
+                changes: Changes::Writes(writes),
+                fee,
                 reads,
             },
         ));
