@@ -5,6 +5,7 @@
 
 use crate::beneficiary::{self, DeferredFee, Summary};
 use crate::collision::StorageProbe;
+use crate::fast_hash::FastHash;
 use crate::local_code::LocalCode;
 use crate::mv_memory::{Location, Value};
 use crate::sequential;
@@ -74,7 +75,7 @@ impl ValueRead {
 }
 
 /// The locations a shard wrote, each with the first of its transactions that wrote it.
-pub type FirstWrites = HashMap<Location, usize>;
+pub type FirstWrites = HashMap<Location, usize, FastHash>;
 
 /// A shard's state with every read recorded: revm's database for the shard.
 struct Recording<'a> {
