@@ -73,9 +73,24 @@ impl AutoExecutor {
         {
             return Choice::Sequential(reason);
         }
+        let start = BlockState::new(pre);
+        // A block of one sender, first, from a majority count and its callees' code alone:
+        // it is dominated whatever its other features say (the repeated calls that would
+        // also send it to sequential execution are calls of code, so with half of it plain
+        // transfers they are not the majority). A block touching the beneficiary goes the
+        // general way, to its chain.
+        let top_sender_share = predict::majority_sender_share(block);
+        if top_sender_share > MAX_GROUP_SHARE && contention::beneficiary_share(block) == 0.0 {
+            let plain_share = predict::plain_share(block, &start);
+            return dominated(fork, block, plain_share, || {
+                format!(
+                    "one sender sends {:.0}% of the transactions",
+                    100.0 * top_sender_share
+                )
+            });
+        }
         // The features that need no partition first: a block run sequentially or by
         // Block-STM does not pay for partitioning it.
-        let start = BlockState::new(pre);
         let facts = predict::facts(block, &start);
         let features = predict::features(block, &facts, 0);
         if let Some(reason) = repeated_calls_bound(&features) {
@@ -108,32 +123,44 @@ impl AutoExecutor {
                 )
             });
         }
-        // A block that one group dominates: nothing runs beside the group, but one shard
-        // still runs plain transfers without revm (from Spurious Dragon on, see `transfer`).
-        let dominated = |reason: String| {
-            if fork >= Fork::SpuriousDragon && features.plain_share >= MIN_PLAIN_SHARE {
-                Choice::Sharded(vec![(0..block.transactions.len()).collect()])
-            } else {
-                Choice::Sequential(reason.into())
-            }
-        };
         // One sender's chain is a group of its own: no partition needed to see it dominate.
         if features.top_sender_share > MAX_GROUP_SHARE {
-            return dominated(format!(
-                "one sender sends {:.0}% of the transactions",
-                100.0 * features.top_sender_share
-            ));
+            return dominated(fork, block, features.plain_share, || {
+                format!(
+                    "one sender sends {:.0}% of the transactions",
+                    100.0 * features.top_sender_share
+                )
+            });
         }
         let partition = ShardedExecutor::new(self.threads).partition_with(block, &facts);
         let gas = features.gas.max(1);
         let largest_group_share = partition.largest_group_gas as f64 / gas as f64;
         if partition.shards.len() <= 1 || largest_group_share > MAX_GROUP_SHARE {
-            return dominated(format!(
-                "one predicted group holds {:.0}% of the gas",
-                100.0 * largest_group_share
-            ));
+            return dominated(fork, block, features.plain_share, || {
+                format!(
+                    "one predicted group holds {:.0}% of the gas",
+                    100.0 * largest_group_share
+                )
+            });
         }
         Choice::Sharded(partition.shards)
+    }
+}
+
+/// How a block that one group dominates runs, with `plain_share` of its transactions plain
+/// transfers: nothing runs beside the group, but one shard still runs plain transfers
+/// without revm (from Spurious Dragon on, see `transfer`); otherwise sequentially, for the
+/// reason `reason` gives.
+fn dominated(
+    fork: Fork,
+    block: &Block,
+    plain_share: f64,
+    reason: impl FnOnce() -> String,
+) -> Choice {
+    if fork >= Fork::SpuriousDragon && plain_share >= MIN_PLAIN_SHARE {
+        Choice::Sharded(vec![(0..block.transactions.len()).collect()])
+    } else {
+        Choice::Sequential(reason().into())
     }
 }
 

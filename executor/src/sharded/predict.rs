@@ -136,11 +136,114 @@ pub fn features(block: &Block, facts: &[TxFacts], largest_group_gas: u64) -> Fea
     }
 }
 
+/// The share of `block`'s transactions sent by its one sender of more than half of them, or
+/// 0 when no sender has half: a majority vote (Boyer and Moore's) and a count, two passes of
+/// comparisons without a table.
+pub fn majority_sender_share(block: &Block) -> f64 {
+    let txs = &block.transactions;
+    let mut candidate = None;
+    let mut votes = 0usize;
+    for tx in txs {
+        if votes == 0 {
+            candidate = Some(tx.sender);
+            votes = 1;
+        } else if candidate == Some(tx.sender) {
+            votes += 1;
+        } else {
+            votes -= 1;
+        }
+    }
+    let Some(candidate) = candidate else {
+        return 0.0;
+    };
+    let sent = txs.iter().filter(|tx| tx.sender == candidate).count();
+    if 2 * sent > txs.len() {
+        share(sent, txs.len())
+    } else {
+        0.0
+    }
+}
+
+/// The share of `block`'s transactions that call an account without code on `pre` (mostly
+/// plain transfers), as [`Features::plain_share`] counts them.
+pub fn plain_share(block: &Block, pre: &BlockState<'_>) -> f64 {
+    let plain = block
+        .transactions
+        .iter()
+        .filter(|tx| match tx.kind {
+            TxKind::Call(to) => pre.info(&to).is_none_or(|info| info.is_empty_code_hash()),
+            TxKind::Create => false,
+        })
+        .count();
+    share(plain, block.transactions.len())
+}
+
 /// `part` of `whole` as a fraction (0 for an empty whole).
 fn share(part: usize, whole: usize) -> f64 {
     if whole == 0 {
         0.0
     } else {
         part as f64 / whole as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::PreState;
+    use alloy_primitives::{Address, Bytes};
+    use lockstep_spec::types::{Account, Transaction, WorldState};
+
+    fn block_from(senders: &[u8]) -> Block {
+        let transactions = senders
+            .iter()
+            .map(|&s| {
+                Transaction::call(
+                    Address::with_last_byte(s),
+                    Address::repeat_byte(0xcc),
+                    0,
+                    1,
+                    1,
+                )
+            })
+            .collect();
+        Block {
+            transactions,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_majority_sender_is_found_and_no_majority_is_none() {
+        // Five of eight from sender 1, spread out, with the vote's candidate changing.
+        let block = block_from(&[2, 1, 3, 1, 1, 4, 1, 1]);
+        assert!((majority_sender_share(&block) - 5.0 / 8.0).abs() < 1e-9);
+        // Half is not a majority; an empty block has none.
+        assert_eq!(majority_sender_share(&block_from(&[1, 2, 1, 2])), 0.0);
+        assert_eq!(majority_sender_share(&block_from(&[])), 0.0);
+    }
+
+    #[test]
+    fn plain_share_counts_calls_of_accounts_without_code() {
+        let contract = Address::repeat_byte(0xcc);
+        let mut world = WorldState::default();
+        world.accounts.insert(
+            contract,
+            Account {
+                code: Bytes::from_static(&[0x00]),
+                ..Default::default()
+            },
+        );
+        let mut block = block_from(&[1, 2, 3, 4]);
+        block.transactions[0].kind = TxKind::Call(Address::with_last_byte(9));
+        block.transactions[1].kind = TxKind::Create;
+        let pre = PreState::new(&world, &block.env);
+        let start = BlockState::new(&pre);
+        assert!((plain_share(&block, &start) - 0.25).abs() < 1e-9);
+        let facts = facts(&block, &start);
+        assert_eq!(
+            features(&block, &facts, 0).plain_share,
+            plain_share(&block, &start)
+        );
     }
 }
