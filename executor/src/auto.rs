@@ -89,6 +89,11 @@ impl AutoExecutor {
                 )
             });
         }
+        // One call of code repeated by most of the block (a hot slot), from a majority vote:
+        // the features would find at least as many repeated calls.
+        if let Some(reason) = repeated_call_bound(block, &start) {
+            return Choice::Sequential(reason.into());
+        }
         // The features that need no partition first: a block run sequentially or by
         // Block-STM does not pay for partitioning it.
         let facts = predict::facts(block, &start);
@@ -173,6 +178,27 @@ pub fn repeated_calls_bound(features: &predict::Features) -> Option<String> {
             100.0 * features.repeated_calls
         )
     })
+}
+
+/// Why `block` runs sequentially for one call of code that more than [`MAX_REPEATED_CALLS`]
+/// of its transactions repeat (found by [`predict::majority_call`]), if it does.
+fn repeated_call_bound(block: &Block, pre: &BlockState<'_>) -> Option<String> {
+    let (callee, count) = predict::majority_call(block)?;
+    let repeats = share_of(count.saturating_sub(1), block.transactions.len());
+    let has_code = pre
+        .info(&callee)
+        .is_some_and(|info| !info.is_empty_code_hash());
+    (has_code && repeats > MAX_REPEATED_CALLS).then(|| {
+        format!(
+            "{:.0}% of the transactions repeat one call",
+            100.0 * repeats
+        )
+    })
+}
+
+/// `part` of `whole` as a fraction (`whole` is never 0 here: small blocks are decided first).
+fn share_of(part: usize, whole: usize) -> f64 {
+    part as f64 / whole.max(1) as f64
 }
 
 impl Engine for AutoExecutor {

@@ -5,7 +5,8 @@
 use crate::contention;
 use crate::fast_hash::PreHashed;
 use crate::state::BlockState;
-use lockstep_spec::types::{Block, TxKind};
+use alloy_primitives::Address;
+use lockstep_spec::types::{Block, Transaction, TxKind};
 use smallvec::SmallVec;
 use std::collections::{HashMap, HashSet};
 
@@ -164,6 +165,49 @@ pub fn majority_sender_share(block: &Block) -> f64 {
     }
 }
 
+/// The call (callee, by exact call data) that more than half of `block`'s transactions make,
+/// with how many make it: a majority vote over the calls (creations vote for none), then a
+/// count.
+pub fn majority_call(block: &Block) -> Option<(Address, usize)> {
+    fn call(tx: &Transaction) -> Option<(Address, &[u8])> {
+        match tx.kind {
+            TxKind::Call(to) => Some((to, tx.input.as_ref())),
+            TxKind::Create => None,
+        }
+    }
+    // Empty call data is compared by length alone: the C library's `memcmp`, which the
+    // slices' `==` calls even for no bytes, took over 100 ns a call here.
+    fn same(a: Option<(Address, &[u8])>, b: Option<(Address, &[u8])>) -> bool {
+        match (a, b) {
+            (Some((x, p)), Some((y, q))) => {
+                x == y && p.len() == q.len() && (p.is_empty() || p == q)
+            }
+            (None, None) => true,
+            _ => false,
+        }
+    }
+    let mut candidate = None;
+    let mut votes = 0usize;
+    for tx in &block.transactions {
+        let this = call(tx);
+        if votes == 0 {
+            candidate = this;
+            votes = 1;
+        } else if same(candidate, this) {
+            votes += 1;
+        } else {
+            votes -= 1;
+        }
+    }
+    let (callee, input) = candidate?;
+    let count = block
+        .transactions
+        .iter()
+        .filter(|tx| same(call(tx), Some((callee, input))))
+        .count();
+    (2 * count > block.transactions.len()).then_some((callee, count))
+}
+
 /// The share of `block`'s transactions that call an account without code on `pre` (mostly
 /// plain transfers), as [`Features::plain_share`] counts them.
 pub fn plain_share(block: &Block, pre: &BlockState<'_>) -> f64 {
@@ -191,8 +235,8 @@ fn share(part: usize, whole: usize) -> f64 {
 mod tests {
     use super::*;
     use crate::state::PreState;
-    use alloy_primitives::{Address, Bytes};
-    use lockstep_spec::types::{Account, Transaction, WorldState};
+    use alloy_primitives::Bytes;
+    use lockstep_spec::types::{Account, WorldState};
 
     fn block_from(senders: &[u8]) -> Block {
         let transactions = senders
@@ -221,6 +265,17 @@ mod tests {
         // Half is not a majority; an empty block has none.
         assert_eq!(majority_sender_share(&block_from(&[1, 2, 1, 2])), 0.0);
         assert_eq!(majority_sender_share(&block_from(&[])), 0.0);
+    }
+
+    #[test]
+    fn the_majority_call_is_one_callee_with_one_input() {
+        let mut block = block_from(&[1, 2, 3, 4, 5]);
+        // Three of five make the same call; another input or a creation is another vote.
+        block.transactions[1].input = Bytes::from_static(b"x");
+        block.transactions[3].kind = TxKind::Create;
+        assert_eq!(majority_call(&block), Some((Address::repeat_byte(0xcc), 3)));
+        block.transactions[4].input = Bytes::from_static(b"y");
+        assert_eq!(majority_call(&block), None);
     }
 
     #[test]
