@@ -8,10 +8,10 @@
 //! resident memory), then `--repeat` rounds each run every executor once, interleaved in an
 //! order shuffled per round, so that the machine's slow spells fall on all of them alike and
 //! no executor always follows the same other one. A block that runs in less than
-//! `--min-sample-us` is run several times back to back within each sample. The table gives per block each
-//! executor's median time per run, its speedup over the first executor and its peak resident
-//! memory, plus a TOTAL row. Set-up
-//! (loading, decompression, building workloads) is outside the timed part.
+//! `--min-sample-us` is run several times back to back within each sample. The table gives
+//! per block each executor's median time per run, its speedup over the first executor and its
+//! peak resident memory, plus a TOTAL row. Set-up (loading, decompression, building
+//! workloads) is outside the timed part.
 
 use crate::bench::workloads;
 use crate::case::Case;
@@ -347,7 +347,6 @@ fn builtin_name(path: &Path) -> Option<&str> {
     path.to_str()?.strip_prefix(BUILTIN_PREFIX)
 }
 
-/// Shuffles `items` (Fisher-Yates with xorshift64 from `seed`, which advances).
 /// How many runs of a block that took `seconds` fill a sample of `min_sample_us`.
 fn runs_per_sample(seconds: f64, min_sample_us: u64) -> u32 {
     // In whole nanoseconds, so that an exact fit is not rounded up by a float's error.
@@ -356,6 +355,7 @@ fn runs_per_sample(seconds: f64, min_sample_us: u64) -> u32 {
     wanted.clamp(1, u64::from(MAX_RUNS_PER_SAMPLE)) as u32
 }
 
+/// Shuffles `items` (Fisher-Yates with xorshift64 from `seed`, which advances).
 fn shuffle(items: &mut [usize], seed: &mut u64) {
     for i in (1..items.len()).rev() {
         *seed ^= *seed << 13;
