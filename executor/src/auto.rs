@@ -74,8 +74,9 @@ impl AutoExecutor {
             return Choice::Sequential(reason);
         }
         let start = BlockState::new(pre);
-        // A block of one sender, first, from a majority count and its callees' code alone:
-        // it is dominated whatever its other features say (the repeated calls that would
+        // A block of one sender, first, from a majority count and its callees' code alone
+        // (one sender's chain is a group of its own, no partition needed to see it
+        // dominate): it is dominated whatever its other features say (the repeated calls that would
         // also send it to sequential execution are calls of code, so with half of it plain
         // transfers they are not the majority). A block touching the beneficiary goes the
         // general way, to its chain.
@@ -128,15 +129,7 @@ impl AutoExecutor {
                 )
             });
         }
-        // One sender's chain is a group of its own: no partition needed to see it dominate.
-        if features.top_sender_share > MAX_GROUP_SHARE {
-            return dominated(fork, block, features.plain_share, || {
-                format!(
-                    "one sender sends {:.0}% of the transactions",
-                    100.0 * features.top_sender_share
-                )
-            });
-        }
+        // (A block of one sender was decided above, or touches the beneficiary.)
         let partition = ShardedExecutor::new(self.threads).partition_with(block, &facts);
         let gas = features.gas.max(1);
         let largest_group_share = partition.largest_group_gas as f64 / gas as f64;
