@@ -64,6 +64,33 @@ fn a_senders_later_transactions_wait_for_its_earlier_ones_instead_of_aborting() 
 }
 
 #[test]
+fn transfers_paying_one_account_wait_for_each_other_instead_of_aborting() {
+    // Forty senders paying one deposit address: each transfer needs the balance the one
+    // before it wrote. Predicted before running, so no incarnation is wasted.
+    let fork = Fork::Cancun;
+    let deposit = addr(500);
+    let pre = world((1..=40).map(|n| (addr(n), eoa(10))));
+    let txs = (1..=40)
+        .map(|n| call(fork, addr(n), 0, deposit, U256::from(n)))
+        .collect();
+    let payments = block(fork, txs);
+    let expected = lockstep_executor::sequential::execute_block(fork, &pre, &payments);
+    assert!(expected.is_ok(), "{expected:?}");
+    for threads in [2, 4, 8] {
+        for round in 0..REPEATS {
+            let got = ParallelExecutor::new(threads).execute(fork, &pre, &payments);
+            assert!(same(&expected, &got), "threads {threads}, round {round}");
+            let stats = got.map(|o| o.stats).unwrap_or_default();
+            assert_eq!(
+                stats.aborts, 0,
+                "threads {threads}, round {round}: {stats:?}"
+            );
+            assert_eq!(stats.incarnations, 40, "threads {threads}, round {round}");
+        }
+    }
+}
+
+#[test]
 fn many_senders_one_hot_slot() {
     for fork in [Fork::Byzantium, Fork::Berlin, Fork::Cancun] {
         let counter = addr(0x100);
