@@ -25,9 +25,11 @@
 //!   beneficiary (BALANCE, a call, as sender or recipient) reads the latest full value below it
 //!   plus every later fee, and is blocked on any lower transaction that has not finished
 //!   executing, so it sees the exact sequential value; validation recomputes that value.
-//! - **Nonce chains.** A transaction whose sender sent an earlier transaction of the block
-//!   that has not executed yet waits for it (a dependency declared before running) instead
-//!   of running on a nonce that transaction has not written and aborting.
+//! - **Nonce and balance chains.** A transaction waits for the latest earlier transaction
+//!   of the block predicted to write an account it writes, if that one has not executed yet
+//!   (a dependency declared before running): its sender's, and, for a value transfer
+//!   without call data, its recipient's (a deposit address paid hundreds of times). It
+//!   would otherwise run on a nonce or balance that transaction has not written and abort.
 //! - **Plain transfers.** A value transfer between accounts without code (not the
 //!   beneficiary, not a precompile) that revm's own checks find valid is run without revm's
 //!   handler ([`transfer`]): its two accounts are read through the multi-version memory as
