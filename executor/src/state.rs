@@ -135,6 +135,16 @@ enum Change {
 /// several threads.
 pub const PARTS: usize = 16;
 
+/// Room to reserve in each part for about `accounts` changed accounts: a little slack, since
+/// addresses do not spread over the parts exactly evenly.
+fn room_per_part(accounts: usize) -> usize {
+    if accounts == 0 {
+        0
+    } else {
+        accounts / PARTS + accounts / (4 * PARTS) + 4
+    }
+}
+
 /// The part of the overlay that holds `address`.
 pub fn part_of(address: &Address) -> usize {
     let bytes = address.as_slice();
@@ -434,12 +444,7 @@ impl<'a> BlockState<'a> {
     /// The state at the start of a block on `pre` that is expected to change about
     /// `accounts` accounts (the overlay is sized once instead of growing).
     pub fn with_capacity(pre: &'a PreState, accounts: usize) -> Self {
-        let per_part = if accounts == 0 {
-            0
-        } else {
-            // A little slack: addresses do not spread over the parts exactly evenly.
-            accounts / PARTS + accounts / (4 * PARTS) + 4
-        };
+        let per_part = room_per_part(accounts);
         let parts = (0..PARTS)
             .map(|_| {
                 let mut changes = AddressMap::default();
@@ -448,6 +453,28 @@ impl<'a> BlockState<'a> {
             })
             .collect();
         BlockState { pre, parts }
+    }
+
+    /// A copy of this state with room for about `accounts` more changed accounts. Unlike
+    /// `clone`, which copies every part's table at its full capacity (for a state sized for a
+    /// whole block, megabytes of empty buckets, copied and paged in), it copies only the
+    /// changes there are: the way to give part of a block a state of its own.
+    pub fn clone_with_room(&self, accounts: usize) -> Self {
+        let per_part = room_per_part(accounts);
+        let parts = self
+            .parts
+            .iter()
+            .map(|part| {
+                let mut changes = AddressMap::default();
+                changes.reserve(part.changes.len() + per_part);
+                changes.extend(part.changes.iter().map(|(a, c)| (*a, c.clone())));
+                Part { changes }
+            })
+            .collect();
+        BlockState {
+            pre: self.pre,
+            parts,
+        }
     }
 
     /// The state made of `parts` (as [`BlockState::into_parts`] gave them, in order) over
@@ -704,5 +731,28 @@ mod tests {
         state.credit(Fork::SpuriousDragon, empty, U256::ZERO);
         assert!(state.info(&empty).is_none());
         assert!(state.to_world_state().accounts.is_empty());
+    }
+
+    #[test]
+    fn a_copy_with_room_holds_the_same_changes_and_goes_its_own_way() {
+        let pre = pre();
+        let a = Address::with_last_byte(0xaa);
+        let gone = Address::with_last_byte(0xbb);
+        let mut state = BlockState::with_capacity(&pre, 1_000);
+        state.credit(Fork::Cancun, a, U256::from(5));
+        state.apply_write(
+            Fork::Cancun,
+            Location::Storage(a, U256::from(2)),
+            Value::Slot(U256::from(7)),
+        );
+        state.credit(Fork::Cancun, gone, U256::from(3));
+        state.delete(gone);
+        let mut copy = state.clone_with_room(10);
+        assert_eq!(copy.to_world_state(), state.to_world_state());
+        assert_eq!(copy.storage(&a, &U256::from(2)), U256::from(7));
+        assert!(copy.info(&gone).is_none());
+        copy.credit(Fork::Cancun, a, U256::from(1));
+        assert_eq!(copy.info(&a).map(|i| i.balance), Some(U256::from(16)));
+        assert_eq!(state.info(&a).map(|i| i.balance), Some(U256::from(15)));
     }
 }

@@ -240,11 +240,18 @@ pub struct ShardEnv<'s, 'a> {
     pub txs: &'s [Transaction],
 }
 
+/// Reads reserved per transaction of a shard.
+const READS_PER_TX: usize = 4;
+
 /// Runs the transactions `members` (block indexes, in block order) as one shard.
 pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
+    // Room for the accounts the shard's transactions change (a sender and a recipient or
+    // callee each, as the block's own state is sized), and for their reads (most read the
+    // two accounts, a few slots and the beneficiary): grown by doubling, the list is copied
+    // and paged in again and again.
     let db = Recording {
-        state: env.start.clone(),
-        reads: Vec::new(),
+        state: env.start.clone_with_room(2 * members.len()),
+        reads: Vec::with_capacity(READS_PER_TX * members.len()),
         code: LocalCode::default(),
     };
     let mut evm = Context::mainnet()
