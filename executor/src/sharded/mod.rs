@@ -418,7 +418,7 @@ fn run_shards<'a>(
                     .iter()
                     .enumerate()
                     .filter(|(other, _)| *other != shard)
-                    .filter_map(|(_, o)| o.as_ref().map(|o| &o.first_writes))
+                    .filter_map(|(_, o)| o.as_ref())
                     .collect();
                 all[shard]
                     .as_ref()

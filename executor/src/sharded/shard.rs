@@ -47,18 +47,22 @@ impl ValueRead {
     }
 
     /// Whether a write of `first_writes`, the locations another shard wrote with the first
-    /// transaction that wrote each, could have changed this read of transaction `tx`.
-    pub fn overwritten_before(&self, tx: usize, first_writes: &FirstWrites) -> bool {
+    /// transaction that wrote each, could have changed this read of transaction `tx`. Only
+    /// a shard that `reset_storage` can have written an account's storage reset.
+    pub fn overwritten_before(
+        &self,
+        tx: usize,
+        first_writes: &FirstWrites,
+        reset_storage: bool,
+    ) -> bool {
         let before = |location: &Location| first_writes.get(location).is_some_and(|&w| w < tx);
-        match self {
+        let (location, address) = match self {
             ValueRead::Account(address, _) | ValueRead::HasStorage(address, _) => {
-                before(&Location::Account(*address)) || before(&Location::StorageReset(*address))
+                (Location::Account(*address), address)
             }
-            ValueRead::Slot(address, slot, _) => {
-                before(&Location::Storage(*address, *slot))
-                    || before(&Location::StorageReset(*address))
-            }
-        }
+            ValueRead::Slot(address, slot, _) => (Location::Storage(*address, *slot), address),
+        };
+        before(&location) || (reset_storage && before(&Location::StorageReset(*address)))
     }
 
     /// Whether `state` still holds what was read.
@@ -207,8 +211,8 @@ impl ShardOutput<'_> {
     }
 }
 
-/// Whether `own` is clean (see [`ShardOutput::clean`]) beside shards that wrote `others`.
-pub fn check(own: &ShardOutput<'_>, others: &[&FirstWrites], beneficiary: Address) -> bool {
+/// Whether `own` is clean (see [`ShardOutput::clean`]) beside the shards `others`.
+pub fn check(own: &ShardOutput<'_>, others: &[&ShardOutput<'_>], beneficiary: Address) -> bool {
     !own.reset_storage
         && own.txs.iter().all(|(index, run)| {
             run.result.is_ok()
@@ -219,9 +223,13 @@ pub fn check(own: &ShardOutput<'_>, others: &[&FirstWrites], beneficiary: Addres
                     .iter()
                     .all(|read| {
                         read.address() != beneficiary
-                            && others
-                                .iter()
-                                .all(|writes| !read.overwritten_before(*index, writes))
+                            && others.iter().all(|other| {
+                                !read.overwritten_before(
+                                    *index,
+                                    &other.first_writes,
+                                    other.reset_storage,
+                                )
+                            })
                     })
         })
 }
