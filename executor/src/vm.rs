@@ -59,8 +59,10 @@ pub enum Origin {
     PreState,
     /// The write of this version.
     Version(Version),
-    /// The beneficiary's lazily credited account, with what it amounted to.
-    Lazy(Summary),
+    /// The beneficiary's lazily credited account, with what it amounted to (boxed: such reads
+    /// are rare, and inline the summary would more than double every read entry, which
+    /// every transaction records several of).
+    Lazy(Box<Summary>),
 }
 
 /// One read of an incarnation.
@@ -118,7 +120,7 @@ impl Database for VmDb<'_> {
                     let base = base.unwrap_or_else(|| self.pre_account(address));
                     let account = beneficiary::apply_fees(self.ctx.fork, base, &fees);
                     let summary = beneficiary::summary(&account);
-                    (account, Origin::Lazy(summary))
+                    (account, Origin::Lazy(Box::new(summary)))
                 }
             }
         } else {
@@ -467,7 +469,7 @@ pub fn validate(ctx: &BlockContext<'_>, mv: &MvMemory, tx: TxIdx, reads: &[ReadE
                     };
                     ctx.pre.info(&address).cloned()
                 });
-                beneficiary::summary(&beneficiary::apply_fees(ctx.fork, base, &fees)) == *summary
+                beneficiary::summary(&beneficiary::apply_fees(ctx.fork, base, &fees)) == **summary
             }
         },
     })
