@@ -20,8 +20,9 @@ use std::panic::{self, AssertUnwindSafe};
 #[derive(Debug, Default)]
 struct Latest {
     reads: Vec<ReadEntry>,
-    /// The output, with the incarnation that produced it.
-    output: Option<(Incarnation, TxOutput)>,
+    /// The output, with the incarnation that produced it (boxed as the incarnation made it:
+    /// inline it would take the slot from one cache line to three).
+    output: Option<(Incarnation, Box<TxOutput>)>,
 }
 
 /// The shared state of one parallel run.
@@ -90,7 +91,7 @@ impl Run<'_> {
                         let mut latest = self.latest[version.tx].lock();
                         (
                             std::mem::replace(&mut latest.reads, reads),
-                            latest.output.replace((version.incarnation, *output)),
+                            latest.output.replace((version.incarnation, output)),
                         )
                     };
                     vm.recycle(previous_reads);
@@ -243,7 +244,7 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize, may_give_up: bool) -> Outcome
     } = run;
     let outputs = latest
         .into_iter()
-        .map(|slot| slot.0.into_inner().output.map(|(_, output)| output))
+        .map(|slot| slot.0.into_inner().output.map(|(_, output)| *output))
         .collect();
     Outcome::Done(outputs, Box::new(mv), counters)
 }
