@@ -163,13 +163,15 @@ pub fn serial_reason(longest_chain: usize, transactions: usize) -> Option<String
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::state::PreState;
     use alloy_primitives::{Address, Bytes};
     use lockstep_spec::types::{Account, BlockEnv, WorldState};
 
-    fn pre_with_contract(contract: Address) -> PreState {
+    /// A pre-state holding one account, `contract`, with code (one STOP): shared by the
+    /// prediction's tests.
+    pub(crate) fn pre_with_contract(contract: Address) -> PreState {
         let mut world = WorldState::default();
         world.accounts.insert(
             contract,

@@ -234,9 +234,7 @@ fn share(part: usize, whole: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::PreState;
     use alloy_primitives::Bytes;
-    use lockstep_spec::types::{Account, WorldState};
 
     fn block_from(senders: &[u8]) -> Block {
         let transactions = senders
@@ -281,18 +279,10 @@ mod tests {
     #[test]
     fn plain_share_counts_calls_of_accounts_without_code() {
         let contract = Address::repeat_byte(0xcc);
-        let mut world = WorldState::default();
-        world.accounts.insert(
-            contract,
-            Account {
-                code: Bytes::from_static(&[0x00]),
-                ..Default::default()
-            },
-        );
         let mut block = block_from(&[1, 2, 3, 4]);
         block.transactions[0].kind = TxKind::Call(Address::with_last_byte(9));
         block.transactions[1].kind = TxKind::Create;
-        let pre = PreState::new(&world, &block.env);
+        let pre = crate::contention::tests::pre_with_contract(contract);
         let start = BlockState::new(&pre);
         assert!((plain_share(&block, &start) - 0.25).abs() < 1e-9);
         let facts = facts(&block, &start);
