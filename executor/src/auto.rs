@@ -68,10 +68,12 @@ impl AutoExecutor {
 
     /// How `block` would be run on `pre` under `fork`.
     pub fn choose(&self, fork: Fork, pre: &PreState, block: &Block) -> Choice {
-        if let Some(reason) =
-            crate::too_small(block).or_else(|| contention::beneficiary_bound(block).map(Cow::Owned))
-        {
+        if let Some(reason) = crate::too_small(block) {
             return Choice::Sequential(reason);
+        }
+        let beneficiary_share = contention::beneficiary_share(block);
+        if let Some(reason) = contention::beneficiary_share_bound(beneficiary_share) {
+            return Choice::Sequential(reason.into());
         }
         let start = BlockState::new(pre);
         // A block of one sender, first, from a majority count and its callees' code alone
@@ -81,7 +83,7 @@ impl AutoExecutor {
         // transfers they are not the majority). A block touching the beneficiary goes the
         // general way, to its chain.
         let top_sender_share = predict::majority_sender_share(block);
-        if top_sender_share > MAX_GROUP_SHARE && contention::beneficiary_share(block) == 0.0 {
+        if top_sender_share > MAX_GROUP_SHARE && beneficiary_share == 0.0 {
             let plain_share = predict::plain_share(block, &start);
             return dominated(fork, block, plain_share, || {
                 format!(
@@ -109,7 +111,7 @@ impl AutoExecutor {
         // sharded 0.84-0.99x, and 0.79x as one shard). Such a block runs sequentially or
         // with Block-STM, so its chain is looked at first: a serial one decides it without
         // the features (on 14,396,881 they are a fifth of the time spent choosing).
-        let touches_beneficiary = contention::beneficiary_share(block) > 0.0;
+        let touches_beneficiary = beneficiary_share > 0.0;
         if touches_beneficiary {
             if let Some(reason) = chain_bound() {
                 return Choice::Sequential(reason.into());
@@ -190,7 +192,7 @@ pub fn repeated_calls_bound(features: &predict::Features) -> Option<String> {
 /// of its transactions repeat (found by [`predict::majority_call`]), if it does.
 fn repeated_call_bound(block: &Block, pre: &BlockState<'_>) -> Option<String> {
     let (callee, count) = predict::majority_call(block)?;
-    let repeats = share_of(count.saturating_sub(1), block.transactions.len());
+    let repeats = predict::share(count.saturating_sub(1), block.transactions.len());
     let has_code = pre
         .info(&callee)
         .is_some_and(|info| !info.is_empty_code_hash());
@@ -200,11 +202,6 @@ fn repeated_call_bound(block: &Block, pre: &BlockState<'_>) -> Option<String> {
             100.0 * repeats
         )
     })
-}
-
-/// `part` of `whole` as a fraction (`whole` is never 0 here: small blocks are decided first).
-fn share_of(part: usize, whole: usize) -> f64 {
-    part as f64 / whole.max(1) as f64
 }
 
 impl Engine for AutoExecutor {

@@ -132,7 +132,11 @@ pub fn beneficiary_share(block: &Block) -> f64 {
 /// Why `block` is bound by its beneficiary's balance (more than [`MAX_BENEFICIARY_SHARE`] of
 /// its transactions sent from or to the beneficiary), if it is.
 pub fn beneficiary_bound(block: &Block) -> Option<String> {
-    let share = beneficiary_share(block);
+    beneficiary_share_bound(beneficiary_share(block))
+}
+
+/// [`beneficiary_bound`] for a block whose [`beneficiary_share`] is `share`.
+pub fn beneficiary_share_bound(share: f64) -> Option<String> {
     (share > MAX_BENEFICIARY_SHARE).then(|| {
         format!(
             "{:.0}% of the transactions are sent from or to the beneficiary",

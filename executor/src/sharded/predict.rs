@@ -137,37 +137,41 @@ pub fn features(block: &Block, facts: &[TxFacts], largest_group_gas: u64) -> Fea
     }
 }
 
-/// The share of `block`'s transactions sent by its one sender of more than half of them, or
-/// 0 when no sender has half: a majority vote (Boyer and Moore's) and a count, two passes of
-/// comparisons without a table.
-pub fn majority_sender_share(block: &Block) -> f64 {
-    let txs = &block.transactions;
+/// The item of `items` that more than half of them equal (by `same`), with how many do: a
+/// majority vote (Boyer and Moore's) and a count, two passes of comparisons without a table.
+fn majority<T: Copy>(
+    items: impl Iterator<Item = T> + Clone,
+    same: impl Fn(T, T) -> bool,
+) -> Option<(T, usize)> {
     let mut candidate = None;
     let mut votes = 0usize;
-    for tx in txs {
-        if votes == 0 {
-            candidate = Some(tx.sender);
-            votes = 1;
-        } else if candidate == Some(tx.sender) {
-            votes += 1;
-        } else {
-            votes -= 1;
+    for item in items.clone() {
+        match candidate {
+            Some(c) if votes > 0 && same(c, item) => votes += 1,
+            Some(_) if votes > 0 => votes -= 1,
+            _ => {
+                candidate = Some(item);
+                votes = 1;
+            }
         }
     }
-    let Some(candidate) = candidate else {
-        return 0.0;
-    };
-    let sent = txs.iter().filter(|tx| tx.sender == candidate).count();
-    if 2 * sent > txs.len() {
-        share(sent, txs.len())
-    } else {
-        0.0
-    }
+    let candidate = candidate?;
+    let (count, total) = items.fold((0, 0), |(count, total), item| {
+        (count + usize::from(same(candidate, item)), total + 1)
+    });
+    (2 * count > total).then_some((candidate, count))
+}
+
+/// The share of `block`'s transactions sent by its one sender of more than half of them, or
+/// 0 when no sender has half.
+pub fn majority_sender_share(block: &Block) -> f64 {
+    let txs = &block.transactions;
+    majority(txs.iter().map(|tx| tx.sender), |a, b| a == b)
+        .map_or(0.0, |(_, sent)| share(sent, txs.len()))
 }
 
 /// The call (callee, by exact call data) that more than half of `block`'s transactions make,
-/// with how many make it: a majority vote over the calls (creations vote for none), then a
-/// count.
+/// with how many make it (creations vote for no call).
 pub fn majority_call(block: &Block) -> Option<(Address, usize)> {
     fn call(tx: &Transaction) -> Option<(Address, &[u8])> {
         match tx.kind {
@@ -186,26 +190,8 @@ pub fn majority_call(block: &Block) -> Option<(Address, usize)> {
             _ => false,
         }
     }
-    let mut candidate = None;
-    let mut votes = 0usize;
-    for tx in &block.transactions {
-        let this = call(tx);
-        if votes == 0 {
-            candidate = this;
-            votes = 1;
-        } else if same(candidate, this) {
-            votes += 1;
-        } else {
-            votes -= 1;
-        }
-    }
-    let (callee, input) = candidate?;
-    let count = block
-        .transactions
-        .iter()
-        .filter(|tx| same(call(tx), Some((callee, input))))
-        .count();
-    (2 * count > block.transactions.len()).then_some((callee, count))
+    let (candidate, count) = majority(block.transactions.iter().map(call), same)?;
+    candidate.map(|(callee, _)| (callee, count))
 }
 
 /// The share of `block`'s transactions that call an account without code on `pre` (mostly
@@ -223,7 +209,7 @@ pub fn plain_share(block: &Block, pre: &BlockState<'_>) -> f64 {
 }
 
 /// `part` of `whole` as a fraction (0 for an empty whole).
-fn share(part: usize, whole: usize) -> f64 {
+pub(crate) fn share(part: usize, whole: usize) -> f64 {
     if whole == 0 {
         0.0
     } else {
