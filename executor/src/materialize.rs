@@ -60,9 +60,6 @@ pub fn apply(
             return;
         };
         let mut mine = mine.lock();
-        for part in mine.iter_mut() {
-            part.reserve(writes / PARTS);
-        }
         let mine_of = |location: &Location| {
             let part = state::part_of(&location.address());
             (part % workers == worker).then_some(part / workers)
