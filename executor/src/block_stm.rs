@@ -5,8 +5,9 @@
 
 use crate::contention;
 use crate::fast_hash::PreHashed;
-use crate::mv_memory::{Incarnation, Location, MvMemory, TxIdx, Version};
+use crate::mv_memory::{Incarnation, Location, MvMemory, TxIdx, Value, Version};
 use crate::scheduler::{Scheduler, Task};
+use crate::state::{self, PARTS};
 use crate::stats::{Counters, Tally};
 use crate::sync::{self, Aligned, AtomicBool, Mutex, Ordering};
 use crate::vm::{self, BlockContext, Execution, ReadEntry, TxOutput, Vm};
@@ -47,6 +48,9 @@ struct Run<'a> {
     /// Set when it did.
     gave_up: AtomicBool,
     panic: Mutex<Option<Box<dyn Any + Send>>>,
+    /// Writes of the finished incarnations per part of the block's state (each worker adds
+    /// its count when it stops): how the materialisation shares the parts among its workers.
+    writes_per_part: Mutex<[u64; PARTS]>,
 }
 
 impl Run<'_> {
@@ -54,6 +58,7 @@ impl Run<'_> {
         &self,
         vm: &mut Vm<'_>,
         tally: &mut Tally<'_>,
+        writes_per_part: &mut [u64; PARTS],
         version: Version,
     ) -> Option<Task> {
         // The transactions of one sender form a nonce chain known before running, and plain
@@ -87,6 +92,12 @@ impl Run<'_> {
                     writes,
                     output,
                 } => {
+                    // Lazy fees are summed as they are applied, nearly free: not counted.
+                    for (location, value) in &writes {
+                        if !matches!(value, Value::Fee(_)) {
+                            writes_per_part[state::part_of(&location.address())] += 1;
+                        }
+                    }
                     let (previous_reads, previous) = {
                         let mut latest = self.latest[version.tx].lock();
                         (
@@ -162,11 +173,14 @@ impl Run<'_> {
     fn work_until_done(&self) {
         let mut vm = Vm::new(self.ctx, &self.mv);
         let mut tally = self.counters.tally();
+        let mut writes_per_part = [0u64; PARTS];
         let mut task = None;
         let mut idle_polls = 0;
         while !self.scheduler.done() && !self.halted.load(Ordering::SeqCst) {
             task = match task {
-                Some(Task::Execute(version)) => self.try_execute(&mut vm, &mut tally, version),
+                Some(Task::Execute(version)) => {
+                    self.try_execute(&mut vm, &mut tally, &mut writes_per_part, version)
+                }
                 Some(Task::Validate(version)) => self.needs_reexecution(&mut tally, version),
                 None => {
                     let next = self.scheduler.next_task();
@@ -179,6 +193,10 @@ impl Run<'_> {
                     next
                 }
             };
+        }
+        let mut total = self.writes_per_part.lock();
+        for (total, mine) in total.iter_mut().zip(writes_per_part) {
+            *total += mine;
         }
     }
 }
@@ -198,9 +216,9 @@ pub fn too_contended(aborts: u64, incarnations: u64) -> bool {
 #[derive(Debug)]
 pub enum Outcome {
     /// Each transaction's final output, in block order (`None` only if the run broke its own
-    /// invariants), the multi-version memory holding the final writes, and the counters of
-    /// the run.
-    Done(Vec<Option<TxOutput>>, Box<MvMemory>, Counters),
+    /// invariants), the multi-version memory holding the final writes, the counters of the
+    /// run, and how many writes its incarnations made per part of the state.
+    Done(Vec<Option<TxOutput>>, Box<MvMemory>, Counters, [u64; PARTS]),
     /// The run gave up: more than two in five of its incarnations failed validation.
     GaveUp(Counters),
 }
@@ -222,6 +240,7 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize, may_give_up: bool) -> Outcome
         depends_on: predicted_dependencies(ctx.txs, ctx.block_env.beneficiary),
         gave_up: AtomicBool::new(false),
         panic: Mutex::new(None),
+        writes_per_part: Mutex::new([0; PARTS]),
     };
     if size > 0 {
         sync::run_workers(run.workers, || run.work());
@@ -240,13 +259,19 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize, may_give_up: bool) -> Outcome
         latest,
         counters,
         mv,
+        writes_per_part,
         ..
     } = run;
     let outputs = latest
         .into_iter()
         .map(|slot| slot.0.into_inner().output.map(|(_, output)| *output))
         .collect();
-    Outcome::Done(outputs, Box::new(mv), counters)
+    Outcome::Done(
+        outputs,
+        Box::new(mv),
+        counters,
+        writes_per_part.into_inner(),
+    )
 }
 
 /// Per transaction of `txs`, the latest earlier one predicted to write an account it writes:

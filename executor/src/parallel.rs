@@ -42,8 +42,8 @@ pub fn execute<'a>(
     };
     let outcome = block_stm::run(&ctx, executor.threads, !executor.force_parallel);
     drop(ctx);
-    let (outputs, mv, counters) = match outcome {
-        block_stm::Outcome::Done(outputs, mv, counters) => (outputs, mv, counters),
+    let (outputs, mv, counters, writes_per_part) = match outcome {
+        block_stm::Outcome::Done(outputs, mv, counters, writes) => (outputs, mv, counters, writes),
         block_stm::Outcome::GaveUp(counters) => {
             let mut executed = sequential::execute(fork, pre, block)?;
             executed.stats.parallel = false;
@@ -83,7 +83,14 @@ pub fn execute<'a>(
     let keep_wiped = executor.fault == Some(crate::faults::Fault::KeepWipedStorage);
     #[cfg(not(feature = "faults"))]
     let keep_wiped = false;
-    materialize::apply(fork, &mut state, *mv, keep_wiped, executor.threads);
+    materialize::apply(
+        fork,
+        &mut state,
+        *mv,
+        keep_wiped,
+        executor.threads,
+        &writes_per_part,
+    );
 
     let requests = block_end::post_block(fork, &mut state, block, &receipts)?;
     Ok(Executed {
