@@ -76,26 +76,36 @@ impl AutoExecutor {
             return Choice::Sequential(reason.into());
         }
         let start = BlockState::new(pre);
-        // A block of one sender, first, from a majority count and its callees' code alone
-        // (one sender's chain is a group of its own, no partition needed to see it
-        // dominate): it is dominated whatever its other features say (the repeated calls that would
-        // also send it to sequential execution are calls of code, so with half of it plain
-        // transfers they are not the majority). A block touching the beneficiary goes the
-        // general way, to its chain.
-        let top_sender_share = predict::majority_sender_share(block);
-        if top_sender_share > MAX_GROUP_SHARE && beneficiary_share == 0.0 {
-            let plain_share = predict::plain_share(block, &start);
-            return dominated(fork, block, plain_share, || {
-                format!(
-                    "one sender sends {:.0}% of the transactions",
-                    100.0 * top_sender_share
-                )
-            });
-        }
-        // One call of code repeated by most of the block (a hot slot), from a majority vote:
-        // the features would find at least as many repeated calls.
-        if let Some(reason) = repeated_call_bound(block, &start) {
-            return Choice::Sequential(reason.into());
+        // A transaction from or to the beneficiary is never sharded: it reads the balance
+        // before the fees of the transactions before it, so its read never holds at
+        // settlement, and one re-execution settles the whole block one transaction at a
+        // time (mainnet 14,396,881, 23 payouts from its miner among 1,346 transactions:
+        // sharded 0.84-0.99x, and 0.79x as one shard). Such a block runs sequentially or
+        // with Block-STM, so its chain is looked at first: a serial one decides it without
+        // the majority votes and the features (on 14,396,881 the votes were a third of the
+        // time spent choosing, the features a fifth).
+        let touches_beneficiary = beneficiary_share > 0.0;
+        if !touches_beneficiary {
+            // A block of one sender, first, from a majority count and its callees' code
+            // alone (one sender's chain is a group of its own, no partition needed to see it
+            // dominate): it is dominated whatever its other features say (the repeated calls
+            // that would also send it to sequential execution are calls of code, so with
+            // half of it plain transfers they are not the majority).
+            let top_sender_share = predict::majority_sender_share(block);
+            if top_sender_share > MAX_GROUP_SHARE {
+                let plain_share = predict::plain_share(block, &start);
+                return dominated(fork, block, plain_share, || {
+                    format!(
+                        "one sender sends {:.0}% of the transactions",
+                        100.0 * top_sender_share
+                    )
+                });
+            }
+            // One call of code repeated by most of the block (a hot slot), from a majority
+            // vote: the features would find at least as many repeated calls.
+            if let Some(reason) = repeated_call_bound(block, &start) {
+                return Choice::Sequential(reason.into());
+            }
         }
         let facts = predict::facts(block, &start);
         let chain_bound = || {
@@ -104,16 +114,11 @@ impl AutoExecutor {
                 block.transactions.len(),
             )
         };
-        // A transaction from or to the beneficiary is never sharded: it reads the balance
-        // before the fees of the transactions before it, so its read never holds at
-        // settlement, and one re-execution settles the whole block one transaction at a
-        // time (mainnet 14,396,881, 23 payouts from its miner among 1,346 transactions:
-        // sharded 0.84-0.99x, and 0.79x as one shard). Such a block runs sequentially or
-        // with Block-STM, so its chain is looked at first: a serial one decides it without
-        // the features (on 14,396,881 they are a fifth of the time spent choosing).
-        let touches_beneficiary = beneficiary_share > 0.0;
         if touches_beneficiary {
             if let Some(reason) = chain_bound() {
+                return Choice::Sequential(reason.into());
+            }
+            if let Some(reason) = repeated_call_bound(block, &start) {
                 return Choice::Sequential(reason.into());
             }
         }
