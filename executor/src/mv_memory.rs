@@ -13,7 +13,7 @@
 //! sets in block order, without a pass over the table.
 
 use crate::fast_hash::FastHash;
-use crate::sync::{Aligned, AtomicBool, AtomicU64, Mutex, Ordering, RwLock};
+use crate::sync::{Aligned, AtomicBool, AtomicU32, Mutex, Ordering, RwLock};
 use alloy_primitives::{Address, U256};
 use crossbeam_utils::CachePadded;
 use revm::state::AccountInfo;
@@ -203,13 +203,17 @@ pub struct MvMemory {
     /// lazy fee), kept out of the table and read from the write sets: in the table it would
     /// be one lock and one sorted vector that every transaction of the block contends for.
     lazy: Location,
-    /// A Bloom filter of every location ever written in this block (one bit per location,
-    /// never cleared): most reads are of locations no transaction writes, and those are
-    /// answered with atomic loads, without the shard's lock (whose reference count would move
-    /// its cache line between the cores on every read). A bit is set before the location's
-    /// entry goes in its shard, so a reader that sees it unset and reads the pre-state is
-    /// re-validated once the writer finishes (it wrote a new location), and then sees it set.
-    written: Vec<AtomicU64>,
+    /// A filter of the locations written in this block: per slot (a location's slot comes
+    /// from its hash), the lowest transaction that ever wrote a location of that slot, stored
+    /// as `u32::MAX - tx` so that zero means none (never raised). Most reads are of
+    /// locations no lower transaction writes: every read of an untouched account, and every
+    /// validation of a transaction's read of its own sender and recipient, which only it
+    /// writes. Those are answered with one atomic load, without the shard's lock (whose
+    /// reference count would move its cache line between the cores on every read). A slot
+    /// is lowered before the location's entry goes in its shard, so a reader that sees it
+    /// too high and reads the pre-state is re-validated once the writer finishes (it wrote
+    /// a new location), and then sees it lowered.
+    lowest_writer: Vec<AtomicU32>,
     /// Whether any storage reset was ever written in this block (never cleared): most
     /// blocks destroy and create nothing, and then a storage read's second lookup, of the
     /// account's reset, is answered without touching a shard. Set after the reset is in its
@@ -218,32 +222,37 @@ pub struct MvMemory {
     resets_written: AtomicBool,
 }
 
-/// Where a location lives: its shard of the table and its bit in the filter of written
-/// locations, both from one hash.
+/// Where a location lives: its shard of the table and its slot in the filter of lowest
+/// writers, both from one hash.
 #[derive(Clone, Copy, Debug)]
 struct Place {
     shard: usize,
-    word: usize,
-    bit: u64,
+    slot: usize,
 }
 
-/// Bits of the Bloom filter of written locations per transaction of the block: with about
-/// three written locations per transaction, one read in twenty of an unwritten location
-/// still takes the shard's lock.
-const FILTER_BITS_PER_TX: usize = 64;
+/// Slots of the filter of lowest writers per transaction of the block: with about three
+/// written locations per transaction, a read by the block's last transaction of a location
+/// no lower one writes shares its slot with a lower writer about one time in five, half
+/// that on average over the block (and then takes the shard's lock).
+const FILTER_SLOTS_PER_TX: usize = 16;
 
-/// The place of `location` in a memory whose filter has `words` words (a power of two).
-fn place_of(location: &Location, words: usize) -> Place {
+/// The place of `location` in a memory whose filter has `slots` slots (a power of two).
+fn place_of(location: &Location, slots: usize) -> Place {
     let hash = FastHash.hash_one(location);
     // The shard from middle bits: hashbrown takes its bucket index from the low bits and its
     // tag from the top seven, so a shard chosen by either would leave the maps inside it
-    // badly spread. The filter's bit from bits apart from both.
-    let bit = (hash >> 32) as usize & (words * 64 - 1);
+    // badly spread. The filter's slot from bits apart from both.
     Place {
         shard: (hash >> 24) as usize % SHARDS,
-        word: bit / 64,
-        bit: 1u64 << (bit % 64),
+        slot: (hash >> 32) as usize & (slots - 1),
     }
+}
+
+/// How the filter of lowest writers stores a write by `tx`: higher for lower transactions,
+/// zero for none. Transactions past `u32::MAX - 1` (no real block has them) share the mark
+/// one, and a reader among them treats any mark as a possible lower write.
+fn filter_mark(tx: TxIdx) -> u32 {
+    u32::MAX - u32::try_from(tx).map_or(u32::MAX - 1, |tx| tx.min(u32::MAX - 1))
 }
 
 fn shard_of(location: &Location) -> usize {
@@ -271,31 +280,32 @@ impl MvMemory {
                 .map(|_| Aligned(Mutex::new(WriteSet::default())))
                 .collect(),
             lazy,
-            written: (0..(block_size * FILTER_BITS_PER_TX)
-                .div_ceil(64)
-                .next_power_of_two())
-                .map(|_| AtomicU64::new(0))
+            lowest_writer: (0..(block_size * FILTER_SLOTS_PER_TX).next_power_of_two())
+                .map(|_| AtomicU32::new(0))
                 .collect(),
             resets_written: AtomicBool::new(false),
         }
     }
 
     fn place(&self, location: &Location) -> Place {
-        place_of(location, self.written.len())
+        place_of(location, self.lowest_writer.len())
     }
 
-    /// Marks the location at `place` as written in the filter (before its entry goes in its
-    /// shard).
-    fn mark_written(&self, place: Place) {
-        let word = &self.written[place.word];
-        if word.load(Ordering::Relaxed) & place.bit == 0 {
-            word.fetch_or(place.bit, Ordering::Release);
+    /// Lowers the filter's slot at `place` to `tx` (before `tx`'s entry goes in its shard).
+    fn mark_written(&self, place: Place, tx: TxIdx) {
+        let slot = &self.lowest_writer[place.slot];
+        let mark = filter_mark(tx);
+        if slot.load(Ordering::Relaxed) < mark {
+            slot.fetch_max(mark, Ordering::Release);
         }
     }
 
-    /// Whether the location at `place` may have been written (false: certainly never).
-    fn maybe_written(&self, place: Place) -> bool {
-        self.written[place.word].load(Ordering::Acquire) & place.bit != 0
+    /// Whether a transaction below `tx` may have written the location at `place` (false:
+    /// certainly none did).
+    fn maybe_written_below(&self, place: Place, tx: TxIdx) -> bool {
+        let lowest = self.lowest_writer[place.slot].load(Ordering::Acquire);
+        let mark = filter_mark(tx);
+        lowest > mark || (mark == 1 && lowest != 0)
     }
 
     fn shard(&self, location: &Location) -> &RwLock<Shard> {
@@ -321,7 +331,7 @@ impl MvMemory {
             }
             let entry = Entry::Written(version.incarnation, index as u32);
             let place = self.place(location);
-            self.mark_written(place);
+            self.mark_written(place, version.tx);
             self.shards[place.shard]
                 .write()
                 .entry(*location)
@@ -413,7 +423,7 @@ impl MvMemory {
             return None;
         }
         let place = self.place(location);
-        if !self.maybe_written(place) {
+        if !self.maybe_written_below(place, tx) {
             return None;
         }
         self.shards[place.shard]
@@ -601,7 +611,9 @@ mod tests {
         let slots: Vec<Location> = (0..1_000u64)
             .map(|n| Location::Storage(Address::with_last_byte((n % 7) as u8), U256::from(n)))
             .collect();
-        assert!(slots.iter().all(|l| !mv.maybe_written(mv.place(l))));
+        assert!(slots
+            .iter()
+            .all(|l| !mv.maybe_written_below(mv.place(l), 1)));
         let writes = slots
             .iter()
             .step_by(2)

@@ -4,7 +4,7 @@
 
 #[cfg(not(feature = "shuttle"))]
 mod imp {
-    pub use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+    pub use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize};
     pub use std::sync::{
         Mutex as RawMutex, MutexGuard, RwLock as RawRwLock, RwLockReadGuard, RwLockWriteGuard,
     };
@@ -13,14 +13,16 @@ mod imp {
 
 #[cfg(feature = "shuttle")]
 mod imp {
-    pub use shuttle::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+    pub use shuttle::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize};
     pub use shuttle::sync::{
         Mutex as RawMutex, MutexGuard, RwLock as RawRwLock, RwLockReadGuard, RwLockWriteGuard,
     };
     pub use shuttle::thread::{scope, yield_now};
 }
 
-pub use imp::{AtomicBool, AtomicU64, AtomicUsize, MutexGuard, RwLockReadGuard, RwLockWriteGuard};
+pub use imp::{
+    AtomicBool, AtomicU32, AtomicU64, AtomicUsize, MutexGuard, RwLockReadGuard, RwLockWriteGuard,
+};
 pub use std::sync::atomic::Ordering;
 
 /// A mutual-exclusion lock whose `lock` ignores poisoning (a panicking worker fails the whole
