@@ -237,7 +237,11 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize, may_give_up: bool) -> Outcome
         halted: AtomicBool::new(false),
         may_give_up,
         workers: threads.clamp(1, size.max(1)),
-        depends_on: predicted_dependencies(ctx.txs, ctx.block_env.beneficiary),
+        depends_on: predicted_dependencies(
+            ctx.txs,
+            ctx.block_env.beneficiary,
+            ctx.credit_recipients,
+        ),
         gave_up: AtomicBool::new(false),
         panic: Mutex::new(None),
         writes_per_part: Mutex::new([0; PARTS]),
@@ -277,12 +281,15 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize, may_give_up: bool) -> Outcome
 /// Per transaction of `txs`, the latest earlier one predicted to write an account it writes:
 /// its sender (nonce and balance) and, for a value transfer without call data, its recipient
 /// (mainnet blocks pay one deposit address hundreds of times; measured on 15274915, such
-/// transfers aborted 640-1,050 of its 1,226 transactions). The beneficiary is left out: its
-/// fees are credited lazily. A wrong prediction costs a wait, never a wrong result: a
-/// transaction that waited runs and is validated like any other.
+/// transfers aborted 640-1,050 of its 1,226 transactions), unless such transfers credit
+/// their recipient (`credit_recipients`, see [`crate::transfer::run`]): then only a later
+/// transaction sent from the recipient waits for the last one paying it. The beneficiary is
+/// left out: its fees are credited lazily. A wrong prediction costs a wait, never a wrong
+/// result: a transaction that waited runs and is validated like any other.
 fn predicted_dependencies(
     txs: &[lockstep_spec::types::Transaction],
     beneficiary: alloy_primitives::Address,
+    credit_recipients: bool,
 ) -> Vec<Option<TxIdx>> {
     let mut last: HashMap<u64, TxIdx, PreHashed> =
         HashMap::with_capacity_and_hasher(2 * txs.len(), PreHashed);
@@ -298,9 +305,13 @@ fn predicted_dependencies(
                 _ => None,
             };
             let mut depends_on = None;
-            for account in std::iter::once(sender).chain(recipient) {
-                if account != beneficiary {
-                    depends_on = depends_on.max(last.insert(account, index));
+            if sender != beneficiary {
+                depends_on = last.insert(sender, index);
+            }
+            if let Some(recipient) = recipient.filter(|r| *r != beneficiary) {
+                let previous = last.insert(recipient, index);
+                if !credit_recipients {
+                    depends_on = depends_on.max(previous);
                 }
             }
             depends_on

@@ -25,11 +25,19 @@
 //!   beneficiary (BALANCE, a call, as sender or recipient) reads the latest full value below it
 //!   plus every later fee, and is blocked on any lower transaction that has not finished
 //!   executing, so it sees the exact sequential value; validation recomputes that value.
+//! - **Lazy recipients.** Where no balance can overflow (the pre-state's balances sum to less
+//!   than 2^256), a plain transfer of value credits its recipient instead of writing its
+//!   whole account ([`transfer::run`]): it reads only the recipient's highest full write
+//!   below (its code, which credits do not change), so payments to one deposit address do
+//!   not wait for each other. A full read of a credited account (a sweep from it, BALANCE)
+//!   reads that base plus every credit above it, and validation recomputes the value, as
+//!   for the beneficiary.
 //! - **Nonce and balance chains.** A transaction waits for the latest earlier transaction
 //!   of the block predicted to write an account it writes, if that one has not executed yet
 //!   (a dependency declared before running): its sender's, and, for a value transfer
-//!   without call data, its recipient's (a deposit address paid hundreds of times). It
-//!   would otherwise run on a nonce or balance that transaction has not written and abort.
+//!   without call data, its recipient's (a deposit address paid hundreds of times) unless
+//!   such transfers credit their recipient. It would otherwise run on a nonce or balance
+//!   that transaction has not written and abort.
 //! - **Plain transfers.** A value transfer between accounts without code (not the
 //!   beneficiary, not a precompile) that revm's own checks find valid is run without revm's
 //!   handler ([`transfer`]): its two accounts are read through the multi-version memory as

@@ -79,6 +79,8 @@ pub fn detached(info: &AccountInfo) -> AccountInfo {
 pub struct PreState {
     accounts: AddressMap<StateAccount>,
     block_hashes: BTreeMap<u64, B256>,
+    /// Whether the balances of every account sum to less than 2^256.
+    balances_fit: bool,
 }
 
 impl PreState {
@@ -97,11 +99,26 @@ impl PreState {
                 let info = account_info(account);
                 (*address, StateAccount { info, storage })
             })
-            .collect();
+            .collect::<AddressMap<StateAccount>>();
+        let balances_fit = accounts
+            .values()
+            .try_fold(U256::ZERO, |sum, account| {
+                sum.checked_add(account.info.balance)
+            })
+            .is_some();
         PreState {
             accounts,
             block_hashes: env.block_hashes.clone(),
+            balances_fit,
         }
+    }
+
+    /// Whether no balance can overflow during the block's transactions: the balances of
+    /// the state before the block sum to less than 2^256, and transactions only move ether
+    /// between accounts or burn it (rewards and withdrawals come after them), so no account
+    /// can ever hold more than that sum. (A state test may hand an account 2^256 - 1 wei.)
+    pub fn balances_fit(&self) -> bool {
+        self.balances_fit
     }
 
     /// The account at `address` before the block, if it existed.

@@ -57,6 +57,15 @@ pub(crate) enum Plain<B> {
     Done(Effect),
 }
 
+/// Which of a transfer's two accounts a read is of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Party {
+    /// The sender, read first.
+    Sender,
+    /// The recipient, read only for a sender that exists.
+    Recipient,
+}
+
 /// What the fast path made of a transaction in Block-STM.
 pub(crate) enum Transfer {
     /// Not a plain transfer (or not certainly valid): run it through revm.
@@ -89,11 +98,29 @@ fn is_plain(fork: Fork, tx: &TxEnv, beneficiary: Address) -> Option<Address> {
 
 /// Runs the transaction set in `evm`'s context as a plain transfer if it is one (Block-STM:
 /// the accounts are read through the multi-version memory, the effect becomes a write set).
-pub(crate) fn run(evm: &mut MainnetEvm<MainnetContext<VmDb<'_>>>, fork: Fork) -> Transfer {
+///
+/// With `credit_recipient` (where no balance can overflow), a transfer of value credits its
+/// recipient ([`Value::Fee`]) instead of writing its whole account: the recipient's code
+/// and existence are read as its highest full write below left them, which credits do not
+/// change, so a transfer does not depend on the lower ones paying the same account (an
+/// exchange's deposit address receives hundreds in one block: on mainnet 15,274,915, 997
+/// of its 1,226 transactions). A transaction that reads the account in full sees the base
+/// plus the credits, as the beneficiary's fees are read.
+pub(crate) fn run(
+    evm: &mut MainnetEvm<MainnetContext<VmDb<'_>>>,
+    fork: Fork,
+    credit_recipient: bool,
+) -> Transfer {
     let beneficiary = evm.ctx.block.beneficiary;
-    let read = |db: &mut VmDb<'_>, address: Address| {
+    let value = evm.ctx.tx.value;
+    let credit = credit_recipient && !value.is_zero();
+    let read = |db: &mut VmDb<'_>, address: Address, party: Party| {
         db.track_accounts = false;
-        let info = db.basic(address);
+        let info = if credit && party == Party::Recipient {
+            db.base_account(address)
+        } else {
+            db.basic(address)
+        };
         db.track_accounts = true;
         info.map_err(|blocked| blocked.0)
     };
@@ -108,7 +135,12 @@ pub(crate) fn run(evm: &mut MainnetEvm<MainnetContext<VmDb<'_>>>, fork: Fork) ->
                 Value::Account(Some(sender_after)),
             ));
             if let Some((to, recipient_after)) = effect.recipient {
-                writes.push((Location::Account(to), Value::Account(Some(recipient_after))));
+                let write = if credit {
+                    Value::Fee(value)
+                } else {
+                    Value::Account(Some(recipient_after))
+                };
+                writes.push((Location::Account(to), write));
             }
             writes.push((Location::Account(beneficiary), Value::Fee(effect.fee)));
             Transfer::Done(writes, effect.result)
@@ -121,7 +153,7 @@ pub(crate) fn run(evm: &mut MainnetEvm<MainnetContext<VmDb<'_>>>, fork: Fork) ->
 pub(crate) fn effect<DB: Database, B>(
     evm: &mut MainnetEvm<MainnetContext<DB>>,
     fork: Fork,
-    mut read: impl FnMut(&mut DB, Address) -> Result<Option<AccountInfo>, B>,
+    mut read: impl FnMut(&mut DB, Address, Party) -> Result<Option<AccountInfo>, B>,
 ) -> Plain<B> {
     let beneficiary = evm.ctx.block.beneficiary;
     let Some(to) = is_plain(fork, &evm.ctx.tx, beneficiary) else {
@@ -152,9 +184,9 @@ pub(crate) fn effect<DB: Database, B>(
     };
     let fee = share.wrapping_mul(u128::from(TRANSFER_GAS));
     let db = &mut ctx.journaled_state.database;
-    let sender = read(db, tx.caller);
+    let sender = read(db, tx.caller, Party::Sender);
     let recipient = match sender {
-        Ok(Some(_)) => Some(read(db, to)),
+        Ok(Some(_)) => Some(read(db, to, Party::Recipient)),
         _ => None,
     };
     let sender = match sender {

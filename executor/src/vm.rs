@@ -35,6 +35,10 @@ pub struct BlockContext<'a> {
     /// The block's transactions (each converted to revm's form by the worker that runs it,
     /// so that the conversion is not a serial step before the parallel phase).
     pub txs: &'a [Transaction],
+    /// Whether a plain transfer may credit its recipient instead of writing its whole
+    /// account (see [`crate::transfer`]): only where no balance can overflow
+    /// ([`crate::state::PreState::balances_fit`]), since a credit cannot tell.
+    pub credit_recipients: bool,
     /// The seeded bug switched on, if any (mutation testing).
     #[cfg(feature = "faults")]
     pub fault: Option<crate::faults::Fault>,
@@ -59,10 +63,14 @@ pub enum Origin {
     PreState,
     /// The write of this version.
     Version(Version),
-    /// The beneficiary's lazily credited account, with what it amounted to (boxed: such reads
-    /// are rare, and inline the summary would more than double every read entry, which
-    /// every transaction records several of).
+    /// The beneficiary's lazily credited account, or an account whose highest write below
+    /// was a credit, with what it amounted to (boxed: such reads are rare, and inline the
+    /// summary would more than double every read entry, which every transaction records
+    /// several of).
     Lazy(Box<Summary>),
+    /// The account's highest full write below (`None`: the state before the block), its
+    /// credits left out: what a plain transfer that credits its recipient read of it.
+    Base(Option<Version>),
 }
 
 /// One read of an incarnation.
@@ -100,6 +108,39 @@ impl VmDb<'_> {
     fn block(&mut self, on: TxIdx) -> Blocked {
         self.blocked = Some(on);
         Blocked(on)
+    }
+
+    /// The account at `address` as its highest full write below left it (the pre-state if
+    /// none), the credits since left out: its code and existence before them, all that a
+    /// plain transfer crediting it needs (see [`crate::transfer`]).
+    pub(crate) fn base_account(
+        &mut self,
+        address: Address,
+    ) -> Result<Option<AccountInfo>, Blocked> {
+        let location = Location::Account(address);
+        let (account, origin) = match self.mv.read_base(&location, self.tx) {
+            Read::Blocked(on) => return Err(self.block(on)),
+            Read::PreState => (self.pre_account(address), None),
+            Read::Value(version, Value::Account(account)) => (account, Some(version)),
+            // Only accounts are written at account locations.
+            Read::Value(version, _) => return Err(self.block(version.tx)),
+            Read::Credited(..) => unreachable!("a base read never returns credits"),
+        };
+        self.reads.push(ReadEntry {
+            location,
+            origin: Origin::Base(origin),
+        });
+        Ok(account)
+    }
+
+    /// The origin of `read`, a read of a storage location or reset (never credited).
+    fn origin(&mut self, read: &Read) -> Result<Origin, Blocked> {
+        match read {
+            Read::Blocked(on) => Err(self.block(*on)),
+            Read::PreState => Ok(Origin::PreState),
+            Read::Value(version, _) => Ok(Origin::Version(*version)),
+            Read::Credited(..) => unreachable!("credits are written at accounts only"),
+        }
     }
 
     fn pre_account(&mut self, address: Address) -> Option<AccountInfo> {
@@ -145,6 +186,12 @@ impl Database for VmDb<'_> {
                     };
                     (account, Origin::Version(version))
                 }
+                Read::Credited(base, credits) => {
+                    let base = base.unwrap_or_else(|| self.pre_account(address));
+                    let account = beneficiary::apply_fees(self.ctx.fork, base, &credits);
+                    let summary = beneficiary::summary(&account);
+                    (account, Origin::Lazy(Box::new(summary)))
+                }
                 // Only accounts are written at account locations.
                 Read::Value(version, _) => return Err(self.block(version.tx)),
             }
@@ -168,16 +215,8 @@ impl Database for VmDb<'_> {
         let reset = Location::StorageReset(address);
         let slot_read = self.mv.read(&slot, self.tx);
         let reset_read = self.mv.read(&reset, self.tx);
-        let slot_origin = match &slot_read {
-            Read::Blocked(on) => return Err(self.block(*on)),
-            Read::PreState => Origin::PreState,
-            Read::Value(version, _) => Origin::Version(*version),
-        };
-        let reset_origin = match &reset_read {
-            Read::Blocked(on) => return Err(self.block(*on)),
-            Read::PreState => Origin::PreState,
-            Read::Value(version, _) => Origin::Version(*version),
-        };
+        let slot_origin = self.origin(&slot_read)?;
+        let reset_origin = self.origin(&reset_read)?;
         // A wipe hides every earlier write of the slot and the pre-state; a transaction that
         // wipes the storage (creating the account) and then writes the slot keeps its write.
         let wiped_at = match &reset_read {
@@ -217,11 +256,7 @@ impl crate::collision::StorageProbe for VmDb<'_> {
     /// at the address, which revm's own collision check sees.
     fn has_storage(&mut self, address: Address) -> Result<bool, Blocked> {
         let location = Location::StorageReset(address);
-        let origin = match self.mv.read(&location, self.tx) {
-            Read::Blocked(on) => return Err(self.block(on)),
-            Read::PreState => Origin::PreState,
-            Read::Value(version, _) => Origin::Version(version),
-        };
+        let origin = self.origin(&self.mv.read(&location, self.tx))?;
         let reset = matches!(origin, Origin::Version(_));
         self.reads.push(ReadEntry { location, origin });
         Ok(!reset && self.ctx.pre.has_storage(&address))
@@ -307,7 +342,7 @@ impl<'a> Vm<'a> {
         // of an earlier incarnation can leak into this one.
         *self.evm.ctx.error() = Ok(());
         self.evm.ctx.set_tx(env::tx_env(transaction));
-        match transfer::run(&mut self.evm, ctx.fork) {
+        match transfer::run(&mut self.evm, ctx.fork, ctx.credit_recipients) {
             Transfer::Blocked(on) => return Execution::Blocked(on),
             Transfer::Done(writes, result) => {
                 let reads = std::mem::take(&mut self.evm.ctx.db_mut().reads);
@@ -460,17 +495,41 @@ pub fn validate(ctx: &BlockContext<'_>, mv: &MvMemory, tx: TxIdx, reads: &[ReadE
         Origin::PreState if skips_pre_state_reads(ctx) => true,
         Origin::PreState => mv.read_origin(&read.location, tx) == Ok(None),
         Origin::Version(version) => mv.read_origin(&read.location, tx) == Ok(Some(*version)),
-        Origin::Lazy(summary) => match read_beneficiary(ctx, mv, tx) {
-            LazyRead::Blocked(_) => false,
-            LazyRead::Value(base, fees) => {
-                let base = base.unwrap_or_else(|| {
-                    let Location::Account(address) = read.location else {
-                        return None;
-                    };
-                    ctx.pre.info(&address).cloned()
-                });
-                beneficiary::summary(&beneficiary::apply_fees(ctx.fork, base, &fees)) == **summary
-            }
-        },
+        Origin::Lazy(summary) => {
+            lazy_summary(ctx, mv, tx, &read.location).as_ref() == Some(summary)
+        }
+        Origin::Base(version) => mv.base_origin(&read.location, tx) == Ok(*version),
     })
+}
+
+/// What a lazy read by `tx` of the account at `location` amounts to now (`None` while it is
+/// blocked): the beneficiary's base and fees, or any other account's highest write below
+/// with the credits above it.
+fn lazy_summary(
+    ctx: &BlockContext<'_>,
+    mv: &MvMemory,
+    tx: TxIdx,
+    location: &Location,
+) -> Option<Summary> {
+    let Location::Account(address) = *location else {
+        return None;
+    };
+    let (base, credits) = if address == ctx.beneficiary() {
+        match read_beneficiary(ctx, mv, tx) {
+            LazyRead::Blocked(_) => return None,
+            LazyRead::Value(base, fees) => (base, fees),
+        }
+    } else {
+        match mv.read(location, tx) {
+            Read::Blocked(_) => return None,
+            Read::PreState => (None, Vec::new()),
+            Read::Value(_, Value::Account(account)) => (Some(account), Vec::new()),
+            Read::Value(..) => return None,
+            Read::Credited(base, credits) => (base, credits),
+        }
+    };
+    let base = base.unwrap_or_else(|| ctx.pre.info(&address).cloned());
+    Some(beneficiary::summary(&beneficiary::apply_fees(
+        ctx.fork, base, &credits,
+    )))
 }

@@ -321,7 +321,7 @@ fn settle<'a>(
                     reexecuted += 1;
                 }
                 evm.ctx.set_tx(env::tx_env(tx));
-                let read = |db: &mut OwnedState<'a>, address| db.basic(address);
+                let read = |db: &mut OwnedState<'a>, address, _| db.basic(address);
                 match transfer::effect(&mut evm, fork, read) {
                     Plain::Done(effect) => {
                         let state = &mut evm.ctx.db_mut().0;

@@ -277,7 +277,9 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
         };
         evm.ctx.set_tx(crate::env::tx_env(tx));
         let first_read = evm.ctx.db_mut().reads.len();
-        match transfer::effect(&mut evm, env.fork, |db: &mut Recording<'_>, a| db.basic(a)) {
+        match transfer::effect(&mut evm, env.fork, |db: &mut Recording<'_>, a, _| {
+            db.basic(a)
+        }) {
             Plain::Done(effect) => {
                 let db = evm.ctx.db_mut();
                 let run = run_transfer(db, effect, index, first_read, &mut first_writes);

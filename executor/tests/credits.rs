@@ -1,0 +1,176 @@
+//! Plain transfers that credit their recipient instead of writing its whole account (Block-STM
+//! on a block where no balance can overflow): many payments to one deposit address, with
+//! transactions that read that account in full among them (a sweep sent from it, a contract
+//! reading its balance), a block where credits are off (balances that could overflow), and
+//! a deposit address that gets code in the middle of the block (EIP-7702), after which
+//! transfers to it run that code. Each block must come out as sequential execution has it,
+//! and each test checks the part of the outcome its case is about.
+
+#![cfg(not(feature = "shuttle"))]
+
+mod common;
+
+use alloy_primitives::{Address, Bytes, U256};
+use common::delegation::{authority, authorize, set_code};
+use common::*;
+use lockstep_spec::types::{Account, BlockOutcome, Transaction, WorldState};
+use lockstep_spec::Fork;
+
+/// The forks with EIP-161 (where the fast path, and so the credits, apply) and one before.
+const FORKS: [Fork; 5] = [
+    Fork::Homestead,
+    Fork::SpuriousDragon,
+    Fork::London,
+    Fork::Cancun,
+    Fork::Prague,
+];
+
+/// The exchange's deposit address every test pays.
+fn deposit() -> Address {
+    addr(0xde)
+}
+
+/// Where the sweep sends the deposit's ether.
+fn cold_wallet() -> Address {
+    addr(0xc01d)
+}
+
+/// A contract storing the deposit's balance at slot 0 (PUSH20 deposit, BALANCE, PUSH1 0,
+/// SSTORE, STOP).
+fn balance_reader() -> (Address, Account) {
+    let mut code = vec![0x73];
+    code.extend_from_slice(deposit().as_slice());
+    code.extend_from_slice(&[0x31, 0x60, 0x00, 0x55, 0x00]);
+    (addr(0xbb), contract(&code))
+}
+
+/// A pre-state with senders 1..=40 and the deposit address funded, the balance reader, and
+/// the stub request contracts of Prague.
+fn pre(fork: Fork) -> WorldState {
+    let mut pre = world((1..=40).map(|n| (addr(n), eoa(1))));
+    pre.accounts.insert(deposit(), eoa(1));
+    let (reader, code) = balance_reader();
+    pre.accounts.insert(reader, code);
+    if fork >= Fork::Prague {
+        for system in [
+            lockstep_spec::requests::WITHDRAWAL_REQUEST_ADDRESS,
+            lockstep_spec::requests::CONSOLIDATION_REQUEST_ADDRESS,
+        ] {
+            pre.accounts.insert(system, contract(&[0x00]));
+        }
+    }
+    pre
+}
+
+/// Senders `from..=to` each pay the deposit `n` wei (their first transaction).
+fn payments(fork: Fork, from: u64, to: u64) -> impl Iterator<Item = Transaction> {
+    (from..=to).map(move |n| call(fork, addr(n), 0, deposit(), U256::from(n)))
+}
+
+/// Twenty payments, the sweep (the deposit sends 1,000 wei on), the balance reader, twenty
+/// more payments, and the reader again.
+fn deposit_block(fork: Fork) -> Vec<Transaction> {
+    let mut txs: Vec<Transaction> = payments(fork, 1, 19).collect();
+    txs.push(call(fork, deposit(), 0, cold_wallet(), U256::from(1_000)));
+    txs.push(call(fork, addr(20), 0, balance_reader().0, U256::ZERO));
+    txs.extend(payments(fork, 21, 39));
+    txs.push(call(fork, addr(40), 0, balance_reader().0, U256::ZERO));
+    txs
+}
+
+fn balance(outcome: &BlockOutcome, address: Address) -> U256 {
+    outcome
+        .post_state
+        .get(&address)
+        .map_or(U256::ZERO, |account| account.balance)
+}
+
+fn reader_slot(outcome: &BlockOutcome) -> U256 {
+    outcome
+        .post_state
+        .get(&balance_reader().0)
+        .and_then(|account| account.storage.get(&U256::ZERO).copied())
+        .unwrap_or_default()
+}
+
+#[test]
+fn payments_to_one_account_add_up_and_every_full_read_sees_them() {
+    for fork in FORKS {
+        let pre = pre(fork);
+        let block = block(fork, deposit_block(fork));
+        let outcome = assert_parallel_matches(fork, &pre, &block, 3)
+            .unwrap_or_else(|error| panic!("{fork}: the block is valid: {error:?}"));
+        // Every payment arrived (1 + 2 + ... + 39, but 20), minus the sweep and its gas.
+        let paid = U256::from((1..=39u64).filter(|n| *n != 20).sum::<u64>());
+        let start = U256::from(ETHER);
+        let sweep = U256::from(1_000);
+        let left = balance(&outcome, deposit());
+        assert!(left < start + paid - sweep, "{fork}: the sweep paid no gas");
+        assert!(left > start + paid - sweep - U256::from(ETHER / 1_000));
+        assert_eq!(balance(&outcome, cold_wallet()), sweep, "{fork}");
+        // The last reader saw every payment.
+        assert_eq!(reader_slot(&outcome), left, "{fork}");
+    }
+}
+
+#[test]
+fn where_a_balance_could_overflow_payments_write_the_whole_account() {
+    for fork in FORKS {
+        let mut pre = pre(fork);
+        // Sums past 2^256 with the other balances: no transfer may credit lazily.
+        pre.accounts.insert(
+            addr(0xf0),
+            Account {
+                balance: U256::MAX,
+                ..Default::default()
+            },
+        );
+        let block = block(fork, deposit_block(fork));
+        let outcome = assert_parallel_matches(fork, &pre, &block, 2)
+            .unwrap_or_else(|error| panic!("{fork}: the block is valid: {error:?}"));
+        assert_eq!(
+            reader_slot(&outcome),
+            balance(&outcome, deposit()),
+            "{fork}"
+        );
+    }
+}
+
+#[test]
+fn a_deposit_address_that_gets_code_mid_block_runs_it_for_later_payments() {
+    for fork in [Fork::Prague, Fork::Osaka] {
+        let mut pre = pre(fork);
+        let wallet = authority(7);
+        pre.accounts.insert(wallet, eoa(1));
+        pre.accounts.insert(counter_address(), contract(&COUNTER));
+        let mut txs: Vec<Transaction> = (1..=15)
+            .map(|n| call(fork, addr(n), 0, wallet, U256::from(n)))
+            .collect();
+        // The wallet's owner delegates it to the counter: from here on, paying it runs code.
+        txs.push(set_code(
+            addr(16),
+            0,
+            addr(17),
+            vec![authorize(7, counter_address(), 0)],
+        ));
+        txs.extend((18..=35).map(|n| call(fork, addr(n), 0, wallet, U256::from(n))));
+        let block = block(fork, txs);
+        let outcome = assert_parallel_matches(fork, &pre, &block, 3)
+            .unwrap_or_else(|error| panic!("{fork}: the block is valid: {error:?}"));
+        let wallet_after = outcome.post_state.get(&wallet).expect("the wallet exists");
+        assert_eq!(
+            wallet_after.storage.get(&U256::ZERO).copied(),
+            Some(U256::from(18)),
+            "{fork}: each of the 18 later payments ran the counter"
+        );
+        assert!(
+            wallet_after.code != Bytes::new(),
+            "{fork}: the wallet is delegated"
+        );
+    }
+}
+
+/// The counter the wallet delegates to.
+fn counter_address() -> Address {
+    addr(0x100)
+}
