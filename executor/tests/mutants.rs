@@ -124,16 +124,17 @@ fn witnesses() -> Vec<Subject> {
         block(fork, txs),
     ));
     // KeepWipedStorage: a destroyed contract with storage, paid again afterwards, comes
-    // back as a plain account with no storage.
+    // back as a plain account with no storage. The payment carries call data, so that it
+    // writes the whole account (a plain transfer would credit it, and a credit to a
+    // deleted account starts from no storage whatever the resets).
     let doomed = addr(0x601);
     let mut pre = world([(addr(1), eoa(1)), (addr(2), eoa(1))]);
     let mut with_storage = contract(&SUICIDE);
     with_storage.storage.insert(U256::from(1), U256::from(5));
     pre.accounts.insert(doomed, with_storage);
-    let txs = vec![
-        call(fork, addr(1), 0, doomed, U256::ZERO),
-        call(fork, addr(2), 0, doomed, U256::from(7)),
-    ];
+    let mut payment = call(fork, addr(2), 0, doomed, U256::from(7));
+    payment.input = alloy_primitives::Bytes::from_static(&[0x01]);
+    let txs = vec![call(fork, addr(1), 0, doomed, U256::ZERO), payment];
     all.push(Subject::new(
         "London destroyed and paid again".into(),
         false,
