@@ -92,9 +92,11 @@ impl Run<'_> {
                     writes,
                     output,
                 } => {
-                    // Lazy fees are summed as they are applied, nearly free: not counted.
+                    // The beneficiary's fees are summed as they are applied, nearly free: not
+                    // counted.
+                    let lazy = Location::Account(self.ctx.block_env.beneficiary);
                     for (location, value) in &writes {
-                        if !matches!(value, Value::Fee(_)) {
+                        if !(matches!(value, Value::Fee(_)) && *location == lazy) {
                             writes_per_part[state::part_of(&location.address())] += 1;
                         }
                     }
@@ -240,7 +242,7 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize, may_give_up: bool) -> Outcome
         depends_on: predicted_dependencies(
             ctx.txs,
             ctx.block_env.beneficiary,
-            ctx.credit_recipients,
+            &ctx.credit_recipients,
         ),
         gave_up: AtomicBool::new(false),
         panic: Mutex::new(None),
@@ -281,15 +283,14 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize, may_give_up: bool) -> Outcome
 /// Per transaction of `txs`, the latest earlier one predicted to write an account it writes:
 /// its sender (nonce and balance) and, for a value transfer without call data, its recipient
 /// (mainnet blocks pay one deposit address hundreds of times; measured on 15274915, such
-/// transfers aborted 640-1,050 of its 1,226 transactions), unless such transfers credit
-/// their recipient (`credit_recipients`, see [`crate::transfer::run`]): then only a later
-/// transaction sent from the recipient waits for the last one paying it. The beneficiary is
+/// transfers aborted 640-1,050 of its 1,226 transactions), unless the transfer credits its
+/// recipient (`credits`, see [`crate::transfer::creditable`]). The beneficiary is
 /// left out: its fees are credited lazily. A wrong prediction costs a wait, never a wrong
 /// result: a transaction that waited runs and is validated like any other.
 fn predicted_dependencies(
     txs: &[lockstep_spec::types::Transaction],
     beneficiary: alloy_primitives::Address,
-    credit_recipients: bool,
+    credits: &[bool],
 ) -> Vec<Option<TxIdx>> {
     let mut last: HashMap<u64, TxIdx, PreHashed> =
         HashMap::with_capacity_and_hasher(2 * txs.len(), PreHashed);
@@ -310,7 +311,7 @@ fn predicted_dependencies(
             }
             if let Some(recipient) = recipient.filter(|r| *r != beneficiary) {
                 let previous = last.insert(recipient, index);
-                if !credit_recipients {
+                if !credits.get(index).copied().unwrap_or(false) {
                     depends_on = depends_on.max(previous);
                 }
             }

@@ -26,8 +26,8 @@
 //!   plus every later fee, and is blocked on any lower transaction that has not finished
 //!   executing, so it sees the exact sequential value; validation recomputes that value.
 //! - **Lazy recipients.** Where no balance can overflow (the pre-state's balances sum to less
-//!   than 2^256), a plain transfer of value credits its recipient instead of writing its
-//!   whole account ([`transfer::run`]): it reads only the recipient's highest full write
+//!   than 2^256), a plain transfer of value to an account that sends nothing in the block
+//!   credits it instead of writing its whole account ([`transfer::creditable`]): it reads only the recipient's highest full write
 //!   below (its code, which credits do not change), so payments to one deposit address do
 //!   not wait for each other. A full read of a credited account (a sweep from it, BALANCE)
 //!   reads that base plus every credit above it, and validation recomputes the value, as

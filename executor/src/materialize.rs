@@ -44,6 +44,7 @@ pub fn apply(
     writes_per_part: &[u64; PARTS],
 ) {
     let pre = state.pre();
+    let lazy = mv.lazy_location();
     let write_sets = mv.into_write_sets();
     let writes: usize = write_sets.iter().map(Vec::len).sum();
     // A helper thread costs a wake-up: only blocks with many writes share the work.
@@ -92,8 +93,10 @@ pub fn apply(
             let Some(at) = mine_of(location) else {
                 continue;
             };
+            // The beneficiary's fees are summed; a recipient's credit, one of a kind in
+            // most blocks, is applied at once like any write.
             if let (Location::Account(address), Value::Fee(fee)) = (location, value) {
-                if !fee.is_zero() {
+                if *location == lazy && !fee.is_zero() {
                     if let Some(((pending_at, to), sum)) = fees.add(at, *address, *fee) {
                         mine[pending_at].credit(pre, fork, to, sum);
                     }

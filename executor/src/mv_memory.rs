@@ -141,11 +141,14 @@ const SHARDS: usize = 64;
 #[derive(Debug, Default)]
 struct Versions {
     entries: SmallVec<[(TxIdx, Entry); 1]>,
-    /// Once the location holds a credit: the transactions of its other entries (full writes
-    /// and ESTIMATEs), sorted, so that the highest one below a reader is found without a
-    /// walk over the credits (an exchange's deposit address is credited hundreds of times
-    /// in one block). `None` while every entry is one. Boxed: 8 bytes in every location's
-    /// entry of the table instead of 24, for what few locations ever hold.
+    /// How many of the entries are credits.
+    credits: u32,
+    /// While the location holds both credits and other entries (full writes and
+    /// ESTIMATEs): the transactions of the others, sorted, so that the highest one below a
+    /// reader is found without a walk over the credits (an exchange's deposit address is
+    /// credited hundreds of times in one block). `None` otherwise: then every entry, or
+    /// none, is one. Boxed: 8 bytes in every location's entry of the table instead of 24,
+    /// for what few locations ever hold.
     #[allow(clippy::box_collection)]
     bases: Option<Box<Vec<TxIdx>>>,
 }
@@ -153,38 +156,55 @@ struct Versions {
 impl Versions {
     fn insert(&mut self, tx: TxIdx, entry: Entry) {
         let credit = matches!(entry, Entry::Credited(..));
-        if credit && self.bases.is_none() {
-            let bases = self.entries.iter().map(|(t, _)| *t).filter(|t| *t != tx);
-            self.bases = Some(Box::new(bases.collect()));
-        }
-        if let Some(bases) = self.bases.as_deref_mut() {
-            match (bases.binary_search(&tx), credit) {
-                (Ok(i), true) => {
-                    bases.remove(i);
-                }
-                (Err(i), false) => bases.insert(i, tx),
-                _ => {}
-            }
-        }
         // Transactions mostly finish in block order: try the end first.
-        if self.entries.last().is_none_or(|(last, _)| *last < tx) {
+        let replaced = if self.entries.last().is_none_or(|(last, _)| *last < tx) {
             self.entries.push((tx, entry));
-            return;
-        }
-        match self.entries.binary_search_by_key(&tx, |(t, _)| *t) {
-            Ok(i) => self.entries[i].1 = entry,
-            Err(i) => self.entries.insert(i, (tx, entry)),
-        }
+            None
+        } else {
+            match self.entries.binary_search_by_key(&tx, |(t, _)| *t) {
+                Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, entry)),
+                Err(i) => {
+                    self.entries.insert(i, (tx, entry));
+                    None
+                }
+            }
+        };
+        let was_credit = matches!(replaced, Some(Entry::Credited(..)));
+        self.credits = self.credits + u32::from(credit) - u32::from(was_credit);
+        self.track_base(tx, Some(!credit));
     }
 
     fn remove(&mut self, tx: TxIdx) {
         if let Ok(i) = self.entries.binary_search_by_key(&tx, |(t, _)| *t) {
-            self.entries.remove(i);
+            let (_, entry) = self.entries.remove(i);
+            self.credits -= u32::from(matches!(entry, Entry::Credited(..)));
+            self.track_base(tx, None);
         }
-        if let Some(bases) = self.bases.as_deref_mut() {
-            if let Ok(i) = bases.binary_search(&tx) {
+    }
+
+    /// Keeps [`Versions::bases`] in step after `tx`'s entry became a base (`Some(true)`), a
+    /// credit (`Some(false)`) or went (`None`).
+    fn track_base(&mut self, tx: TxIdx, base: Option<bool>) {
+        let mixed = self.credits > 0 && (self.credits as usize) < self.entries.len();
+        if !mixed {
+            self.bases = None;
+            return;
+        }
+        let Some(bases) = self.bases.as_deref_mut() else {
+            let bases = self
+                .entries
+                .iter()
+                .filter(|(_, e)| !matches!(e, Entry::Credited(..)))
+                .map(|(t, _)| *t);
+            self.bases = Some(Box::new(bases.collect()));
+            return;
+        };
+        match (bases.binary_search(&tx), base) {
+            (Ok(i), Some(false) | None) => {
                 bases.remove(i);
             }
+            (Err(i), Some(true)) => bases.insert(i, tx),
+            _ => {}
         }
     }
 
@@ -201,9 +221,11 @@ impl Versions {
 
     /// The entry of the highest transaction below `tx` that is not a credit.
     fn highest_base_below(&self, tx: TxIdx) -> Option<(TxIdx, Entry)> {
-        let Some(bases) = self.bases.as_deref() else {
+        if self.credits == 0 {
             return self.highest_below(tx);
-        };
+        }
+        // Every entry a credit, or the bases apart.
+        let bases = self.bases.as_deref()?;
         let end = bases.partition_point(|t| *t < tx);
         let writer = *bases.get(end.checked_sub(1)?)?;
         let at = self
@@ -682,6 +704,12 @@ impl MvMemory {
         }
         fees.reverse();
         LazyRead::Value(None, fees)
+    }
+
+    /// The location every transaction writes, kept out of the table (the beneficiary's
+    /// account).
+    pub fn lazy_location(&self) -> Location {
+        self.lazy
     }
 
     /// The write sets of a finished block, in block order: applied one after the other,

@@ -37,7 +37,11 @@ pub fn execute<'a>(
         cfg: env::cfg_env(spec, fork, block),
         block_env: env::block_env(fork, block),
         txs: &block.transactions,
-        credit_recipients: pre.balances_fit(),
+        credit_recipients: crate::transfer::creditable(
+            &block.transactions,
+            block.env.beneficiary,
+            pre.balances_fit(),
+        ),
         #[cfg(feature = "faults")]
         fault: executor.fault,
     };

@@ -35,10 +35,9 @@ pub struct BlockContext<'a> {
     /// The block's transactions (each converted to revm's form by the worker that runs it,
     /// so that the conversion is not a serial step before the parallel phase).
     pub txs: &'a [Transaction],
-    /// Whether a plain transfer may credit its recipient instead of writing its whole
-    /// account (see [`crate::transfer`]): only where no balance can overflow
-    /// ([`crate::state::PreState::balances_fit`]), since a credit cannot tell.
-    pub credit_recipients: bool,
+    /// Per transaction, whether it may credit its recipient if it is a plain transfer,
+    /// instead of writing its whole account ([`crate::transfer::creditable`]).
+    pub credit_recipients: Vec<bool>,
     /// The seeded bug switched on, if any (mutation testing).
     #[cfg(feature = "faults")]
     pub fault: Option<crate::faults::Fault>,
@@ -342,7 +341,8 @@ impl<'a> Vm<'a> {
         // of an earlier incarnation can leak into this one.
         *self.evm.ctx.error() = Ok(());
         self.evm.ctx.set_tx(env::tx_env(transaction));
-        match transfer::run(&mut self.evm, ctx.fork, ctx.credit_recipients) {
+        let credit = ctx.credit_recipients.get(tx).copied().unwrap_or(false);
+        match transfer::run(&mut self.evm, ctx.fork, credit) {
             Transfer::Blocked(on) => return Execution::Blocked(on),
             Transfer::Done(writes, result) => {
                 let reads = std::mem::take(&mut self.evm.ctx.db_mut().reads);

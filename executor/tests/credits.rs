@@ -1,9 +1,9 @@
 //! Plain transfers that credit their recipient instead of writing its whole account (Block-STM
-//! on a block where no balance can overflow): many payments to one deposit address, with
-//! transactions that read that account in full among them (a sweep sent from it, a contract
-//! reading its balance), a block where credits are off (balances that could overflow), and
-//! a deposit address that gets code in the middle of the block (EIP-7702), after which
-//! transfers to it run that code. Each block must come out as sequential execution has it,
+//! on a block where no balance can overflow): many payments to one deposit address, with a
+//! contract reading its balance among them; the same deposit address sending a transaction
+//! of its own (whose payments are written whole); a block where credits are off (balances
+//! that could overflow); and a deposit address that gets code in the middle of the block
+//! (EIP-7702), after which transfers to it run that code. Each block must come out as sequential execution has it,
 //! and each test checks the part of the outcome its case is about.
 
 #![cfg(not(feature = "shuttle"))]
@@ -35,12 +35,12 @@ fn cold_wallet() -> Address {
     addr(0xc01d)
 }
 
-/// A contract storing the deposit's balance at slot 0 (PUSH20 deposit, BALANCE, PUSH1 0,
-/// SSTORE, STOP).
+/// A contract storing the deposit's balance at the slot of its caller (PUSH20 deposit,
+/// BALANCE, CALLER, SSTORE, STOP).
 fn balance_reader() -> (Address, Account) {
     let mut code = vec![0x73];
     code.extend_from_slice(deposit().as_slice());
-    code.extend_from_slice(&[0x31, 0x60, 0x00, 0x55, 0x00]);
+    code.extend_from_slice(&[0x31, 0x33, 0x55, 0x00]);
     (addr(0xbb), contract(&code))
 }
 
@@ -67,11 +67,14 @@ fn payments(fork: Fork, from: u64, to: u64) -> impl Iterator<Item = Transaction>
     (from..=to).map(move |n| call(fork, addr(n), 0, deposit(), U256::from(n)))
 }
 
-/// Twenty payments, the sweep (the deposit sends 1,000 wei on), the balance reader, twenty
-/// more payments, and the reader again.
-fn deposit_block(fork: Fork) -> Vec<Transaction> {
+/// Nineteen payments, the balance reader (called by sender 20), nineteen more payments,
+/// and the reader again (called by sender 40); with `sweep`, the deposit also sends 1,000
+/// wei on after the first payments.
+fn deposit_block(fork: Fork, sweep: bool) -> Vec<Transaction> {
     let mut txs: Vec<Transaction> = payments(fork, 1, 19).collect();
-    txs.push(call(fork, deposit(), 0, cold_wallet(), U256::from(1_000)));
+    if sweep {
+        txs.push(call(fork, deposit(), 0, cold_wallet(), U256::from(1_000)));
+    }
     txs.push(call(fork, addr(20), 0, balance_reader().0, U256::ZERO));
     txs.extend(payments(fork, 21, 39));
     txs.push(call(fork, addr(40), 0, balance_reader().0, U256::ZERO));
@@ -85,31 +88,54 @@ fn balance(outcome: &BlockOutcome, address: Address) -> U256 {
         .map_or(U256::ZERO, |account| account.balance)
 }
 
-fn reader_slot(outcome: &BlockOutcome) -> U256 {
+/// The deposit's balance as the reader saw it when `caller` called it.
+fn seen_by(outcome: &BlockOutcome, caller: Address) -> U256 {
     outcome
         .post_state
         .get(&balance_reader().0)
-        .and_then(|account| account.storage.get(&U256::ZERO).copied())
+        .and_then(|account| {
+            let slot = U256::from_be_slice(caller.as_slice());
+            account.storage.get(&slot).copied()
+        })
         .unwrap_or_default()
+}
+
+/// What senders `from..=to` paid the deposit.
+fn paid(from: u64, to: u64) -> U256 {
+    U256::from((from..=to).sum::<u64>())
 }
 
 #[test]
 fn payments_to_one_account_add_up_and_every_full_read_sees_them() {
     for fork in FORKS {
         let pre = pre(fork);
-        let block = block(fork, deposit_block(fork));
+        let block = block(fork, deposit_block(fork, false));
         let outcome = assert_parallel_matches(fork, &pre, &block, 3)
             .unwrap_or_else(|error| panic!("{fork}: the block is valid: {error:?}"));
-        // Every payment arrived (1 + 2 + ... + 39, but 20), minus the sweep and its gas.
-        let paid = U256::from((1..=39u64).filter(|n| *n != 20).sum::<u64>());
         let start = U256::from(ETHER);
+        // Each reader saw every payment before it, and none after.
+        assert_eq!(seen_by(&outcome, addr(20)), start + paid(1, 19), "{fork}");
+        let total = start + paid(1, 19) + paid(21, 39);
+        assert_eq!(seen_by(&outcome, addr(40)), total, "{fork}");
+        assert_eq!(balance(&outcome, deposit()), total, "{fork}");
+    }
+}
+
+#[test]
+fn a_deposit_address_that_also_sends_pays_out_of_every_payment_before_it() {
+    for fork in FORKS {
+        let pre = pre(fork);
+        let block = block(fork, deposit_block(fork, true));
+        let outcome = assert_parallel_matches(fork, &pre, &block, 3)
+            .unwrap_or_else(|error| panic!("{fork}: the block is valid: {error:?}"));
         let sweep = U256::from(1_000);
-        let left = balance(&outcome, deposit());
-        assert!(left < start + paid - sweep, "{fork}: the sweep paid no gas");
-        assert!(left > start + paid - sweep - U256::from(ETHER / 1_000));
         assert_eq!(balance(&outcome, cold_wallet()), sweep, "{fork}");
-        // The last reader saw every payment.
-        assert_eq!(reader_slot(&outcome), left, "{fork}");
+        // The sweep paid its gas too: the deposit holds less than the payments left it.
+        let left = balance(&outcome, deposit());
+        let without_gas = U256::from(ETHER) + paid(1, 19) + paid(21, 39) - sweep;
+        assert!(left < without_gas, "{fork}: the sweep paid no gas");
+        assert!(left > without_gas - U256::from(ETHER / 1_000), "{fork}");
+        assert_eq!(seen_by(&outcome, addr(40)), left, "{fork}");
     }
 }
 
@@ -125,11 +151,11 @@ fn where_a_balance_could_overflow_payments_write_the_whole_account() {
                 ..Default::default()
             },
         );
-        let block = block(fork, deposit_block(fork));
+        let block = block(fork, deposit_block(fork, false));
         let outcome = assert_parallel_matches(fork, &pre, &block, 2)
             .unwrap_or_else(|error| panic!("{fork}: the block is valid: {error:?}"));
         assert_eq!(
-            reader_slot(&outcome),
+            seen_by(&outcome, addr(40)),
             balance(&outcome, deposit()),
             "{fork}"
         );

@@ -37,6 +37,24 @@ fn invalid_nonce_block() -> (WorldState, Block) {
     (pre, block(fork, txs))
 }
 
+/// Payments from distinct senders to one deposit address, which they credit, with a contract
+/// reading its balance among them (PUSH20 deposit, BALANCE, CALLER, SSTORE).
+fn deposit_block() -> (WorldState, Block) {
+    let fork = Fork::Cancun;
+    let deposit = addr(0xde);
+    let reader = addr(0xbb);
+    let mut code = vec![0x73];
+    code.extend_from_slice(deposit.as_slice());
+    code.extend_from_slice(&[0x31, 0x33, 0x55, 0x00]);
+    let mut pre = world((1..=7).map(|n| (addr(n), eoa(1))));
+    pre.accounts.insert(deposit, eoa(1));
+    pre.accounts.insert(reader, contract(&code));
+    let pay = |n: u64| call(fork, addr(n), 0, deposit, alloy_primitives::U256::from(n));
+    let read = |n: u64| call(fork, addr(n), 0, reader, alloy_primitives::U256::ZERO);
+    let txs = vec![pay(1), pay(2), read(3), pay(4), pay(5), read(6), pay(7)];
+    (pre, block(fork, txs))
+}
+
 #[test]
 fn random_schedules() {
     let (pre, block) = contention_block();
@@ -47,6 +65,12 @@ fn random_schedules() {
 fn pct_schedules() {
     let (pre, block) = contention_block();
     shuttle::check_pct(body(Fork::Cancun, pre, block), shuttle_iterations(), 3);
+}
+
+#[test]
+fn random_schedules_credited_deposit() {
+    let (pre, block) = deposit_block();
+    shuttle::check_random(body(Fork::Cancun, pre, block), shuttle_iterations());
 }
 
 #[test]
