@@ -580,16 +580,8 @@ impl MvMemory {
                 None => return Read::PreState,
                 Some((writer, Entry::Estimate)) => return Read::Blocked(writer),
                 Some((writer, Entry::Written(incarnation, index))) => {
-                    match self.value_at(location, writer, incarnation, index) {
-                        Some(Ok(value)) => {
-                            let version = Version {
-                                tx: writer,
-                                incarnation,
-                            };
-                            return Read::Value(version, value);
-                        }
-                        Some(Err(writer)) => return Read::Blocked(writer),
-                        None => {}
+                    if let Some(read) = self.read_written(location, writer, incarnation, index) {
+                        return read;
                     }
                 }
                 Some((_, Entry::Credited(..))) => {
@@ -642,20 +634,33 @@ impl MvMemory {
                     return Read::Blocked(writer)
                 }
                 Some((writer, Entry::Written(incarnation, index))) => {
-                    match self.value_at(location, writer, incarnation, index) {
-                        Some(Ok(value)) => {
-                            let version = Version {
-                                tx: writer,
-                                incarnation,
-                            };
-                            return Read::Value(version, value);
-                        }
-                        Some(Err(writer)) => return Read::Blocked(writer),
-                        None => {}
+                    if let Some(read) = self.read_written(location, writer, incarnation, index) {
+                        return read;
                     }
                 }
             }
         }
+    }
+
+    /// The read of a full write found in the table ([`MvMemory::value_at`]'s answer as a
+    /// read); `None`: read the table again.
+    fn read_written(
+        &self,
+        location: &Location,
+        writer: TxIdx,
+        incarnation: Incarnation,
+        index: u32,
+    ) -> Option<Read> {
+        Some(match self.value_at(location, writer, incarnation, index)? {
+            Ok(value) => Read::Value(
+                Version {
+                    tx: writer,
+                    incarnation,
+                },
+                value,
+            ),
+            Err(writer) => Read::Blocked(writer),
+        })
     }
 
     /// Which write [`MvMemory::read_base`] by `tx` at `location` would return, without the

@@ -51,14 +51,7 @@ fn pre(fork: Fork) -> WorldState {
     pre.accounts.insert(deposit(), eoa(1));
     let (reader, code) = balance_reader();
     pre.accounts.insert(reader, code);
-    if fork >= Fork::Prague {
-        for system in [
-            lockstep_spec::requests::WITHDRAWAL_REQUEST_ADDRESS,
-            lockstep_spec::requests::CONSOLIDATION_REQUEST_ADDRESS,
-        ] {
-            pre.accounts.insert(system, contract(&[0x00]));
-        }
-    }
+    add_request_stubs(fork, &mut pre);
     pre
 }
 
@@ -88,6 +81,14 @@ fn balance(outcome: &BlockOutcome, address: Address) -> U256 {
         .map_or(U256::ZERO, |account| account.balance)
 }
 
+/// `txs` as a block on `pre`, in parallel as sequentially (several times on 1, 2, 4 and 8
+/// threads), and their outcome, which must be valid.
+fn run(fork: Fork, pre: &WorldState, txs: Vec<Transaction>) -> BlockOutcome {
+    let block = block(fork, txs);
+    assert_parallel_matches(fork, pre, &block, 3)
+        .unwrap_or_else(|error| panic!("{fork}: the block is valid: {error:?}"))
+}
+
 /// The deposit's balance as the reader saw it when `caller` called it.
 fn seen_by(outcome: &BlockOutcome, caller: Address) -> U256 {
     outcome
@@ -109,9 +110,7 @@ fn paid(from: u64, to: u64) -> U256 {
 fn payments_to_one_account_add_up_and_every_full_read_sees_them() {
     for fork in FORKS {
         let pre = pre(fork);
-        let block = block(fork, deposit_block(fork, false));
-        let outcome = assert_parallel_matches(fork, &pre, &block, 3)
-            .unwrap_or_else(|error| panic!("{fork}: the block is valid: {error:?}"));
+        let outcome = run(fork, &pre, deposit_block(fork, false));
         let start = U256::from(ETHER);
         // Each reader saw every payment before it, and none after.
         assert_eq!(seen_by(&outcome, addr(20)), start + paid(1, 19), "{fork}");
@@ -125,9 +124,7 @@ fn payments_to_one_account_add_up_and_every_full_read_sees_them() {
 fn a_deposit_address_that_also_sends_pays_out_of_every_payment_before_it() {
     for fork in FORKS {
         let pre = pre(fork);
-        let block = block(fork, deposit_block(fork, true));
-        let outcome = assert_parallel_matches(fork, &pre, &block, 3)
-            .unwrap_or_else(|error| panic!("{fork}: the block is valid: {error:?}"));
+        let outcome = run(fork, &pre, deposit_block(fork, true));
         let sweep = U256::from(1_000);
         assert_eq!(balance(&outcome, cold_wallet()), sweep, "{fork}");
         // The sweep paid its gas too: the deposit holds less than the payments left it.
@@ -151,9 +148,7 @@ fn where_a_balance_could_overflow_payments_write_the_whole_account() {
                 ..Default::default()
             },
         );
-        let block = block(fork, deposit_block(fork, false));
-        let outcome = assert_parallel_matches(fork, &pre, &block, 2)
-            .unwrap_or_else(|error| panic!("{fork}: the block is valid: {error:?}"));
+        let outcome = run(fork, &pre, deposit_block(fork, false));
         assert_eq!(
             seen_by(&outcome, addr(40)),
             balance(&outcome, deposit()),
@@ -180,9 +175,7 @@ fn a_deposit_address_that_gets_code_mid_block_runs_it_for_later_payments() {
             vec![authorize(7, counter_address(), 0)],
         ));
         txs.extend((18..=35).map(|n| call(fork, addr(n), 0, wallet, U256::from(n))));
-        let block = block(fork, txs);
-        let outcome = assert_parallel_matches(fork, &pre, &block, 3)
-            .unwrap_or_else(|error| panic!("{fork}: the block is valid: {error:?}"));
+        let outcome = run(fork, &pre, txs);
         let wallet_after = outcome.post_state.get(&wallet).expect("the wallet exists");
         assert_eq!(
             wallet_after.storage.get(&U256::ZERO).copied(),

@@ -134,14 +134,7 @@ fn base_pre(fork: Fork) -> WorldState {
     pre.accounts.insert(suicide(), contract(&SUICIDE));
     pre.accounts.insert(copier(), contract(&SLOW_COPY));
     pre.accounts.insert(coinbase(), eoa(1));
-    if fork >= Fork::Prague {
-        for system in [
-            lockstep_spec::requests::WITHDRAWAL_REQUEST_ADDRESS,
-            lockstep_spec::requests::CONSOLIDATION_REQUEST_ADDRESS,
-        ] {
-            pre.accounts.insert(system, contract(&[0x00]));
-        }
-    }
+    add_request_stubs(fork, &mut pre);
     pre
 }
 

@@ -32,15 +32,7 @@ fn check(
     let mut outcomes = Vec::new();
     for fork in FORKS {
         let mut pre: WorldState = world((1..=5).map(|n| (addr(n), eoa(1))));
-        // Stub EIP-7002/7251 request contracts, without which a full Prague block is invalid.
-        if fork >= Fork::Prague {
-            for system in [
-                lockstep_spec::requests::WITHDRAWAL_REQUEST_ADDRESS,
-                lockstep_spec::requests::CONSOLIDATION_REQUEST_ADDRESS,
-            ] {
-                pre.accounts.insert(system, contract(&[0x00]));
-            }
-        }
+        add_request_stubs(fork, &mut pre);
         for (address, account) in extra {
             pre.accounts.insert(*address, account.clone());
         }

@@ -140,12 +140,8 @@ fn base_world() -> WorldState {
     pre.accounts.insert(counter(), contract(&COUNTER));
     pre.accounts.insert(copier(), contract(&COPIER));
     pre.accounts.insert(probe(), contract(&PROBE));
-    for system in [
-        lockstep_spec::requests::WITHDRAWAL_REQUEST_ADDRESS,
-        lockstep_spec::requests::CONSOLIDATION_REQUEST_ADDRESS,
-    ] {
-        pre.accounts.insert(system, contract(&[0x00]));
-    }
+    // The cases run from Prague on.
+    add_request_stubs(Fork::Prague, &mut pre);
     pre
 }
 

@@ -109,6 +109,19 @@ pub fn env(fork: Fork) -> BlockEnv {
     }
 }
 
+/// Adds stub EIP-7002 and EIP-7251 request contracts (a STOP each) to `pre` from Prague on:
+/// without them, a full Prague block is invalid.
+pub fn add_request_stubs(fork: Fork, pre: &mut WorldState) {
+    if fork >= Fork::Prague {
+        for system in [
+            lockstep_spec::requests::WITHDRAWAL_REQUEST_ADDRESS,
+            lockstep_spec::requests::CONSOLIDATION_REQUEST_ADDRESS,
+        ] {
+            pre.accounts.insert(system, contract(&[0x00]));
+        }
+    }
+}
+
 /// A full block of `transactions` under `fork`.
 pub fn block(fork: Fork, transactions: Vec<Transaction>) -> Block {
     Block {
