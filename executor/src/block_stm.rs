@@ -94,7 +94,7 @@ impl Run<'_> {
                 } => {
                     // The beneficiary's fees are summed as they are applied, nearly free: not
                     // counted.
-                    let lazy = Location::Account(self.ctx.block_env.beneficiary);
+                    let lazy = self.mv.lazy_location();
                     for (location, value) in &writes {
                         if !(matches!(value, Value::Fee(_)) && *location == lazy) {
                             writes_per_part[state::part_of(&location.address())] += 1;
