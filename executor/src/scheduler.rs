@@ -260,10 +260,36 @@ impl Scheduler {
         self.decrease_execution_idx(lowest);
     }
 
+    /// Resumes `dependents`, the lowest of them claimed for execution by the caller (its
+    /// next incarnation, returned) and the others made ready for any thread. The lowest is
+    /// usually the next transaction of the same sender, or the next payment to the same
+    /// account: claimed here, a chain of them runs on one core instead of hopping between
+    /// the cores with each link (a cold cache of the accounts the chain shares every time),
+    /// while the other threads validate behind it.
+    fn resume_claiming_lowest(&self, mut dependents: Vec<TxIdx>) -> Option<Version> {
+        let (at, _) = dependents.iter().enumerate().min_by_key(|(_, tx)| **tx)?;
+        let lowest = dependents.swap_remove(at);
+        self.resume_dependencies(dependents);
+        let mut slot = self.slots[lowest].lock();
+        invariant!(
+            slot.status == Status::Aborting,
+            "transaction {lowest} restarts from {:?}; only an aborted incarnation restarts",
+            slot.status
+        );
+        // Ready and claimed in one step: no other thread can claim it in between.
+        slot.incarnation += 1;
+        slot.status = Status::Executing;
+        Some(Version {
+            tx: lowest,
+            incarnation: slot.incarnation,
+        })
+    }
+
     /// Marks `version` executed, wakes the transactions parked on it and says what to do
-    /// next: validate it at once (when validation has passed it, or has reached it and no
-    /// further), and (when validation had passed it and it wrote a new location) have every
-    /// later transaction re-validated.
+    /// next: validate it at once when validation has passed it (and it wrote no new
+    /// location); otherwise (validation will reach it, sent back to it when validation had
+    /// passed it and it wrote a new location) execute the lowest transaction parked on it,
+    /// or validate it at once when validation is at it.
     pub fn finish_execution(&self, version: Version, wrote_new_location: bool) -> Option<Task> {
         let dependents = {
             let mut slot = self.slots[version.tx].lock();
@@ -275,12 +301,17 @@ impl Scheduler {
             slot.status = Status::Executed;
             std::mem::take(&mut slot.dependents)
         };
-        self.resume_dependencies(dependents);
         if self.validation_idx.load(Ordering::SeqCst) > version.tx {
             if !wrote_new_location {
+                self.resume_dependencies(dependents);
                 return Some(Task::Validate(version));
             }
             self.decrease_validation_idx(version.tx);
+        }
+        // The validation index is at or below this transaction: its validation is left to
+        // whichever thread reaches it, and this task's active slot passes to a dependent.
+        if let Some(next) = self.resume_claiming_lowest(dependents) {
+            return Some(Task::Execute(next));
         }
         // Validation has reached this transaction and no further: claim its validation at
         // once, as `claim_validation` would, keeping this task's active slot (one
@@ -392,17 +423,44 @@ mod tests {
         assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
         assert!(s.add_dependency(1, 0));
         assert_eq!(s.status(1), (0, Status::Aborting));
-        // Transaction 0 finishes: its dependent is ready for its next incarnation, and 0 is
-        // validated at once.
+        // Transaction 0 finishes: the thread that ran it runs its dependent's next
+        // incarnation at once; 0's validation is left to the validation index.
         assert_eq!(
             s.finish_execution(v(0, 0), true),
-            Some(Task::Validate(v(0, 0)))
+            Some(Task::Execute(v(1, 1)))
         );
-        assert_eq!(s.status(1), (1, Status::ReadyToExecute));
+        assert_eq!(s.status(1), (1, Status::Executing));
         // Transaction 0 finished: a new dependency on it is refused.
         assert!(!s.add_dependency(1, 0));
-        // Execution passed transaction 1 before it was parked: the index went back to it.
-        assert_eq!(s.finish_validation(0, false), Some(Task::Execute(v(1, 1))));
+        // Another thread claims the validation of 0, then that of 1 once it executed.
+        assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
+        assert_eq!(
+            s.finish_execution(v(1, 1), false),
+            Some(Task::Validate(v(1, 1)))
+        );
+        assert_eq!(s.finish_validation(0, false), None);
+        assert_eq!(s.finish_validation(1, false), None);
+        assert!(s.done());
+    }
+
+    #[test]
+    fn of_several_dependents_the_lowest_runs_on_and_the_others_are_ready() {
+        let s = Scheduler::new(4);
+        for tx in 0..4 {
+            assert_eq!(s.next_task(), Some(Task::Execute(v(tx, 0))));
+        }
+        assert!(s.add_dependency(3, 0));
+        assert!(s.add_dependency(1, 0));
+        assert!(s.add_dependency(2, 0));
+        assert_eq!(
+            s.finish_execution(v(0, 0), true),
+            Some(Task::Execute(v(1, 1)))
+        );
+        assert_eq!(s.status(2), (1, Status::ReadyToExecute));
+        assert_eq!(s.status(3), (1, Status::ReadyToExecute));
+        // Another thread validates 0, then finds 1 still executing and claims 2.
+        assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
+        assert_eq!(s.finish_validation(0, false), Some(Task::Execute(v(2, 1))));
     }
 
     #[test]
