@@ -129,7 +129,7 @@ impl AutoExecutor {
             return Choice::Sequential(reason.into());
         }
         let mixed = features.uniform_share < MIN_UNIFORM_SHARE
-            && features.top_sender_share < MIN_SENDER_SHARE_TO_SHARD;
+            && predict::top_sender_share(&facts) < MIN_SENDER_SHARE_TO_SHARD;
         if mixed || touches_beneficiary {
             // (The chain of a block touching the beneficiary was looked at above.)
             if !touches_beneficiary {
@@ -145,7 +145,7 @@ impl AutoExecutor {
             } else {
                 format!(
                     "not sharded: {:.1}% of the transactions are sent from or to the beneficiary",
-                    100.0 * features.beneficiary_share
+                    100.0 * beneficiary_share
                 )
             });
         }

@@ -3,6 +3,7 @@
 //! first, each to the shard with the least gas so far. Inside a shard, block order is kept.
 
 use crate::fast_hash::PreHashed;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 /// Groups of transactions dealt to shards.
@@ -57,10 +58,11 @@ pub fn partition(accounts: &[impl AsRef<[u64]>], gas: &[u64], shards: usize) -> 
         HashMap::with_capacity_and_hasher(2 * size, PreHashed);
     for (tx, written) in accounts.iter().enumerate().take(size) {
         for address in written.as_ref() {
-            match first_writer.get(address) {
-                Some(&other) => groups.join(tx, other),
-                None => {
-                    first_writer.insert(*address, tx);
+            // One probe of the table per account (a lookup and then an insertion were two).
+            match first_writer.entry(*address) {
+                Entry::Occupied(first) => groups.join(tx, *first.get()),
+                Entry::Vacant(slot) => {
+                    slot.insert(tx);
                 }
             }
         }

@@ -78,9 +78,6 @@ pub struct Features {
     /// The share of transactions that repeat an earlier transaction's call exactly (same
     /// contract, same input): such calls usually write the same storage and conflict.
     pub repeated_calls: f64,
-    /// The share of transactions sent from or to the beneficiary: each of them reads it,
-    /// and so depends on the fees of every transaction before it.
-    pub beneficiary_share: f64,
     /// The share of transactions that are value transfers to accounts without code or calls
     /// of the block's most called contract: blocks that are mostly one kind of work, whose
     /// partition tends to be clean.
@@ -88,12 +85,12 @@ pub struct Features {
     /// The share of transactions that are calls of accounts without code: mostly plain
     /// transfers, which the sharded executor runs without revm.
     pub plain_share: f64,
-    /// The share of transactions sent by the block's busiest sender (a nonce chain).
-    pub top_sender_share: f64,
 }
 
 /// The [`Features`] of `block`, whose transactions' facts are `facts`, given the size of its
-/// largest predicted group's gas.
+/// largest predicted group's gas. (The share of the transactions sent from or to the
+/// beneficiary is [`contention::beneficiary_share`], and that of the busiest sender
+/// [`top_sender_share`]: `auto` reads each where it needs it, not on every block.)
 pub fn features(block: &Block, facts: &[TxFacts], largest_group_gas: u64) -> Features {
     let gas: u64 = block.transactions.iter().map(|tx| tx.gas_limit).sum();
     // The features are computed for every block `auto` runs: calls are told apart by the
@@ -106,10 +103,7 @@ pub fn features(block: &Block, facts: &[TxFacts], largest_group_gas: u64) -> Fea
     let mut plain = 0usize;
     // Counts by account key (a collision merely merges two counts).
     let mut calls: HashMap<u64, usize, PreHashed> = HashMap::with_hasher(PreHashed);
-    let mut senders: HashMap<u64, usize, PreHashed> =
-        HashMap::with_capacity_and_hasher(transactions, PreHashed);
     for (tx, facts) in block.transactions.iter().zip(facts) {
-        *senders.entry(facts.sender).or_default() += 1;
         let Some(callee) = facts.callee else { continue };
         if !facts.callee_has_code {
             plain += 1;
@@ -130,11 +124,22 @@ pub fn features(block: &Block, facts: &[TxFacts], largest_group_gas: u64) -> Fea
             largest_group_gas as f64 / gas as f64
         },
         repeated_calls: share(repeated, transactions),
-        beneficiary_share: crate::contention::beneficiary_share(block),
         uniform_share: share(plain + most_called, transactions),
         plain_share: share(plain, transactions),
-        top_sender_share: share(senders.values().copied().max().unwrap_or(0), transactions),
     }
+}
+
+/// The share of the transactions whose facts are `facts` sent by their busiest sender (a
+/// nonce chain). It counts every sender in a table: on a block of 5,000 transfers from
+/// distinct senders, a quarter of the time spent choosing how to run it, so `auto` asks only
+/// for a block that is not of one kind.
+pub fn top_sender_share(facts: &[TxFacts]) -> f64 {
+    let mut senders: HashMap<u64, usize, PreHashed> =
+        HashMap::with_capacity_and_hasher(facts.len(), PreHashed);
+    for facts in facts {
+        *senders.entry(facts.sender).or_default() += 1;
+    }
+    share(senders.values().copied().max().unwrap_or(0), facts.len())
 }
 
 /// The item of `items` that more than half of them equal (by `same`), with how many do: a
