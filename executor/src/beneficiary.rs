@@ -99,8 +99,26 @@ pub fn credit(fork: Fork, account: Option<AccountInfo>, fee: U256) -> Option<Acc
 
 /// The beneficiary's account after `fees` credited in order on top of `base`.
 pub fn apply_fees(fork: Fork, base: Option<AccountInfo>, fees: &[U256]) -> Option<AccountInfo> {
-    fees.iter()
-        .fold(base, |account, fee| credit(fork, account, *fee))
+    if fees.is_empty() {
+        // Not even touched.
+        return base;
+    }
+    // Credited one after another, the fees leave the account as one credit of their sum
+    // does, unless a balance on the way overflows (a credit that would overflow is
+    // skipped): an account emptied and deleted by a zero credit comes back as a new one,
+    // which an empty account already equals. One credit is one copy of the account, where
+    // crediting each fee copied it once per fee (5,000 times in a block of 5,000 transfers).
+    let balance = base.as_ref().map_or(U256::ZERO, |account| account.balance);
+    let total = fees
+        .iter()
+        .try_fold(U256::ZERO, |sum, fee| sum.checked_add(*fee))
+        .filter(|total| balance.checked_add(*total).is_some());
+    match total {
+        Some(total) => credit(fork, base, total),
+        None => fees
+            .iter()
+            .fold(base, |account, fee| credit(fork, account, *fee)),
+    }
 }
 
 /// What a read of an account saw, for validation: existence, balance, nonce and code hash.
@@ -146,5 +164,43 @@ mod tests {
         let fees = [U256::from(2), U256::from(3)];
         let after = apply_fees(Fork::Cancun, base, &fees);
         assert_eq!(after.map(|a| a.balance), Some(U256::from(6)));
+    }
+
+    #[test]
+    fn fees_applied_at_once_equal_fees_credited_one_by_one() {
+        let with_balance = |balance: U256| {
+            Some(AccountInfo {
+                balance,
+                ..Default::default()
+            })
+        };
+        let bases = [
+            None,
+            with_balance(U256::ZERO),
+            with_balance(U256::from(9)),
+            with_balance(U256::MAX - U256::from(1)),
+        ];
+        let fees: [&[U256]; 5] = [
+            &[],
+            &[U256::ZERO, U256::ZERO],
+            &[U256::ZERO, U256::from(5)],
+            &[U256::from(1), U256::ZERO, U256::from(1)],
+            &[U256::MAX, U256::from(2)],
+        ];
+        let summarize = |account: Option<AccountInfo>| summary(&account);
+        for fork in [Fork::Homestead, Fork::SpuriousDragon, Fork::Cancun] {
+            for base in &bases {
+                for fees in fees {
+                    let one_by_one = fees
+                        .iter()
+                        .fold(base.clone(), |account, fee| credit(fork, account, *fee));
+                    assert_eq!(
+                        summarize(apply_fees(fork, base.clone(), fees)),
+                        summarize(one_by_one),
+                        "{fork:?}, base {base:?}, fees {fees:?}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -38,6 +38,40 @@ pub fn check_block_limits(
     gas_used: u64,
     blob_gas_used: u64,
 ) -> Result<(), BlockError> {
+    let limits = TxLimits::of(tx);
+    check_limits(fork, block, index, limits, gas_used, blob_gas_used)
+}
+
+/// What the block's limits look at of a transaction: its gas limit and its blob count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxLimits {
+    /// The transaction's gas limit.
+    pub gas_limit: u64,
+    /// How many blobs it carries.
+    pub blobs: u64,
+}
+
+impl TxLimits {
+    /// The limits `tx` is checked on.
+    pub fn of(tx: &Transaction) -> Self {
+        TxLimits {
+            gas_limit: tx.gas_limit,
+            blobs: tx.blob_versioned_hashes.len() as u64,
+        }
+    }
+}
+
+/// [`check_block_limits`] on a transaction's [`TxLimits`], read beforehand: a pass over the
+/// block that only checks its limits need not fetch every transaction again (two cache
+/// lines apiece).
+pub fn check_limits(
+    fork: Fork,
+    block: &Block,
+    index: usize,
+    tx: TxLimits,
+    gas_used: u64,
+    blob_gas_used: u64,
+) -> Result<(), BlockError> {
     let gas_left = block.env.gas_limit.saturating_sub(gas_used);
     if tx.gas_limit > gas_left {
         return Err(BlockError::Transaction {
@@ -51,7 +85,7 @@ pub fn check_block_limits(
     }
     if block.full_block {
         if let Some(schedule) = env::blob_schedule(fork, block) {
-            let tx_blob_gas = tx.blob_versioned_hashes.len() as u64 * GAS_PER_BLOB;
+            let tx_blob_gas = tx.blobs * GAS_PER_BLOB;
             let max = schedule.max * GAS_PER_BLOB;
             if blob_gas_used + tx_blob_gas > max {
                 return Err(BlockError::Transaction {

@@ -214,19 +214,16 @@ fn merge<'a>(
     let mut gas_used = Vec::with_capacity(size);
     let mut fees = Vec::with_capacity(size);
     let (mut cumulative, mut blob_gas_used) = (0u64, 0u64);
-    for (index, tx) in block.transactions.iter().enumerate() {
-        sequential::check_block_limits(fork, block, index, tx, cumulative, blob_gas_used)?;
-        let Some(run) = shard_of
-            .get(index)
-            .and_then(|&shard| runs.get_mut(shard)?.next())
-        else {
+    for (index, &shard) in shard_of.iter().enumerate() {
+        let Some(run) = runs.get_mut(shard).and_then(Iterator::next) else {
             return Err(BlockError::Block {
                 rule: BlockRule::Other,
                 message: format!("sharded: transaction {index} is in no shard"),
             });
         };
+        sequential::check_limits(fork, block, index, run.limits, cumulative, blob_gas_used)?;
         cumulative += run.used;
-        blob_gas_used += tx.blob_versioned_hashes.len() as u64 * GAS_PER_BLOB;
+        blob_gas_used += run.limits.blobs * GAS_PER_BLOB;
         let mut receipt = run.receipt;
         receipt.cumulative_gas_used = cumulative;
         receipts.push(receipt);

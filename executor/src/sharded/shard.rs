@@ -187,11 +187,14 @@ pub struct SlimTx {
     pub fee: U256,
     /// Its receipt, with the cumulative gas still zero.
     pub receipt: Receipt,
+    /// What the block's limits check of it.
+    pub limits: sequential::TxLimits,
 }
 
 impl ShardOutput<'_> {
     /// Replaces the runs by what merging a clean block needs ([`SlimTx`]), built here, in
-    /// parallel, rather than by the merge alone; the changes and reads are dropped. Only for
+    /// parallel, rather than by the merge alone (which then reads no transaction of the
+    /// block); the changes and reads are dropped. Only for
     /// clean shards, whose every transaction succeeded.
     pub fn slim(&mut self, block_txs: &[Transaction]) {
         self.reads = Vec::new();
@@ -205,6 +208,7 @@ impl ShardOutput<'_> {
                     used: result.tx_gas_used(),
                     fee: run.fee,
                     receipt: sequential::receipt(tx, &result, 0),
+                    limits: sequential::TxLimits::of(tx),
                 })
             })
             .collect();
