@@ -36,11 +36,16 @@ pub enum Fault {
     /// storage resets: an account destroyed (or deleted) and then written again keeps its old
     /// slots.
     KeepWipedStorage,
+    /// A full read of an account that lower transactions credited lazily (plain transfers
+    /// to a deposit address, see `transfer::creditable`) ignores the credits, in execution
+    /// and validation alike: a BALANCE of the address, or a sweep of it, sees its balance
+    /// without the block's payments, and the wrong value validates.
+    CreditsUnseen,
 }
 
 impl Fault {
     /// Every fault.
-    pub const ALL: [Fault; 8] = [
+    pub const ALL: [Fault; 9] = [
         Fault::StaleDelegation,
         Fault::SkipValidation,
         Fault::NoEstimates,
@@ -49,6 +54,7 @@ impl Fault {
         Fault::PreStateNonce,
         Fault::IgnoreDeletion,
         Fault::KeepWipedStorage,
+        Fault::CreditsUnseen,
     ];
 }
 

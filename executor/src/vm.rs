@@ -164,7 +164,7 @@ impl Database for VmDb<'_> {
                 }
             }
         } else {
-            match self.mv.read(&location, self.tx) {
+            match read_account(self.ctx, self.mv, self.tx, &location) {
                 Read::Blocked(on) => return Err(self.block(on)),
                 Read::PreState => (self.pre_account(address), Origin::PreState),
                 Read::Value(version, Value::Account(account)) => {
@@ -477,6 +477,25 @@ fn read_beneficiary(
     read
 }
 
+/// What transaction `tx` reads at an account `location` other than the beneficiary's (a
+/// credited account's base and credits, see [`Read::Credited`]), in execution and
+/// validation alike.
+fn read_account(
+    #[cfg_attr(not(feature = "faults"), allow(unused_variables))] ctx: &BlockContext<'_>,
+    mv: &MvMemory,
+    tx: TxIdx,
+    location: &Location,
+) -> Read {
+    let read = mv.read(location, tx);
+    #[cfg(feature = "faults")]
+    if ctx.has_fault(crate::faults::Fault::CreditsUnseen) {
+        if let Read::Credited(base, _) = read {
+            return Read::Credited(base, Vec::new());
+        }
+    }
+    read
+}
+
 /// Whether validation passes reads of the state before the block unchecked (the
 /// `ValidateOnlyVersioned` fault).
 fn skips_pre_state_reads(
@@ -520,7 +539,7 @@ fn lazy_summary(
             LazyRead::Value(base, fees) => (base, fees),
         }
     } else {
-        match mv.read(location, tx) {
+        match read_account(ctx, mv, tx, location) {
             Read::Blocked(_) => return None,
             Read::PreState => (None, Vec::new()),
             Read::Value(_, Value::Account(account)) => (Some(account), Vec::new()),

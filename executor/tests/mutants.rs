@@ -142,6 +142,28 @@ fn witnesses() -> Vec<Subject> {
         pre,
         block(fork, txs),
     ));
+    // CreditsUnseen: two plain payments to a deposit address (credited lazily, as it sends
+    // nothing in the block), then a contract stores the address's BALANCE.
+    let fork = Fork::Cancun;
+    let deposit = addr(0x700);
+    let probe = addr(0x701);
+    let mut code = vec![0x73]; // PUSH20 deposit
+    code.extend_from_slice(deposit.as_slice());
+    code.extend_from_slice(&[0x31, 0x60, 0x00, 0x55, 0x00]); // BALANCE, SSTORE(0), STOP
+    let mut pre = world((1..=3).map(|n| (addr(n), eoa(1))));
+    pre.accounts.insert(probe, contract(&code));
+    let txs = vec![
+        call(fork, addr(1), 0, deposit, U256::from(100)),
+        call(fork, addr(2), 0, deposit, U256::from(200)),
+        call(fork, addr(3), 0, probe, U256::ZERO),
+    ];
+    all.push(Subject::new(
+        "Cancun deposit address read after its payments".into(),
+        false,
+        fork,
+        pre,
+        block(fork, txs),
+    ));
     all
 }
 
@@ -289,6 +311,11 @@ fn ignore_deletion_is_caught() {
 }
 
 #[test]
+fn credits_unseen_is_caught() {
+    assert_caught(Fault::CreditsUnseen, false);
+}
+
+#[test]
 fn every_fault_has_a_test() {
-    assert_eq!(Fault::ALL.len(), 8, "a new fault needs its own test above");
+    assert_eq!(Fault::ALL.len(), 9, "a new fault needs its own test above");
 }
