@@ -65,7 +65,7 @@ impl ShardedExecutor {
             .iter()
             .map(|facts| predict::written_accounts(facts, beneficiary))
             .collect();
-        let gas: Vec<u64> = block.transactions.iter().map(|tx| tx.gas_limit).collect();
+        let gas: Vec<u64> = facts.iter().map(|facts| facts.gas_limit).collect();
         // One thread still runs two shards, one after the other: the same validation and
         // merge run, so that they are tested at every thread count.
         partition::partition(&accounts, &gas, self.threads.max(2))

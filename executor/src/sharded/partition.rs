@@ -3,8 +3,17 @@
 //! first, each to the shard with the least gas so far. Inside a shard, block order is kept.
 
 use crate::fast_hash::PreHashed;
+use std::cell::RefCell;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+
+thread_local! {
+    /// Each thread's table of first writers, kept from block to block: its 2 accounts per
+    /// transaction need a table of a few hundred kilobytes, which fresh from the allocator
+    /// is new memory for the kernel to zero, block after block.
+    static FIRST_WRITER: RefCell<HashMap<u64, usize, PreHashed>> =
+        RefCell::new(HashMap::with_hasher(PreHashed));
+}
 
 /// Groups of transactions dealt to shards.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -54,31 +63,43 @@ pub fn partition(accounts: &[impl AsRef<[u64]>], gas: &[u64], shards: usize) -> 
     let size = accounts.len().min(gas.len());
     let shards = shards.max(1);
     let mut groups = Groups::new(size);
-    let mut first_writer: HashMap<u64, usize, PreHashed> =
-        HashMap::with_capacity_and_hasher(2 * size, PreHashed);
-    for (tx, written) in accounts.iter().enumerate().take(size) {
-        for address in written.as_ref() {
-            // One probe of the table per account (a lookup and then an insertion were two).
-            match first_writer.entry(*address) {
-                Entry::Occupied(first) => groups.join(tx, *first.get()),
-                Entry::Vacant(slot) => {
-                    slot.insert(tx);
+    FIRST_WRITER.with_borrow_mut(|first_writer| {
+        first_writer.clear();
+        first_writer.reserve(2 * size);
+        for (tx, written) in accounts.iter().enumerate().take(size) {
+            for address in written.as_ref() {
+                // One probe of the table per account (a lookup and then an insertion were
+                // two).
+                match first_writer.entry(*address) {
+                    Entry::Occupied(first) => groups.join(tx, *first.get()),
+                    Entry::Vacant(slot) => {
+                        slot.insert(tx);
+                    }
                 }
             }
         }
-    }
+        // A block far larger than usual leaves no table of its size behind.
+        if first_writer.capacity() > 1 << 20 {
+            *first_writer = HashMap::with_hasher(PreHashed);
+        }
+    });
     // Each group's gas, by its root.
     let roots: Vec<usize> = (0..size).map(|tx| groups.root(tx)).collect();
     let mut group_gas = vec![0u64; size];
     for (root, gas) in roots.iter().zip(gas) {
         group_gas[*root] += gas;
     }
-    let mut order: Vec<usize> = (0..size).filter(|&tx| roots[tx] == tx).collect();
-    // Largest first; ties by block order, for determinism.
-    order.sort_unstable_by_key(|&root| (std::cmp::Reverse(group_gas[root]), root));
+    // Largest first; ties by block order, for determinism. The keys are sorted with the
+    // roots, not looked up per comparison.
+    let mut order: Vec<(std::cmp::Reverse<u64>, usize)> = (0..size)
+        .filter(|&tx| roots[tx] == tx)
+        .map(|root| (std::cmp::Reverse(group_gas[root]), root))
+        .collect();
+    order.sort_unstable();
+    let largest_group_gas = order.first().map_or(0, |(gas, _)| gas.0);
     let mut load = vec![0u64; shards];
     let mut shard_of = vec![0usize; size];
-    for &root in &order {
+    for &(_, root) in &order {
         let lightest = (0..shards).min_by_key(|&s| (load[s], s)).unwrap_or(0);
         load[lightest] += group_gas[root];
         shard_of[root] = lightest;
@@ -91,7 +112,7 @@ pub fn partition(accounts: &[impl AsRef<[u64]>], gas: &[u64], shards: usize) -> 
     out.retain(|shard| !shard.is_empty());
     Partition {
         shards: out,
-        largest_group_gas: order.first().map_or(0, |&root| group_gas[root]),
+        largest_group_gas,
     }
 }
 
@@ -131,6 +152,26 @@ mod tests {
             .collect();
         assert_eq!(loads.iter().sum::<u64>(), 100);
         assert!(loads.iter().all(|&l| l == 50), "unbalanced: {loads:?}");
+    }
+
+    #[test]
+    fn small_groups_fill_in_beside_a_large_one_in_block_order() {
+        // Transactions 0 and 1 share account 100 (a group of gas 10); 2..22 are alone, gas 1
+        // each, dealt after it.
+        let mut accounts: Vec<Vec<u64>> = vec![vec![100], vec![100]];
+        accounts.extend((2..22).map(|n| vec![n]));
+        let mut gas = vec![5, 5];
+        gas.extend([1; 20]);
+        let p = partition(&accounts, &gas, 2);
+        let loads: Vec<u64> = p
+            .shards
+            .iter()
+            .map(|s| s.iter().map(|&tx| gas[tx]).sum())
+            .collect();
+        assert_eq!(loads, vec![15, 15]);
+        assert_eq!(p.shards[0][..2], [0, 1]);
+        assert!(p.shards.iter().all(|s| s.windows(2).all(|w| w[0] < w[1])));
+        assert_eq!(p.largest_group_gas, 10);
     }
 
     #[test]

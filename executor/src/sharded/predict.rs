@@ -21,6 +21,8 @@ pub struct TxFacts {
     pub callee: Option<u64>,
     /// Whether the called account has code.
     pub callee_has_code: bool,
+    /// The transaction's gas limit (its weight in the partition), read in the same pass.
+    pub gas_limit: u64,
 }
 
 /// The [`TxFacts`] of every transaction of `block`, on the state `pre` at its start.
@@ -40,6 +42,7 @@ pub fn facts(block: &Block, pre: &BlockState<'_>) -> Vec<TxFacts> {
                 sender: contention::account_key(&tx.sender),
                 callee,
                 callee_has_code,
+                gas_limit: tx.gas_limit,
             }
         })
         .collect()
@@ -92,7 +95,7 @@ pub struct Features {
 /// beneficiary is [`contention::beneficiary_share`], and that of the busiest sender
 /// [`top_sender_share`]: `auto` reads each where it needs it, not on every block.)
 pub fn features(block: &Block, facts: &[TxFacts], largest_group_gas: u64) -> Features {
-    let gas: u64 = block.transactions.iter().map(|tx| tx.gas_limit).sum();
+    let gas: u64 = facts.iter().map(|facts| facts.gas_limit).sum();
     // The features are computed for every block `auto` runs: calls are told apart by the
     // chain's 64-bit key of callee and input (a collision merely counts a call as
     // repeated), so that identical inputs are not compared byte by byte.
