@@ -12,7 +12,7 @@ thread_local! {
     /// transaction need a table of a few hundred kilobytes, which fresh from the allocator
     /// is new memory for the kernel to zero, block after block.
     static FIRST_WRITER: RefCell<HashMap<u64, usize, PreHashed>> =
-        RefCell::new(HashMap::with_hasher(PreHashed));
+        const { RefCell::new(HashMap::with_hasher(PreHashed)) };
 }
 
 /// Groups of transactions dealt to shards.
