@@ -239,15 +239,19 @@ impl Scheduler {
         true
     }
 
-    fn set_ready_status(&self, tx: TxIdx) {
-        let mut slot = self.slots[tx].lock();
+    /// Starts the next incarnation of `tx`, whose `slot` this is, in `status`.
+    fn restart(slot: &mut Slot, tx: TxIdx, status: Status) {
         invariant!(
             slot.status == Status::Aborting,
             "transaction {tx} restarts from {:?}; only an aborted incarnation restarts",
             slot.status
         );
         slot.incarnation += 1;
-        slot.status = Status::ReadyToExecute;
+        slot.status = status;
+    }
+
+    fn set_ready_status(&self, tx: TxIdx) {
+        Self::restart(&mut self.slots[tx].lock(), tx, Status::ReadyToExecute);
     }
 
     fn resume_dependencies(&self, dependents: Vec<TxIdx>) {
@@ -271,14 +275,8 @@ impl Scheduler {
         let lowest = dependents.swap_remove(at);
         self.resume_dependencies(dependents);
         let mut slot = self.slots[lowest].lock();
-        invariant!(
-            slot.status == Status::Aborting,
-            "transaction {lowest} restarts from {:?}; only an aborted incarnation restarts",
-            slot.status
-        );
         // Ready and claimed in one step: no other thread can claim it in between.
-        slot.incarnation += 1;
-        slot.status = Status::Executing;
+        Self::restart(&mut slot, lowest, Status::Executing);
         Some(Version {
             tx: lowest,
             incarnation: slot.incarnation,
