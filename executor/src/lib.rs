@@ -27,9 +27,9 @@
 //!   executing, so it sees the exact sequential value; validation recomputes that value.
 //! - **Lazy recipients.** Where no balance can overflow (the pre-state's balances sum to less
 //!   than 2^256), a plain transfer of value to an account that sends nothing in the block
-//!   credits it instead of writing its whole account ([`transfer::creditable`]): it reads only the recipient's highest full write
-//!   below (its code, which credits do not change), so payments to one deposit address do
-//!   not wait for each other. A full read of a credited account (a sweep from it, BALANCE)
+//!   credits it instead of writing its whole account ([`transfer::creditable`]): it reads
+//!   only the recipient's highest full write below (its code, which credits do not change),
+//!   so payments to one deposit address do not wait for each other. A full read of a credited account (a sweep from it, BALANCE)
 //!   reads that base plus every credit above it, and validation recomputes the value, as
 //!   for the beneficiary.
 //! - **Nonce and balance chains.** A transaction waits for the latest earlier transaction

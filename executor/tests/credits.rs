@@ -3,8 +3,9 @@
 //! contract reading its balance among them; the same deposit address sending a transaction
 //! of its own (whose payments are written whole); a block where credits are off (balances
 //! that could overflow); and a deposit address that gets code in the middle of the block
-//! (EIP-7702), after which transfers to it run that code. Each block must come out as sequential execution has it,
-//! and each test checks the part of the outcome its case is about.
+//! (EIP-7702), after which transfers to it run that code. Each block must come out as
+//! sequential execution has it, and each test checks the part of the outcome its case is
+//! about.
 
 #![cfg(not(feature = "shuttle"))]
 
@@ -35,13 +36,9 @@ fn cold_wallet() -> Address {
     addr(0xc01d)
 }
 
-/// A contract storing the deposit's balance at the slot of its caller (PUSH20 deposit,
-/// BALANCE, CALLER, SSTORE, STOP).
-fn balance_reader() -> (Address, Account) {
-    let mut code = vec![0x73];
-    code.extend_from_slice(deposit().as_slice());
-    code.extend_from_slice(&[0x31, 0x33, 0x55, 0x00]);
-    (addr(0xbb), contract(&code))
+/// A contract storing the deposit's balance at the slot of its caller.
+fn deposit_reader() -> (Address, Account) {
+    (addr(0xbb), contract(&common::balance_reader(deposit())))
 }
 
 /// A pre-state with senders 1..=40 and the deposit address funded, the balance reader, and
@@ -49,7 +46,7 @@ fn balance_reader() -> (Address, Account) {
 fn pre(fork: Fork) -> WorldState {
     let mut pre = world((1..=40).map(|n| (addr(n), eoa(1))));
     pre.accounts.insert(deposit(), eoa(1));
-    let (reader, code) = balance_reader();
+    let (reader, code) = deposit_reader();
     pre.accounts.insert(reader, code);
     add_request_stubs(fork, &mut pre);
     pre
@@ -68,9 +65,9 @@ fn deposit_block(fork: Fork, sweep: bool) -> Vec<Transaction> {
     if sweep {
         txs.push(call(fork, deposit(), 0, cold_wallet(), U256::from(1_000)));
     }
-    txs.push(call(fork, addr(20), 0, balance_reader().0, U256::ZERO));
+    txs.push(call(fork, addr(20), 0, deposit_reader().0, U256::ZERO));
     txs.extend(payments(fork, 21, 39));
-    txs.push(call(fork, addr(40), 0, balance_reader().0, U256::ZERO));
+    txs.push(call(fork, addr(40), 0, deposit_reader().0, U256::ZERO));
     txs
 }
 
@@ -93,7 +90,7 @@ fn run(fork: Fork, pre: &WorldState, txs: Vec<Transaction>) -> BlockOutcome {
 fn seen_by(outcome: &BlockOutcome, caller: Address) -> U256 {
     outcome
         .post_state
-        .get(&balance_reader().0)
+        .get(&deposit_reader().0)
         .and_then(|account| {
             let slot = U256::from_be_slice(caller.as_slice());
             account.storage.get(&slot).copied()

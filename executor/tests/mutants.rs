@@ -147,9 +147,7 @@ fn witnesses() -> Vec<Subject> {
     let fork = Fork::Cancun;
     let deposit = addr(0x700);
     let probe = addr(0x701);
-    let mut code = vec![0x73]; // PUSH20 deposit
-    code.extend_from_slice(deposit.as_slice());
-    code.extend_from_slice(&[0x31, 0x60, 0x00, 0x55, 0x00]); // BALANCE, SSTORE(0), STOP
+    let code = balance_reader(deposit);
     let mut pre = world((1..=3).map(|n| (addr(n), eoa(1))));
     pre.accounts.insert(probe, contract(&code));
     let txs = vec![

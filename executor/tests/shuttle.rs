@@ -38,14 +38,12 @@ fn invalid_nonce_block() -> (WorldState, Block) {
 }
 
 /// Payments from distinct senders to one deposit address, which they credit, with a contract
-/// reading its balance among them (PUSH20 deposit, BALANCE, CALLER, SSTORE).
+/// reading its balance among them.
 fn deposit_block() -> (WorldState, Block) {
     let fork = Fork::Cancun;
     let deposit = addr(0xde);
     let reader = addr(0xbb);
-    let mut code = vec![0x73];
-    code.extend_from_slice(deposit.as_slice());
-    code.extend_from_slice(&[0x31, 0x33, 0x55, 0x00]);
+    let code = balance_reader(deposit);
     let mut pre = world((1..=7).map(|n| (addr(n), eoa(1))));
     pre.accounts.insert(deposit, eoa(1));
     pre.accounts.insert(reader, contract(&code));

@@ -55,6 +55,14 @@ pub const COUNTER: [u8; 10] = [0x60, 0x00, 0x54, 0x60, 0x01, 0x01, 0x60, 0x00, 0
 /// SSTORE(CALLER, BALANCE(COINBASE)): records the beneficiary's balance as the caller saw it.
 pub const COINBASE_READER: [u8; 5] = [0x41, 0x31, 0x33, 0x55, 0x00];
 
+/// SSTORE(CALLER, BALANCE(target)): records `target`'s balance as the caller saw it.
+pub fn balance_reader(target: Address) -> Vec<u8> {
+    let mut code = vec![0x73]; // PUSH20 target
+    code.extend_from_slice(target.as_slice());
+    code.extend_from_slice(&[0x31, 0x33, 0x55, 0x00]); // BALANCE, CALLER, SSTORE, STOP
+    code
+}
+
 /// SELFDESTRUCT to the caller.
 pub const SUICIDE: [u8; 2] = [0x33, 0xff];
 
