@@ -10,7 +10,8 @@
 //! no executor always follows the same other one. A block that runs in less than
 //! `--min-sample-us` is run several times back to back within each sample. The table gives
 //! per block each executor's median time per run, its speedup over the first executor (the
-//! median over the rounds of the two executors' times in the same round, see [`paired_speedup`])
+//! median over the rounds of the two executors' times in the same round, see [`paired_speedup`],
+//! with the quartiles of those ratios in the JSON and beside each executor's lowest speedup)
 //! and its peak resident memory, plus a TOTAL row. Set-up (loading, decompression, building
 //! workloads) is outside the timed part.
 
@@ -94,6 +95,10 @@ struct Cell {
     /// The first executor's time divided by this one's, in the same round, median over the
     /// rounds (in the total row, the summed times divided): above 1 is faster.
     speedup: f64,
+    /// The lower and upper quartiles of the rounds' ratios whose median is `speedup` (how far
+    /// the machine's noise moves it); absent for the first executor and in the total row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    speedup_quartiles: Option<[f64; 2]>,
     /// VmHWM after this executor's runs, in KiB (see `peak_memory_note`).
     peak_rss_kib: Option<u64>,
     /// Whether the executor's last run took its parallel path (sequential executors: false).
@@ -250,14 +255,15 @@ pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
             let samples = times[i].clone();
             let seconds = median(&mut times[i]);
             let stats = std::mem::take(&mut last_stats[i]);
-            let speedup = cells
-                .first()
-                .map_or(1.0, |base| paired_speedup(&base.samples, &samples));
+            let base = cells.first().map(|base| base.samples.as_slice());
+            let speedup = base.map_or(1.0, |base| paired_speedup(base, &samples));
+            let speedup_quartiles = base.map(|base| quartiles(&mut paired_ratios(base, &samples)));
             cells.push(Cell {
                 executor: label.clone(),
                 seconds,
                 mgas_per_s: mgas_per_s(item.gas, seconds),
                 speedup,
+                speedup_quartiles,
                 peak_rss_kib: peaks[i],
                 parallel: stats.parallel,
                 aborts: stats.aborts,
@@ -386,13 +392,32 @@ fn shuffle(items: &mut [usize], seed: &mut u64) {
 /// worst block and spread with a standard deviation of 0.016-0.026 across the blocks, the
 /// median of the paired ratios 0.945-0.973 and 0.014-0.022.
 fn paired_speedup(base: &[f64], samples: &[f64]) -> f64 {
-    let mut ratios: Vec<f64> = base
-        .iter()
+    median(&mut paired_ratios(base, samples))
+}
+
+/// Each round's ratio `base / sample` (rounds whose sample reads zero left out).
+fn paired_ratios(base: &[f64], samples: &[f64]) -> Vec<f64> {
+    base.iter()
         .zip(samples)
         .filter(|(_, sample)| **sample > 0.0)
         .map(|(base, sample)| base / sample)
-        .collect();
-    median(&mut ratios)
+        .collect()
+}
+
+/// The lower and upper quartiles of `values`: the medians of the lower and the upper half of
+/// them sorted (an odd count's middle value in neither half; one value is both quartiles).
+fn quartiles(values: &mut [f64]) -> [f64; 2] {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n < 2 {
+        let only = values.first().copied().unwrap_or(0.0);
+        return [only, only];
+    }
+    let (lower, upper) = (
+        &mut values[..n / 2].to_vec(),
+        &mut values[n.div_ceil(2)..].to_vec(),
+    );
+    [median(lower), median(upper)]
 }
 
 /// The median of `times` (the mean of the middle two for an even count; 0 for none).
@@ -426,6 +451,7 @@ fn total_row(rows: &[Row], execs: &[(String, Arc<dyn BlockExecutor>)]) -> Row {
             seconds,
             mgas_per_s: mgas_per_s(gas, seconds),
             speedup: if seconds > 0.0 { base / seconds } else { 0.0 },
+            speedup_quartiles: None,
             peak_rss_kib: cells.clone().filter_map(|c| c.peak_rss_kib).max(),
             parallel: cells.clone().any(|c| c.parallel),
             aborts: cells.map(|c| c.aborts).sum(),
@@ -507,18 +533,42 @@ fn print_table(report: &Report) {
     }
     println!("{throughput}");
     for (i, name) in report.executors.iter().enumerate().skip(1) {
-        let lowest = report
-            .rows
-            .iter()
-            .filter_map(|r| r.results.get(i).map(|c| (c.speedup, &r.block)))
-            .min_by(|a, b| a.0.total_cmp(&b.0));
-        if let Some((speedup, block)) = lowest {
+        let cells = || {
+            report
+                .rows
+                .iter()
+                .filter_map(move |r| r.results.get(i).map(|c| (c, &r.block)))
+        };
+        let lowest = cells().min_by(|a, b| a.0.speedup.total_cmp(&b.0.speedup));
+        if let Some((cell, block)) = lowest {
             println!(
-                "{name}: lowest speedup {speedup:.2}x on {}",
-                display_id(block)
+                "{name}: lowest speedup {:.2}x on {}{}",
+                cell.speedup,
+                display_id(block),
+                spread(cell)
+            );
+        }
+        // The block slowest in most rounds: its upper quartile is the lowest, so that three
+        // rounds in four read at most that.
+        let surest = cells()
+            .filter_map(|(c, b)| c.speedup_quartiles.map(|[_, upper]| (upper, c, b)))
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((upper, cell, block)) = surest {
+            println!(
+                "{name}: lowest upper quartile {upper:.2}x on {} (speedup {:.2}x){}",
+                display_id(block),
+                cell.speedup,
+                spread(cell)
             );
         }
     }
+}
+
+/// `, rounds' quartiles a-b` of a cell's rounds' ratios, or nothing where it has none.
+fn spread(cell: &Cell) -> String {
+    cell.speedup_quartiles
+        .map(|[lower, upper]| format!(", rounds' quartiles {lower:.2}-{upper:.2}"))
+        .unwrap_or_default()
 }
 
 /// A case id without the directories of its file (`10760440.json.gz::10760440`).
@@ -577,6 +627,19 @@ mod tests {
             median(&mut base.to_vec()) / median(&mut same_work.to_vec()),
             3.0
         );
+    }
+
+    #[test]
+    fn quartiles_are_the_medians_of_each_half() {
+        // Odd count: the middle value belongs to neither half.
+        assert_eq!(quartiles(&mut [5.0, 1.0, 3.0, 2.0, 4.0]), [1.5, 4.5]);
+        // Even count: the halves split evenly.
+        assert_eq!(quartiles(&mut [4.0, 3.0, 2.0, 1.0]), [1.5, 3.5]);
+        assert_eq!(quartiles(&mut [2.0]), [2.0, 2.0]);
+        assert_eq!(quartiles(&mut []), [0.0, 0.0]);
+        // The ratios behind a speedup: one noisy round moves a quartile, not the median.
+        let mut ratios = paired_ratios(&[1.0, 1.0, 1.0, 2.0], &[1.0, 1.0, 1.0, 1.0]);
+        assert_eq!(quartiles(&mut ratios), [1.0, 1.5]);
     }
 
     #[test]
