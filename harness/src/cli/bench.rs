@@ -134,6 +134,8 @@ struct Report {
     cores: usize,
     /// VmRSS just before the timed part (everything loaded), in KiB.
     resident_before_kib: Option<u64>,
+    /// The machine's own scaling, measured before the blocks (see [`parallel_capacity`]).
+    parallel_capacity: Capacity,
     peak_memory_note: String,
     executors: Vec<String>,
     rows: Vec<Row>,
@@ -197,6 +199,18 @@ pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
         }
     }
 
+    let threads_used = execs
+        .iter()
+        .map(|(label, _)| {
+            label
+                .split_once(':')
+                .and_then(|(_, t)| t.parse::<usize>().ok())
+                .unwrap_or(1)
+        })
+        .max()
+        .unwrap_or(1)
+        .max(2);
+    let capacity = parallel_capacity(threads_used);
     let resident_before = status_kib("VmRSS:");
     let can_reset = reset_peak_rss();
     let peak_memory_note = if can_reset {
@@ -286,6 +300,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
         min_sample_us: args.min_sample_us,
         cores,
         resident_before_kib: resident_before,
+        parallel_capacity: capacity,
         peak_memory_note,
         executors: execs.iter().map(|(l, _)| l.clone()).collect(),
         rows,
@@ -420,6 +435,56 @@ fn quartiles(values: &mut [f64]) -> [f64; 2] {
     [median(lower), median(upper)]
 }
 
+/// How much work the machine does on `threads` threads at once, against one: the ceiling of
+/// any parallel executor's speedup here.
+#[derive(Debug, Serialize)]
+struct Capacity {
+    threads: usize,
+    /// `threads` times one thread's time for a fixed kernel, over the time of `threads`
+    /// threads each running it at once (median of five trials): `threads` on a machine whose
+    /// cores are its own, less where they are hyperthreads or shared with other guests.
+    /// Measured on this project's 2-core machine: 1.94-2.04 in three runs; two `sha256sum`
+    /// processes over 400 MB there did 1.4-1.9x the work of one from one run to the next, so
+    /// the figure moves with the host's load and is the ceiling of that moment only.
+    speedup: f64,
+}
+
+/// Measures [`Capacity`] on `threads` threads with a kernel of Keccak hashing (compute
+/// bound, a few kilobytes of memory, as an EVM's interpreter loop mostly is).
+fn parallel_capacity(threads: usize) -> Capacity {
+    fn kernel() -> alloy_primitives::B256 {
+        let mut digest = alloy_primitives::B256::ZERO;
+        for _ in 0..20_000 {
+            digest = alloy_primitives::keccak256(digest);
+        }
+        digest
+    }
+    let time = |threads: usize| {
+        let started = Instant::now();
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| std::hint::black_box(kernel()));
+            }
+        });
+        started.elapsed().as_secs_f64()
+    };
+    let mut ratios: Vec<f64> = (0..5)
+        .map(|_| {
+            let one = time(1);
+            let many = time(threads);
+            if many > 0.0 {
+                threads as f64 * one / many
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    Capacity {
+        threads,
+        speedup: median(&mut ratios),
+    }
+}
+
 /// The median of `times` (the mean of the middle two for an even count; 0 for none).
 fn median(times: &mut [f64]) -> f64 {
     times.sort_by(f64::total_cmp);
@@ -491,6 +556,13 @@ fn print_table(report: &Report) {
             report.min_sample_us
         );
     }
+    println!(
+        "machine: {} threads hashing at once did {:.2}x the work of one (the ceiling of a \
+         parallel speedup here; less than {} where cores are hyperthreads or shared)",
+        report.parallel_capacity.threads,
+        report.parallel_capacity.speedup,
+        report.parallel_capacity.threads
+    );
     println!("{}", report.peak_memory_note);
     if let Some(kib) = report.resident_before_kib {
         println!(
