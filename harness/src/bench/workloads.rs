@@ -3,7 +3,7 @@
 //!
 //! - `transfers`: independent ETH transfers, distinct senders and distinct fresh recipients;
 //! - `erc20`: ERC-20-style token transfers between distinct pairs through a tiny hand-assembled
-//!   token contract (`transfer(to, amount)`: balance[msg.sender] -= amount; balance[to] += amount,
+//!   token contract (`transfer(to, amount)`: `balance[msg.sender] -= amount; balance[to] += amount`,
 //!   balances kept in storage keyed by address);
 //! - `hot-slot`: every transaction calls a contract that increments the same storage slot
 //!   (maximal contention, fully serial);
@@ -170,7 +170,7 @@ pub fn transfers(n: usize) -> Workload {
     workload("transfers", pre, block(20_000_001, txs))
 }
 
-/// `n` token transfers through [`TOKEN_CODE`]: sender `i` (holding [`TOKEN_BALANCE`] tokens)
+/// `n` token transfers through [`TOKEN_CODE`]: sender `i` (holding `TOKEN_BALANCE` tokens)
 /// sends tokens to recipient `i`; every pair distinct.
 pub fn erc20(n: usize) -> Workload {
     let token = address(CONTRACT_TAG, 0x20);

@@ -10,7 +10,7 @@
 //! no executor always follows the same other one. A block that runs in less than
 //! `--min-sample-us` is run several times back to back within each sample. The table gives
 //! per block each executor's median time per run, its speedup over the first executor (the
-//! median over the rounds of the two executors' times in the same round, see [`paired_speedup`],
+//! median over the rounds of the two executors' times in the same round, see `paired_speedup`,
 //! with the quartiles of those ratios in the JSON and beside each executor's lowest speedup)
 //! and its peak resident memory, plus a TOTAL row. Set-up (loading, decompression, building
 //! workloads) is outside the timed part.
