@@ -443,7 +443,7 @@ struct Capacity {
     /// `threads` times one thread's time for a fixed kernel, over the time of `threads`
     /// threads each running it at once (median of five trials): `threads` on a machine whose
     /// cores are its own, less where they are hyperthreads or shared with other guests.
-    /// Measured on this project's 2-core machine: 1.94-2.04 in three runs; two `sha256sum`
+    /// Measured on this project's 2-core machine: 1.45-2.04 in four runs; two `sha256sum`
     /// processes over 400 MB there did 1.4-1.9x the work of one from one run to the next, so
     /// the figure moves with the host's load and is the ceiling of that moment only.
     speedup: f64,
