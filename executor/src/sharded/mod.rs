@@ -12,6 +12,7 @@
 //! beneficiary sees its balance without the fees of earlier transactions in its shard, so its
 //! read does not hold at settlement and it is re-executed.
 
+pub mod first_writes;
 pub mod partition;
 pub mod predict;
 pub mod shard;
@@ -21,7 +22,6 @@ use crate::block_end;
 use crate::collision::CollisionAware;
 use crate::env;
 use crate::executed::Executed;
-use crate::mv_memory::Location;
 use crate::sequential::{self, GAS_PER_BLOB};
 use crate::state::{BlockState, OwnedState, Part, PreState, PARTS};
 use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, Ordering, RwLock};
@@ -463,8 +463,8 @@ fn run_shards<'a>(
                 base.absorb(
                     pre,
                     piece,
-                    |address| first_writes.contains_key(&Location::Account(*address)),
-                    |address, slot| first_writes.contains_key(&Location::Storage(*address, *slot)),
+                    |address| first_writes.wrote_account(address),
+                    |address, slot| first_writes.wrote_slot(address, slot),
                 );
             }
             *merged[part].lock() = Some(base);

@@ -3,16 +3,16 @@
 //! Every value a transaction reads is recorded, so that the block's settlement can tell
 //! whether the transaction saw what sequential execution would have shown it.
 
+use super::first_writes::FirstWrites;
 use crate::beneficiary::{self, DeferredFee, Summary};
 use crate::collision::StorageProbe;
-use crate::fast_hash::FastHash;
 use crate::local_code::LocalCode;
 use crate::mv_memory::{Location, Value};
 use crate::sequential;
 use crate::state::BlockState;
 use crate::transfer::{self, Plain};
 use crate::vm;
-use alloy_primitives::map::{AddressMap, HashMap};
+use alloy_primitives::map::AddressMap;
 use alloy_primitives::{Address, B256, U256};
 use lockstep_spec::types::{BlockError, Receipt, Transaction};
 use lockstep_spec::Fork;
@@ -55,7 +55,7 @@ impl ValueRead {
         first_writes: &FirstWrites,
         reset_storage: bool,
     ) -> bool {
-        let before = |location: &Location| first_writes.get(location).is_some_and(|&w| w < tx);
+        let before = |location: &Location| first_writes.first(location).is_some_and(|w| w < tx);
         let (location, address) = match self {
             ValueRead::Account(address, _) | ValueRead::HasStorage(address, _) => {
                 (Location::Account(*address), address)
@@ -77,9 +77,6 @@ impl ValueRead {
         }
     }
 }
-
-/// The locations a shard wrote, each with the first of its transactions that wrote it.
-pub type FirstWrites = HashMap<Location, usize, FastHash>;
 
 /// A shard's state with every read recorded: revm's database for the shard.
 struct Recording<'a> {
@@ -272,8 +269,8 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
         .with_block(env.block_env.clone())
         .build_mainnet();
     let mut txs = Vec::with_capacity(members.len());
-    let mut first_writes = FirstWrites::default();
-    first_writes.reserve(3 * members.len());
+    // A transfer writes two accounts, a token transfer an account and two slots.
+    let mut first_writes = FirstWrites::with_capacity(2 * members.len(), 2 * members.len());
     let mut reset_storage = false;
     for &index in members {
         let Some(tx) = env.txs.get(index) else {
@@ -356,9 +353,7 @@ fn run_transfer(
     } = effect;
     // Both accounts change: the sender's nonce, the recipient's balance (by a non-zero value).
     for (address, info) in std::iter::once(sender).chain(recipient) {
-        first_writes
-            .entry(Location::Account(address))
-            .or_insert(index);
+        first_writes.record(Location::Account(address), index);
         db.state.set_info(address, Some(info));
     }
     ShardTx {
@@ -393,12 +388,8 @@ fn record_writes(
         }
         if deleted || account.is_created() {
             reset = true;
-            first_writes
-                .entry(Location::StorageReset(*address))
-                .or_insert(tx);
-            first_writes
-                .entry(Location::Account(*address))
-                .or_insert(tx);
+            first_writes.record(Location::StorageReset(*address), tx);
+            first_writes.record(Location::Account(*address), tx);
             continue;
         }
         let before = beneficiary::summary(&state.info(address).cloned());
@@ -409,15 +400,11 @@ fn record_writes(
                 account.info.code_hash,
             ))
         {
-            first_writes
-                .entry(Location::Account(*address))
-                .or_insert(tx);
+            first_writes.record(Location::Account(*address), tx);
         }
         for (slot, value) in &account.storage {
             if value.is_changed() {
-                first_writes
-                    .entry(Location::Storage(*address, *slot))
-                    .or_insert(tx);
+                first_writes.record(Location::Storage(*address, *slot), tx);
             }
         }
     }
