@@ -109,8 +109,20 @@ pub fn creditable(txs: &[Transaction], beneficiary: Address, balances_fit: bool)
         .collect()
 }
 
+/// Whether the fast path takes a plain transfer sent from or to the block's beneficiary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Beneficiary {
+    /// No: the fee is owed lazily (Block-STM, a shard), and the transfer's own write of the
+    /// beneficiary's account would have to be ordered with the fees of the others.
+    Apart,
+    /// Yes: the state is the block's at the transaction's turn, and the fee is credited right
+    /// after the transfer's accounts are written, as revm pays it after the transfer (a
+    /// sequential run; mining pools pay out from the beneficiary, blocks of hundreds).
+    InOrder,
+}
+
 /// Whether `tx` has the shape of a plain transfer (its accounts not yet looked at).
-fn is_plain(fork: Fork, tx: &TxEnv, beneficiary: Address) -> Option<Address> {
+fn is_plain(fork: Fork, tx: &TxEnv, beneficiary: Address, role: Beneficiary) -> Option<Address> {
     let TxKind::Call(to) = tx.kind else {
         return None;
     };
@@ -122,8 +134,7 @@ fn is_plain(fork: Fork, tx: &TxEnv, beneficiary: Address) -> Option<Address> {
         && tx.authorization_list.is_empty()
         && tx.blob_hashes.is_empty()
         && to != tx.caller
-        && to != beneficiary
-        && tx.caller != beneficiary
+        && (role == Beneficiary::InOrder || (to != beneficiary && tx.caller != beneficiary))
         // Precompiles (and other low addresses) run code of their own.
         && to.as_slice()[..18].iter().any(|b| *b != 0);
     plain.then_some(to)
@@ -157,7 +168,7 @@ pub(crate) fn run(
         db.track_accounts = true;
         info.map_err(|blocked| blocked.0)
     };
-    match effect(evm, fork, read) {
+    match effect(evm, fork, Beneficiary::Apart, read) {
         Plain::NotApplicable => Transfer::NotApplicable,
         Plain::Blocked(on) => Transfer::Blocked(on),
         Plain::Done(effect) => {
@@ -182,14 +193,16 @@ pub(crate) fn run(
 }
 
 /// The effect of the transaction set in `evm`'s context if it is a plain transfer, its two
-/// accounts read with `read` (sender first; the recipient only for a sender that exists).
+/// accounts read with `read` (sender first; the recipient only for a sender that exists);
+/// one from or to the beneficiary only where `role` allows it.
 pub(crate) fn effect<DB: Database, B>(
     evm: &mut MainnetEvm<MainnetContext<DB>>,
     fork: Fork,
+    role: Beneficiary,
     mut read: impl FnMut(&mut DB, Address, Party) -> Result<Option<AccountInfo>, B>,
 ) -> Plain<B> {
     let beneficiary = evm.ctx.block.beneficiary;
-    let Some(to) = is_plain(fork, &evm.ctx.tx, beneficiary) else {
+    let Some(to) = is_plain(fork, &evm.ctx.tx, beneficiary, role) else {
         return Plain::NotApplicable;
     };
     let (tx, cfg) = (&evm.ctx.tx, &evm.ctx.cfg);

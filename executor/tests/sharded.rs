@@ -164,27 +164,24 @@ fn auto_chooses_from_the_block() {
 
     let small = block(fork, transfers[..3].to_vec());
     let pre = PreState::new(&pre_world, &small.env);
-    assert!(matches!(
-        auto.choose(fork, &pre, &small),
-        Choice::Sequential(_)
-    ));
+    assert!(matches!(auto.choose(&pre, &small), Choice::Sequential(_)));
 
     // Enough transactions, but too little gas to pay for waking the workers.
     let mut light = block(fork, transfers.clone());
     for tx in &mut light.transactions {
         tx.gas_limit = 21_000;
     }
-    assert!(matches!(auto.choose(fork, &pre, &light), Choice::Sequential(r) if r.contains("Mgas")));
+    assert!(matches!(auto.choose(&pre, &light), Choice::Sequential(r) if r.contains("Mgas")));
 
     let wide = block(fork, transfers.clone());
-    assert!(matches!(auto.choose(fork, &pre, &wide), Choice::Sharded(s) if s.len() == 2));
+    assert!(matches!(auto.choose(&pre, &wide), Choice::Sharded(s) if s.len() == 2));
 
     // The same transfers, one of them to the beneficiary: not sharded (that transaction's
     // read of the beneficiary would not hold at settlement), so Block-STM runs the block.
     let mut to_beneficiary = wide.clone();
     to_beneficiary.transactions[5].kind = TxKind::Call(coinbase());
     assert!(matches!(
-        auto.choose(fork, &pre, &to_beneficiary),
+        auto.choose(&pre, &to_beneficiary),
         Choice::BlockStm(r) if r.contains("beneficiary")
     ));
     let expected = sequential::execute_block(fork, &pre_world, &to_beneficiary);
@@ -211,7 +208,7 @@ fn auto_chooses_from_the_block() {
     let mixed = block(fork, mixed);
     let mixed_pre = PreState::new(&mixed_world, &mixed.env);
     assert!(matches!(
-        auto.choose(fork, &mixed_pre, &mixed),
+        auto.choose(&mixed_pre, &mixed),
         Choice::BlockStm(_)
     ));
     let expected = sequential::execute_block(fork, &mixed_world, &mixed);
@@ -231,7 +228,7 @@ fn auto_chooses_from_the_block() {
         tx.sender = addr(1);
         tx.nonce = nonce as u64;
     }
-    assert!(matches!(auto.choose(fork, &mixed_pre, &chained), Choice::Sharded(s) if s.len() == 2));
+    assert!(matches!(auto.choose(&mixed_pre, &chained), Choice::Sharded(s) if s.len() == 2));
     let expected = sequential::execute_block(fork, &mixed_world, &chained);
     assert!(expected.is_ok(), "{expected:?}");
     for threads in [1, 2, 8] {
@@ -239,13 +236,16 @@ fn auto_chooses_from_the_block() {
         assert!(same(&expected, &got), "{threads} threads: {got:#?}");
     }
 
-    // One sender's nonce chain of transfers: one group holds all the gas, which still runs
-    // as one shard (plain transfers run without revm there).
+    // One sender's nonce chain of transfers: one group holds all the gas, run sequentially
+    // (its plain transfers without revm's handler).
     let chain: Vec<_> = (0..48)
         .map(|nonce| call(fork, addr(1), nonce, addr(30), U256::from(1)))
         .collect();
     let chain = block(fork, chain);
-    assert!(matches!(auto.choose(fork, &pre, &chain), Choice::Sharded(s) if s.len() == 1));
+    assert!(matches!(
+        auto.choose(&pre, &chain),
+        Choice::Sequential(r) if r.contains("one sender")
+    ));
     let expected = sequential::execute_block(fork, &pre_world, &chain);
     let got = auto.execute(fork, &pre_world, &chain);
     assert!(same(&expected, &got), "{got:#?}");
@@ -260,7 +260,7 @@ fn auto_chooses_from_the_block() {
         .collect();
     let calls = block(fork, calls);
     assert!(matches!(
-        auto.choose(fork, &mixed_pre, &calls),
+        auto.choose(&mixed_pre, &calls),
         Choice::Sequential(r) if r.contains("one sender")
     ));
 
@@ -273,7 +273,7 @@ fn auto_chooses_from_the_block() {
     let paying = block(homestead, paying);
     let paying_pre = PreState::new(&pre_world, &paying.env);
     assert!(matches!(
-        auto.choose(homestead, &paying_pre, &paying),
+        auto.choose(&paying_pre, &paying),
         Choice::Sequential(r) if r.contains("group")
     ));
 
@@ -286,9 +286,7 @@ fn auto_chooses_from_the_block() {
         .collect();
     let hot = block(fork, hot);
     let hot_pre = PreState::new(&hot_world, &hot.env);
-    assert!(
-        matches!(auto.choose(fork, &hot_pre, &hot), Choice::Sequential(r) if r.contains("repeat"))
-    );
+    assert!(matches!(auto.choose(&hot_pre, &hot), Choice::Sequential(r) if r.contains("repeat")));
     let outcome = auto.execute(fork, &hot_world, &hot);
     let mode = outcome
         .map(|o| o.stats.mode.unwrap_or_default())

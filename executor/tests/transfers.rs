@@ -1,6 +1,7 @@
-//! Plain value transfers, which the parallel executor runs on a fast path beside revm, against
-//! the sequential baseline: each case sits among ordinary transfers, and covers one edge of
-//! the fast path's rules (a case outside them must be handed to revm and come out the same).
+//! Plain value transfers, which the parallel executors and `auto`'s sequential runs apply on
+//! a fast path beside revm, against the sequential baseline (revm alone): each case sits
+//! among ordinary transfers, and covers one edge of the fast path's rules (a case outside
+//! them must be handed to revm and come out the same).
 
 #![cfg(not(feature = "shuttle"))]
 
@@ -8,7 +9,11 @@ mod common;
 
 use alloy_primitives::{Address, U256};
 use common::*;
-use lockstep_spec::types::{Account, Transaction, TxKind, TxType, WorldState};
+use lockstep_executor::sequential::{self, Transfers};
+use lockstep_executor::state::PreState;
+use lockstep_spec::types::{
+    Account, Block, BlockError, BlockOutcome, Transaction, TxKind, TxType, WorldState,
+};
 use lockstep_spec::Fork;
 
 const FORKS: [Fork; 8] = [
@@ -42,6 +47,7 @@ fn check(
         case(fork, &mut txs[2]);
         let block = block(fork, txs);
         let outcome = assert_parallel_matches(fork, &pre, &block, 2);
+        assert_direct_matches(name, fork, &pre, &block, &outcome);
         if let Ok(outcome) = outcome {
             outcomes.push((fork, outcome));
         } else {
@@ -50,6 +56,24 @@ fn check(
         }
     }
     outcomes
+}
+
+/// Asserts that a sequential run applying plain transfers directly
+/// ([`Transfers::Direct`]) gives `expected`, the baseline's outcome of `block`.
+fn assert_direct_matches(
+    name: &str,
+    fork: Fork,
+    pre: &WorldState,
+    block: &Block,
+    expected: &Result<BlockOutcome, BlockError>,
+) {
+    let prepared = PreState::new(pre, &block.env);
+    let direct = sequential::execute_with(fork, &prepared, block, Transfers::Direct)
+        .map(|executed| executed.into_outcome());
+    assert!(
+        same(expected, &direct),
+        "{name} on {fork}: direct transfers differ from revm\nrevm: {expected:#?}\ndirect: {direct:#?}"
+    );
 }
 
 #[test]
@@ -163,5 +187,26 @@ fn a_base_fee_in_a_pre_london_environment_is_not_subtracted_from_the_fee() {
         // The block reward is whole ether; the fees are what is left over.
         let fees = paid.map(|p| p % U256::from(ETHER));
         assert_eq!(fees, Some(U256::from(5 * 21_000 * GAS_PRICE)), "{fork}");
+    }
+}
+
+#[test]
+fn payouts_from_and_to_the_beneficiary_are_paid_in_order() {
+    // A mining pool's payout block: the beneficiary pays everyone, and some pay it back.
+    // A sequential run applies these directly (the fee credited after the transfer); the
+    // parallel executors leave them to revm.
+    for fork in FORKS {
+        let mut pre: WorldState = world((1..=5).map(|n| (addr(n), eoa(1))));
+        pre.accounts.insert(coinbase(), eoa(3));
+        add_request_stubs(fork, &mut pre);
+        let mut txs: Vec<Transaction> = (0..6u64)
+            .map(|n| call(fork, coinbase(), n, addr(100 + n), U256::from(n + 1)))
+            .collect();
+        txs.extend((1..=5).map(|n| call(fork, addr(n), 0, coinbase(), U256::from(7 * n))));
+        txs.push(call(fork, coinbase(), 6, addr(1), U256::ZERO));
+        let block = block(fork, txs);
+        let expected = assert_parallel_matches(fork, &pre, &block, 1);
+        assert!(expected.is_ok(), "{fork}: {expected:?}");
+        assert_direct_matches("payouts", fork, &pre, &block, &expected);
     }
 }

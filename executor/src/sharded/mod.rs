@@ -19,20 +19,17 @@ pub mod shard;
 
 use crate::beneficiary;
 use crate::block_end;
-use crate::collision::CollisionAware;
 use crate::env;
 use crate::executed::Executed;
-use crate::sequential::{self, GAS_PER_BLOB};
+use crate::sequential::{self, Transfers, GAS_PER_BLOB};
 use crate::state::{BlockState, OwnedState, Part, PreState, PARTS};
 use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, Ordering, RwLock};
-use crate::transfer::{self, Plain};
 use lockstep_spec::types::Receipt;
 use lockstep_spec::types::{Block, BlockError, BlockRule, ExecStats};
 use lockstep_spec::Fork;
-use revm::context::{Context, ContextSetters, ContextTr};
-use revm::database_interface::{Database, WrapDatabaseRef};
-use revm::handler::Handler;
-use revm::{ExecuteEvm, MainBuilder, MainContext};
+use revm::context::{Context, ContextTr};
+use revm::database_interface::WrapDatabaseRef;
+use revm::{MainBuilder, MainContext};
 use shard::{Changes, ShardEnv, ShardOutput};
 use std::panic::{self, AssertUnwindSafe};
 
@@ -286,7 +283,6 @@ fn settle<'a>(
         .with_cfg(cfg.clone())
         .with_block(block_env.clone())
         .build_mainnet();
-    let beneficiary = block.env.beneficiary;
     let mut receipts = Vec::with_capacity(runs.len());
     let mut gas_used = Vec::with_capacity(runs.len());
     let (mut cumulative, mut blob_gas_used, mut reexecuted) = (0u64, 0u64, 0u64);
@@ -317,28 +313,7 @@ fn settle<'a>(
                 if !held {
                     reexecuted += 1;
                 }
-                evm.ctx.set_tx(env::tx_env(tx));
-                let read = |db: &mut OwnedState<'a>, address, _| db.basic(address);
-                match transfer::effect(&mut evm, fork, read) {
-                    Plain::Done(effect) => {
-                        let state = &mut evm.ctx.db_mut().0;
-                        for (address, info) in
-                            std::iter::once(effect.sender).chain(effect.recipient)
-                        {
-                            state.set_info(address, Some(info));
-                        }
-                        state.credit(fork, beneficiary, effect.fee);
-                        effect.result
-                    }
-                    Plain::Blocked(never) => match never {},
-                    Plain::NotApplicable => {
-                        let output = CollisionAware::default().run(&mut evm);
-                        let changes = evm.finalize();
-                        let result = output.map_err(|e| sequential::tx_error(index, e))?;
-                        evm.ctx.db_mut().0.commit(fork, changes);
-                        result
-                    }
-                }
+                sequential::run_and_commit(&mut evm, fork, index, tx, Transfers::Direct)?
             }
         };
         let used = result.tx_gas_used();

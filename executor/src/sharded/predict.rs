@@ -85,9 +85,6 @@ pub struct Features {
     /// of the block's most called contract: blocks that are mostly one kind of work, whose
     /// partition tends to be clean.
     pub uniform_share: f64,
-    /// The share of transactions that are calls of accounts without code: mostly plain
-    /// transfers, which the sharded executor runs without revm.
-    pub plain_share: f64,
 }
 
 /// The [`Features`] of `block`, whose transactions' facts are `facts`, given the size of its
@@ -128,7 +125,6 @@ pub fn features(block: &Block, facts: &[TxFacts], largest_group_gas: u64) -> Fea
         },
         repeated_calls: share(repeated, transactions),
         uniform_share: share(plain + most_called, transactions),
-        plain_share: share(plain, transactions),
     }
 }
 
@@ -202,20 +198,6 @@ pub fn majority_call(block: &Block) -> Option<(Address, usize)> {
     candidate.map(|(callee, _)| (callee, count))
 }
 
-/// The share of `block`'s transactions that call an account without code on `pre` (mostly
-/// plain transfers), as [`Features::plain_share`] counts them.
-pub fn plain_share(block: &Block, pre: &BlockState<'_>) -> f64 {
-    let plain = block
-        .transactions
-        .iter()
-        .filter(|tx| match tx.kind {
-            TxKind::Call(to) => pre.info(&to).is_none_or(|info| info.is_empty_code_hash()),
-            TxKind::Create => false,
-        })
-        .count();
-    share(plain, block.transactions.len())
-}
-
 /// `part` of `whole` as a fraction (0 for an empty whole).
 pub(crate) fn share(part: usize, whole: usize) -> f64 {
     if whole == 0 {
@@ -268,21 +250,5 @@ mod tests {
         assert_eq!(majority_call(&block), Some((Address::repeat_byte(0xcc), 3)));
         block.transactions[4].input = Bytes::from_static(b"y");
         assert_eq!(majority_call(&block), None);
-    }
-
-    #[test]
-    fn plain_share_counts_calls_of_accounts_without_code() {
-        let contract = Address::repeat_byte(0xcc);
-        let mut block = block_from(&[1, 2, 3, 4]);
-        block.transactions[0].kind = TxKind::Call(Address::with_last_byte(9));
-        block.transactions[1].kind = TxKind::Create;
-        let pre = crate::contention::tests::pre_with_contract(contract);
-        let start = BlockState::new(&pre);
-        assert!((plain_share(&block, &start) - 0.25).abs() < 1e-9);
-        let facts = facts(&block, &start);
-        assert_eq!(
-            features(&block, &facts, 0).plain_share,
-            plain_share(&block, &start)
-        );
     }
 }

@@ -10,7 +10,7 @@ use crate::local_code::LocalCode;
 use crate::mv_memory::{Location, Value};
 use crate::sequential;
 use crate::state::BlockState;
-use crate::transfer::{self, Plain};
+use crate::transfer::{self, Beneficiary, Plain};
 use crate::vm;
 use alloy_primitives::map::AddressMap;
 use alloy_primitives::{Address, B256, U256};
@@ -278,9 +278,12 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
         };
         evm.ctx.set_tx(crate::env::tx_env(tx));
         let first_read = evm.ctx.db_mut().reads.len();
-        match transfer::effect(&mut evm, env.fork, |db: &mut Recording<'_>, a, _| {
-            db.basic(a)
-        }) {
+        match transfer::effect(
+            &mut evm,
+            env.fork,
+            Beneficiary::Apart,
+            |db: &mut Recording<'_>, a, _| db.basic(a),
+        ) {
             Plain::Done(effect) => {
                 let db = evm.ctx.db_mut();
                 let run = run_transfer(db, effect, index, first_read, &mut first_writes);
