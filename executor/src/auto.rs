@@ -3,7 +3,8 @@
 //! statistics. Every choice gives the sequential outcome; the choice only decides the speed.
 
 use crate::executed::Executed;
-use crate::sharded::{self, predict, ShardedExecutor};
+use crate::sharded::predict::{self, TxFacts};
+use crate::sharded::{self, ShardedExecutor};
 use crate::state::{BlockState, PreState};
 use crate::{contention, sequential, Engine, ParallelExecutor};
 use lockstep_spec::types::{Block, BlockError};
@@ -63,28 +64,32 @@ impl AutoExecutor {
 
     /// How `block` would be run on `pre`.
     pub fn choose(&self, pre: &PreState, block: &Block) -> Choice {
-        if let Some(reason) = crate::too_small(block) {
+        if let Some(reason) = crate::too_few(block) {
             return Choice::Sequential(reason);
         }
-        let beneficiary_share = contention::beneficiary_share(block);
+        // One pass over the transactions; every question below is asked of their facts.
+        let start = BlockState::new(pre);
+        let facts = predict::facts(block, &start);
+        if let Some(reason) = crate::too_light(predict::gas(&facts)) {
+            return Choice::Sequential(reason);
+        }
+        let beneficiary_share = predict::beneficiary_share(&facts);
         if let Some(reason) = contention::beneficiary_share_bound(beneficiary_share) {
             return Choice::Sequential(reason.into());
         }
-        let start = BlockState::new(pre);
         // A transaction from or to the beneficiary is never sharded: it reads the balance
         // before the fees of the transactions before it, so its read never holds at
         // settlement, and one re-execution settles the whole block one transaction at a
         // time (mainnet 14,396,881, 23 payouts from its miner among 1,346 transactions:
         // sharded 0.84-0.99x, and 0.79x as one shard). Such a block runs sequentially or
         // with Block-STM, so its chain is looked at first: a serial one decides it without
-        // the majority votes and the features (on 14,396,881 the votes were a third of the
-        // time spent choosing, the features a fifth).
+        // the majority votes and the features.
         let touches_beneficiary = beneficiary_share > 0.0;
         if !touches_beneficiary {
             // A block of one sender, first, from a majority count alone (one sender's chain
             // is a group of its own, no partition needed to see it dominate): it runs
             // sequentially whatever its other features say.
-            let top_sender_share = predict::majority_sender_share(block);
+            let top_sender_share = predict::majority_sender_share(&facts);
             if top_sender_share > MAX_GROUP_SHARE {
                 return Choice::Sequential(
                     format!(
@@ -96,11 +101,10 @@ impl AutoExecutor {
             }
             // One call of code repeated by most of the block (a hot slot), from a majority
             // vote: the features would find at least as many repeated calls.
-            if let Some(reason) = repeated_call_bound(block, &start) {
+            if let Some(reason) = repeated_call_bound(&facts) {
                 return Choice::Sequential(reason.into());
             }
         }
-        let facts = predict::facts(block, &start);
         let chain_bound = || {
             contention::serial_reason(
                 contention::longest_chain(block, &facts),
@@ -111,13 +115,13 @@ impl AutoExecutor {
             if let Some(reason) = chain_bound() {
                 return Choice::Sequential(reason.into());
             }
-            if let Some(reason) = repeated_call_bound(block, &start) {
+            if let Some(reason) = repeated_call_bound(&facts) {
                 return Choice::Sequential(reason.into());
             }
         }
         // The features that need no partition next: a block run sequentially or by
         // Block-STM does not pay for partitioning it.
-        let features = predict::features(block, &facts, 0);
+        let features = predict::features(&facts, 0);
         if let Some(reason) = repeated_calls_bound(&features) {
             return Choice::Sequential(reason.into());
         }
@@ -170,14 +174,12 @@ pub fn repeated_calls_bound(features: &predict::Features) -> Option<String> {
     })
 }
 
-/// Why `block` runs sequentially for one call of code that more than [`MAX_REPEATED_CALLS`]
-/// of its transactions repeat (found by [`predict::majority_call`]), if it does.
-fn repeated_call_bound(block: &Block, pre: &BlockState<'_>) -> Option<String> {
-    let (callee, count) = predict::majority_call(block)?;
-    let repeats = predict::share(count.saturating_sub(1), block.transactions.len());
-    let has_code = pre
-        .info(&callee)
-        .is_some_and(|info| !info.is_empty_code_hash());
+/// Why a block whose transactions' facts are `facts` runs sequentially for one call of code
+/// that more than [`MAX_REPEATED_CALLS`] of its transactions repeat (found by
+/// [`predict::majority_call`]), if it does.
+fn repeated_call_bound(facts: &[TxFacts]) -> Option<String> {
+    let (has_code, count) = predict::majority_call(facts)?;
+    let repeats = predict::share(count.saturating_sub(1), facts.len());
     (has_code && repeats > MAX_REPEATED_CALLS).then(|| {
         format!(
             "{:.0}% of the transactions repeat one call",

@@ -16,7 +16,7 @@ use crate::fast_hash::{FastHash, FastHasher, PreHashed};
 use crate::sharded::predict::{self, TxFacts};
 use crate::state::BlockState;
 use alloy_primitives::Address;
-use lockstep_spec::types::{Block, Transaction, TxKind};
+use lockstep_spec::types::{Block, Transaction};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
@@ -60,8 +60,8 @@ pub fn chain_keys(tx: &Transaction, facts: &TxFacts, keys: &mut [u64; 3]) -> usi
     keys[0] = facts.sender;
     let mut count = 1;
     if let Some(callee) = facts.callee {
-        if facts.callee_has_code {
-            keys[count] = call_key(callee, &tx.input);
+        if let Some(call) = facts.call.filter(|_| facts.callee_has_code) {
+            keys[count] = call;
             count += 1;
         }
         if !facts.callee_has_code || !tx.value.is_zero() {
@@ -114,28 +114,14 @@ impl ChainScan {
 /// balance, which every earlier transaction's fee changes, so each waits for all before it.
 pub const MAX_BENEFICIARY_SHARE: f64 = 0.1;
 
-/// The share of `block`'s transactions sent from or to its beneficiary.
-pub fn beneficiary_share(block: &Block) -> f64 {
-    let beneficiary = block.env.beneficiary;
-    let with_beneficiary = block
-        .transactions
-        .iter()
-        .filter(|tx| tx.sender == beneficiary || tx.kind == TxKind::Call(beneficiary))
-        .count();
-    if block.transactions.is_empty() {
-        0.0
-    } else {
-        with_beneficiary as f64 / block.transactions.len() as f64
-    }
+/// Why a block whose transactions' facts are `facts` is bound by its beneficiary's balance
+/// (more than [`MAX_BENEFICIARY_SHARE`] of its transactions sent from or to the
+/// beneficiary), if it is.
+pub fn beneficiary_bound(facts: &[TxFacts]) -> Option<String> {
+    beneficiary_share_bound(predict::beneficiary_share(facts))
 }
 
-/// Why `block` is bound by its beneficiary's balance (more than [`MAX_BENEFICIARY_SHARE`] of
-/// its transactions sent from or to the beneficiary), if it is.
-pub fn beneficiary_bound(block: &Block) -> Option<String> {
-    beneficiary_share_bound(beneficiary_share(block))
-}
-
-/// [`beneficiary_bound`] for a block whose [`beneficiary_share`] is `share`.
+/// [`beneficiary_bound`] for a block whose [`predict::beneficiary_share`] is `share`.
 pub fn beneficiary_share_bound(share: f64) -> Option<String> {
     (share > MAX_BENEFICIARY_SHARE).then(|| {
         format!(
@@ -171,7 +157,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::state::PreState;
     use alloy_primitives::{Address, Bytes};
-    use lockstep_spec::types::{Account, BlockEnv, WorldState};
+    use lockstep_spec::types::{Account, BlockEnv, TxKind, WorldState};
 
     /// A pre-state holding one account, `contract`, with code (one STOP): shared by the
     /// prediction's tests.
@@ -253,13 +239,15 @@ pub(crate) mod tests {
         block.transactions = (0..10u8)
             .map(|i| call(i, Address::with_last_byte(100 + i), b""))
             .collect();
-        assert_eq!(beneficiary_share(&block), 0.0);
-        assert_eq!(beneficiary_bound(&block), None);
+        let pre = PreState::default();
+        let facts = |block: &Block| predict::facts(block, &BlockState::new(&pre));
+        assert_eq!(predict::beneficiary_share(&facts(&block)), 0.0);
+        assert_eq!(beneficiary_bound(&facts(&block)), None);
         // One in ten is at the limit; two in ten (one sent by it, one to it) are over it.
         block.transactions[0].kind = TxKind::Call(beneficiary);
-        assert_eq!(beneficiary_bound(&block), None);
+        assert_eq!(beneficiary_bound(&facts(&block)), None);
         block.transactions[1].sender = beneficiary;
-        assert!((beneficiary_share(&block) - 0.2).abs() < 1e-9);
-        assert!(beneficiary_bound(&block).is_some_and(|r| r.contains("20%")));
+        assert!((predict::beneficiary_share(&facts(&block)) - 0.2).abs() < 1e-9);
+        assert!(beneficiary_bound(&facts(&block)).is_some_and(|r| r.contains("20%")));
     }
 }

@@ -180,15 +180,17 @@ pub const MIN_PARALLEL_GAS: u64 = 8_000_000;
 /// The reason a block under [`MIN_PARALLEL_TXS`] transactions runs sequentially.
 const TOO_FEW_TXS: &str = "fewer transactions than the parallel threshold of 32";
 
-/// Why `block` is too small to run in parallel (see [`MIN_PARALLEL_TXS`] and
-/// [`MIN_PARALLEL_GAS`]), if it is.
-pub fn too_small(block: &Block) -> Option<Cow<'static, str>> {
-    if block.transactions.len() < MIN_PARALLEL_TXS {
-        // A fixed text, borrowed (the count is the block's own): formatting or even copying
-        // one shows on the smallest blocks, which run here in 2-3 µs.
-        return Some(Cow::Borrowed(TOO_FEW_TXS));
-    }
-    let gas: u64 = block.transactions.iter().map(|tx| tx.gas_limit).sum();
+/// Why `block` has too few transactions to run in parallel (see [`MIN_PARALLEL_TXS`]), if it
+/// has.
+pub fn too_few(block: &Block) -> Option<Cow<'static, str>> {
+    // A fixed text, borrowed (the count is the block's own): formatting or even copying one
+    // shows on the smallest blocks, which run here in 2-3 µs.
+    (block.transactions.len() < MIN_PARALLEL_TXS).then_some(Cow::Borrowed(TOO_FEW_TXS))
+}
+
+/// Why a block whose transactions' gas limits add up to `gas` is too light to run in
+/// parallel (see [`MIN_PARALLEL_GAS`]), if it is.
+pub fn too_light(gas: u64) -> Option<Cow<'static, str>> {
     (gas < MIN_PARALLEL_GAS).then(|| {
         Cow::Owned(format!(
             "{:.1} Mgas of gas limits, under the parallel threshold of {} Mgas",
@@ -252,21 +254,25 @@ impl ParallelExecutor {
         block: &Block,
     ) -> Result<Executed<'a>, BlockError> {
         if !self.force_parallel {
-            let serial = too_small(block)
-                .or_else(|| contention::beneficiary_bound(block).map(Cow::Owned))
-                .or_else(|| {
-                    let start = state::BlockState::new(pre);
-                    let facts = sharded::predict::facts(block, &start);
-                    let features = sharded::predict::features(block, &facts, 0);
-                    auto::repeated_calls_bound(&features)
+            let serial = too_few(block).or_else(|| {
+                let start = state::BlockState::new(pre);
+                let facts = sharded::predict::facts(block, &start);
+                let features = sharded::predict::features(&facts, 0);
+                too_light(features.gas).or_else(|| {
+                    contention::beneficiary_bound(&facts)
+                        .or_else(|| auto::repeated_calls_bound(&features))
                         .or_else(|| {
                             let chain = contention::longest_chain(block, &facts);
                             contention::serial_reason(chain, features.transactions)
                         })
                         .map(Cow::Owned)
-                });
+                })
+            });
             if let Some(reason) = serial {
-                let mut executed = sequential::execute(fork, pre, block)?;
+                // Plain transfers without revm's handler: the sequential run that costs
+                // least (the baseline, revm alone, runs them through it).
+                let mut executed =
+                    sequential::execute_with(fork, pre, block, sequential::Transfers::Direct)?;
                 executed.stats = ExecStats {
                     parallel: false,
                     fallback: Some(reason),

@@ -50,7 +50,8 @@ pub fn execute<'a>(
     let (outputs, mv, counters, writes_per_part) = match outcome {
         block_stm::Outcome::Done(outputs, mv, counters, writes) => (outputs, mv, counters, writes),
         block_stm::Outcome::GaveUp(counters) => {
-            let mut executed = sequential::execute(fork, pre, block)?;
+            let mut executed =
+                sequential::execute_with(fork, pre, block, sequential::Transfers::Direct)?;
             executed.stats.parallel = false;
             executed.stats.fallback = Some(
                 format!(

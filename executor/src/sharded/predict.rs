@@ -5,47 +5,75 @@
 use crate::contention;
 use crate::fast_hash::PreHashed;
 use crate::state::BlockState;
-use alloy_primitives::Address;
-use lockstep_spec::types::{Block, Transaction, TxKind};
+use lockstep_spec::types::{Block, TxKind};
 use smallvec::SmallVec;
 use std::collections::{HashMap, HashSet};
 
-/// What the prediction reads of one transaction, once per block: the keys of its sender and
-/// of the account it calls ([`contention::account_key`]), and whether that account has code
-/// (the one lookup of the state a prediction makes).
+/// What the prediction reads of one transaction, once per block: the keys of its sender, of
+/// the account it calls and of the call itself ([`contention::account_key`],
+/// [`contention::call_key`]), whether that account has code (the one lookup of the state a
+/// prediction makes), its gas limit and whether it is sent from or to the beneficiary.
+/// Everything `auto` and Block-STM's fallback look at is computed from these: a transaction
+/// takes several cache lines, a block of thousands is read from memory once, not once per
+/// question asked of it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TxFacts {
     /// The sender's key.
     pub sender: u64,
     /// The called account's key (`None`: a creation).
     pub callee: Option<u64>,
+    /// The key of the call, the callee with the exact call data (`None`: a creation): calls
+    /// that say the same thing to the same account.
+    pub call: Option<u64>,
     /// Whether the called account has code.
     pub callee_has_code: bool,
-    /// The transaction's gas limit (its weight in the partition), read in the same pass.
+    /// Whether the transaction is sent from or to the block's beneficiary.
+    pub with_beneficiary: bool,
+    /// The transaction's gas limit (its weight in the partition).
     pub gas_limit: u64,
 }
 
 /// The [`TxFacts`] of every transaction of `block`, on the state `pre` at its start.
 pub fn facts(block: &Block, pre: &BlockState<'_>) -> Vec<TxFacts> {
+    let beneficiary = block.env.beneficiary;
     block
         .transactions
         .iter()
         .map(|tx| {
-            let (callee, callee_has_code) = match tx.kind {
-                TxKind::Call(to) => (
-                    Some(contention::account_key(&to)),
-                    pre.info(&to).is_some_and(|info| !info.is_empty_code_hash()),
-                ),
-                TxKind::Create => (None, false),
+            let (callee, call, callee_has_code) = match tx.kind {
+                TxKind::Call(to) => {
+                    let callee = contention::account_key(&to);
+                    (
+                        Some(callee),
+                        Some(contention::call_key(callee, &tx.input)),
+                        pre.info(&to).is_some_and(|info| !info.is_empty_code_hash()),
+                    )
+                }
+                TxKind::Create => (None, None, false),
             };
             TxFacts {
                 sender: contention::account_key(&tx.sender),
                 callee,
+                call,
                 callee_has_code,
+                with_beneficiary: tx.sender == beneficiary || tx.kind == TxKind::Call(beneficiary),
                 gas_limit: tx.gas_limit,
             }
         })
         .collect()
+}
+
+/// The sum of the gas limits of the transactions whose facts are `facts`.
+pub fn gas(facts: &[TxFacts]) -> u64 {
+    facts.iter().map(|facts| facts.gas_limit).sum()
+}
+
+/// The share of the transactions whose facts are `facts` sent from or to the beneficiary.
+pub fn beneficiary_share(facts: &[TxFacts]) -> f64 {
+    share(
+        facts.iter().filter(|f| f.with_beneficiary).count(),
+        facts.len(),
+    )
 }
 
 /// The keys of the accounts a transaction with `facts` is predicted to write: its sender
@@ -91,26 +119,27 @@ pub struct Features {
 /// largest predicted group's gas. (The share of the transactions sent from or to the
 /// beneficiary is [`contention::beneficiary_share`], and that of the busiest sender
 /// [`top_sender_share`]: `auto` reads each where it needs it, not on every block.)
-pub fn features(block: &Block, facts: &[TxFacts], largest_group_gas: u64) -> Features {
-    let gas: u64 = facts.iter().map(|facts| facts.gas_limit).sum();
-    // The features are computed for every block `auto` runs: calls are told apart by the
-    // chain's 64-bit key of callee and input (a collision merely counts a call as
-    // repeated), so that identical inputs are not compared byte by byte.
-    let transactions = block.transactions.len();
+pub fn features(facts: &[TxFacts], largest_group_gas: u64) -> Features {
+    let gas = gas(facts);
+    // Calls are told apart by their 64-bit key of callee and input (a collision merely
+    // counts a call as repeated), so that identical inputs are not compared byte by byte.
+    let transactions = facts.len();
     let mut seen: HashSet<u64, PreHashed> =
         HashSet::with_capacity_and_hasher(transactions, PreHashed);
     let mut repeated = 0usize;
     let mut plain = 0usize;
     // Counts by account key (a collision merely merges two counts).
     let mut calls: HashMap<u64, usize, PreHashed> = HashMap::with_hasher(PreHashed);
-    for (tx, facts) in block.transactions.iter().zip(facts) {
-        let Some(callee) = facts.callee else { continue };
+    for facts in facts {
+        let (Some(callee), Some(call)) = (facts.callee, facts.call) else {
+            continue;
+        };
         if !facts.callee_has_code {
             plain += 1;
             continue;
         }
         *calls.entry(callee).or_default() += 1;
-        if !seen.insert(contention::call_key(callee, &tx.input)) {
+        if !seen.insert(call) {
             repeated += 1;
         }
     }
@@ -166,36 +195,19 @@ fn majority<T: Copy>(
     (2 * count > total).then_some((candidate, count))
 }
 
-/// The share of `block`'s transactions sent by its one sender of more than half of them, or
-/// 0 when no sender has half.
-pub fn majority_sender_share(block: &Block) -> f64 {
-    let txs = &block.transactions;
-    majority(txs.iter().map(|tx| tx.sender), |a, b| a == b)
-        .map_or(0.0, |(_, sent)| share(sent, txs.len()))
+/// The share of the transactions whose facts are `facts` sent by their one sender of more
+/// than half of them, or 0 when no sender has half.
+pub fn majority_sender_share(facts: &[TxFacts]) -> f64 {
+    majority(facts.iter().map(|f| f.sender), |a, b| a == b)
+        .map_or(0.0, |(_, sent)| share(sent, facts.len()))
 }
 
-/// The call (callee, by exact call data) that more than half of `block`'s transactions make,
-/// with how many make it (creations vote for no call).
-pub fn majority_call(block: &Block) -> Option<(Address, usize)> {
-    fn call(tx: &Transaction) -> Option<(Address, &[u8])> {
-        match tx.kind {
-            TxKind::Call(to) => Some((to, tx.input.as_ref())),
-            TxKind::Create => None,
-        }
-    }
-    // Empty call data is compared by length alone: the C library's `memcmp`, which the
-    // slices' `==` calls even for no bytes, took over 100 ns a call here.
-    fn same(a: Option<(Address, &[u8])>, b: Option<(Address, &[u8])>) -> bool {
-        match (a, b) {
-            (Some((x, p)), Some((y, q))) => {
-                x == y && p.len() == q.len() && (p.is_empty() || p == q)
-            }
-            (None, None) => true,
-            _ => false,
-        }
-    }
-    let (candidate, count) = majority(block.transactions.iter().map(call), same)?;
-    candidate.map(|(callee, _)| (callee, count))
+/// The call (callee and exact call data, by [`TxFacts::call`]) that more than half of the
+/// transactions whose facts are `facts` make: whether its callee has code, and how many make
+/// it (creations vote for no call).
+pub fn majority_call(facts: &[TxFacts]) -> Option<(bool, usize)> {
+    let (candidate, count) = majority(facts.iter(), |a, b| a.call == b.call)?;
+    candidate.call.map(|_| (candidate.callee_has_code, count))
 }
 
 /// `part` of `whole` as a fraction (0 for an empty whole).
@@ -210,7 +222,8 @@ pub(crate) fn share(part: usize, whole: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloy_primitives::Bytes;
+    use alloy_primitives::{Address, Bytes};
+    use lockstep_spec::types::Transaction;
 
     fn block_from(senders: &[u8]) -> Block {
         let transactions = senders
@@ -231,14 +244,21 @@ mod tests {
         }
     }
 
+    /// The facts of `block` on a pre-state where 0xcc… holds code.
+    fn facts_of(block: &Block) -> Vec<TxFacts> {
+        let pre = crate::contention::tests::pre_with_contract(Address::repeat_byte(0xcc));
+        facts(block, &BlockState::new(&pre))
+    }
+
     #[test]
     fn the_majority_sender_is_found_and_no_majority_is_none() {
         // Five of eight from sender 1, spread out, with the vote's candidate changing.
         let block = block_from(&[2, 1, 3, 1, 1, 4, 1, 1]);
-        assert!((majority_sender_share(&block) - 5.0 / 8.0).abs() < 1e-9);
+        assert!((majority_sender_share(&facts_of(&block)) - 5.0 / 8.0).abs() < 1e-9);
         // Half is not a majority; an empty block has none.
-        assert_eq!(majority_sender_share(&block_from(&[1, 2, 1, 2])), 0.0);
-        assert_eq!(majority_sender_share(&block_from(&[])), 0.0);
+        let half = block_from(&[1, 2, 1, 2]);
+        assert_eq!(majority_sender_share(&facts_of(&half)), 0.0);
+        assert_eq!(majority_sender_share(&facts_of(&block_from(&[]))), 0.0);
     }
 
     #[test]
@@ -247,8 +267,27 @@ mod tests {
         // Three of five make the same call; another input or a creation is another vote.
         block.transactions[1].input = Bytes::from_static(b"x");
         block.transactions[3].kind = TxKind::Create;
-        assert_eq!(majority_call(&block), Some((Address::repeat_byte(0xcc), 3)));
+        assert_eq!(majority_call(&facts_of(&block)), Some((true, 3)));
         block.transactions[4].input = Bytes::from_static(b"y");
-        assert_eq!(majority_call(&block), None);
+        assert_eq!(majority_call(&facts_of(&block)), None);
+        // Calls of an account without code: a majority, of no code.
+        let mut transfers = block_from(&[1, 2, 3]);
+        for tx in &mut transfers.transactions {
+            tx.kind = TxKind::Call(Address::with_last_byte(9));
+        }
+        assert_eq!(majority_call(&facts_of(&transfers)), Some((false, 3)));
+    }
+
+    #[test]
+    fn facts_give_the_gas_and_the_share_with_the_beneficiary() {
+        let mut block = block_from(&[1, 2, 3, 4]);
+        block.env.beneficiary = Address::with_last_byte(0xbb);
+        block.transactions[0].sender = Address::with_last_byte(0xbb);
+        block.transactions[2].kind = TxKind::Call(Address::with_last_byte(0xbb));
+        block.transactions[3].gas_limit = 7;
+        let facts = facts_of(&block);
+        assert!((beneficiary_share(&facts) - 0.5).abs() < 1e-9);
+        assert_eq!(gas(&facts), 3 + 7);
+        assert!(facts[1].callee_has_code && !facts[2].callee_has_code);
     }
 }
