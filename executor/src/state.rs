@@ -152,6 +152,9 @@ enum Change {
 /// several threads.
 pub const PARTS: usize = 16;
 
+// `part_of` takes the top bits of a hash.
+const _: () = assert!(PARTS.is_power_of_two());
+
 /// Room to reserve in each part for about `accounts` changed accounts: a little slack, since
 /// addresses do not spread over the parts exactly evenly.
 fn room_per_part(accounts: usize) -> usize {
@@ -162,10 +165,23 @@ fn room_per_part(accounts: usize) -> usize {
     }
 }
 
-/// The part of the overlay that holds `address`.
+/// The part of the overlay that holds `address`: a multiplicative hash of all twenty bytes,
+/// its top bits. Real addresses are uniform, but generated and vanity ones are not: with the
+/// exclusive-or of three of their bytes, the transfers of a shard of `builtin:transfers`
+/// (every other sender of a numbered series) fell into half of the parts, which outgrew
+/// their room and were rehashed in every block.
 pub fn part_of(address: &Address) -> usize {
     let bytes = address.as_slice();
-    usize::from(bytes[0] ^ bytes[9] ^ bytes[19]) % PARTS
+    let word = |at: usize| {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&bytes[at..at + 8]);
+        u64::from_le_bytes(word)
+    };
+    let mut head = [0u8; 8];
+    head[..4].copy_from_slice(&bytes[..4]);
+    let mixed = word(12) ^ word(4).rotate_left(29) ^ u64::from_le_bytes(head).rotate_left(47);
+    let hash = mixed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (hash >> (64 - PARTS.trailing_zeros())) as usize
 }
 
 /// One part of a block's overlay: the changes of the accounts whose [`part_of`] is its
@@ -321,6 +337,8 @@ impl Part {
         wrote_account: impl Fn(&Address) -> bool,
         wrote_slot: impl Fn(&Address, &U256) -> bool,
     ) {
+        // One growth of the table, to its final size, rather than one per doubling on the way.
+        self.changes.reserve(other.changes.len());
         for (address, change) in other.changes {
             let Change::Live {
                 info,
@@ -748,6 +766,33 @@ mod tests {
         state.credit(Fork::SpuriousDragon, empty, U256::ZERO);
         assert!(state.info(&empty).is_none());
         assert!(state.to_world_state().accounts.is_empty());
+    }
+
+    #[test]
+    fn parts_are_filled_evenly_by_numbered_addresses() {
+        // Every other address of a series numbered in its last bytes (what one shard of
+        // generated transfers holds), and a series numbered in its first bytes.
+        let numbered = |n: u64, at: usize| {
+            let mut bytes = [0x10u8; 20];
+            bytes[at..at + 8].copy_from_slice(&n.to_be_bytes());
+            Address::from(bytes)
+        };
+        for addresses in [
+            (0..3_200u64)
+                .map(|n| numbered(2 * n, 12))
+                .collect::<Vec<_>>(),
+            (0..3_200u64).map(|n| numbered(n << 8, 0)).collect(),
+        ] {
+            let mut counts = [0usize; PARTS];
+            for address in &addresses {
+                counts[part_of(address)] += 1;
+            }
+            // 200 each on average: none holds fewer than half that or more than half again.
+            assert!(
+                counts.iter().all(|&c| (100..300).contains(&c)),
+                "{counts:?}"
+            );
+        }
     }
 
     #[test]
