@@ -21,7 +21,7 @@ use crate::beneficiary;
 use crate::block_end;
 use crate::env;
 use crate::executed::Executed;
-use crate::sequential::{self, Transfers, GAS_PER_BLOB};
+use crate::sequential::{self, TransferPath, Transfers, GAS_PER_BLOB};
 use crate::state::{BlockState, OwnedState, Part, PreState, PARTS};
 use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, Ordering, RwLock};
 use lockstep_spec::types::Receipt;
@@ -283,6 +283,7 @@ fn settle<'a>(
         .with_cfg(cfg.clone())
         .with_block(block_env.clone())
         .build_mainnet();
+    let mut transfers = TransferPath::from(Transfers::Direct);
     let mut receipts = Vec::with_capacity(runs.len());
     let mut gas_used = Vec::with_capacity(runs.len());
     let (mut cumulative, mut blob_gas_used, mut reexecuted) = (0u64, 0u64, 0u64);
@@ -313,7 +314,7 @@ fn settle<'a>(
                 if !held {
                     reexecuted += 1;
                 }
-                sequential::run_and_commit(&mut evm, fork, index, tx, Transfers::Direct)?
+                sequential::run_and_commit(&mut evm, fork, index, tx, &mut transfers)?
             }
         };
         let used = result.tx_gas_used();

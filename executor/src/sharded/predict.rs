@@ -5,6 +5,7 @@
 use crate::contention;
 use crate::fast_hash::PreHashed;
 use crate::state::BlockState;
+use alloy_primitives::Address;
 use lockstep_spec::types::{Block, TxKind};
 use smallvec::SmallVec;
 use std::collections::{HashMap, HashSet};
@@ -36,17 +37,29 @@ pub struct TxFacts {
 /// The [`TxFacts`] of every transaction of `block`, on the state `pre` at its start.
 pub fn facts(block: &Block, pre: &BlockState<'_>) -> Vec<TxFacts> {
     let beneficiary = block.env.beneficiary;
+    // The last callee with its key and code: a block calling one contract again and again
+    // (a token, a counter) hashes and looks it up once.
+    let mut last: Option<(Address, u64, bool)> = None;
     block
         .transactions
         .iter()
         .map(|tx| {
             let (callee, call, callee_has_code) = match tx.kind {
                 TxKind::Call(to) => {
-                    let callee = contention::account_key(&to);
+                    let (callee, has_code) = match last {
+                        Some((address, key, has_code)) if address == to => (key, has_code),
+                        _ => {
+                            let key = contention::account_key(&to);
+                            let has_code =
+                                pre.info(&to).is_some_and(|info| !info.is_empty_code_hash());
+                            last = Some((to, key, has_code));
+                            (key, has_code)
+                        }
+                    };
                     (
                         Some(callee),
                         Some(contention::call_key(callee, &tx.input)),
-                        pre.info(&to).is_some_and(|info| !info.is_empty_code_hash()),
+                        has_code,
                     )
                 }
                 TxKind::Create => (None, None, false),
@@ -222,7 +235,7 @@ pub(crate) fn share(part: usize, whole: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloy_primitives::{Address, Bytes};
+    use alloy_primitives::Bytes;
     use lockstep_spec::types::Transaction;
 
     fn block_from(senders: &[u8]) -> Block {
