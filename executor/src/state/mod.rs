@@ -17,6 +17,9 @@ use std::collections::hash_map::Entry;
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 
+mod slots;
+use slots::Slots;
+
 /// An account as revm sees it: info with analysed code, and storage.
 #[derive(Clone, Debug, Default)]
 pub struct StateAccount {
@@ -143,7 +146,7 @@ enum Change {
     Live {
         info: AccountInfo,
         cleared: bool,
-        storage: U256Map<U256>,
+        storage: Slots,
     },
 }
 
@@ -256,7 +259,7 @@ impl Part {
         &mut self,
         pre: &PreState,
         address: Address,
-    ) -> (&mut AccountInfo, &mut bool, &mut U256Map<U256>) {
+    ) -> (&mut AccountInfo, &mut bool, &mut Slots) {
         let change = self
             .changes
             .entry(address)
@@ -264,19 +267,19 @@ impl Part {
                 Some(account) => Change::Live {
                     info: account.info.clone(),
                     cleared: false,
-                    storage: U256Map::default(),
+                    storage: Slots::default(),
                 },
                 None => Change::Live {
                     info: new_account(),
                     cleared: true,
-                    storage: U256Map::default(),
+                    storage: Slots::default(),
                 },
             });
         if matches!(change, Change::Deleted) {
             *change = Change::Live {
                 info: new_account(),
                 cleared: true,
-                storage: U256Map::default(),
+                storage: Slots::default(),
             };
         }
         match change {
@@ -368,7 +371,7 @@ impl Part {
                     if info_written {
                         *live_info = info;
                     }
-                    for (slot, value) in storage {
+                    for (slot, value) in storage.into_entries() {
                         if wrote_slot(&address, &slot) {
                             live_storage.insert(slot, value);
                         }
@@ -402,7 +405,7 @@ impl Part {
                     *change = Change::Live {
                         info,
                         cleared: true,
-                        storage: U256Map::default(),
+                        storage: Slots::default(),
                     }
                 }
             },
@@ -412,7 +415,7 @@ impl Part {
                 entry.insert(Change::Live {
                     info,
                     cleared: false,
-                    storage: U256Map::default(),
+                    storage: Slots::default(),
                 });
             }
         }
@@ -619,9 +622,10 @@ impl<'a> BlockState<'a> {
         let mut world = WorldState::default();
         for (address, account) in &self.pre.accounts {
             if !self.part(address).changes.contains_key(address) {
-                world
-                    .accounts
-                    .insert(*address, world_account(&account.info, &account.storage));
+                world.accounts.insert(
+                    *address,
+                    world_account(&account.info, account.storage.iter()),
+                );
             }
         }
         for (address, change) in self.parts.iter().flat_map(|p| &p.changes) {
@@ -633,7 +637,7 @@ impl<'a> BlockState<'a> {
             else {
                 continue;
             };
-            let mut account = world_account(info, storage);
+            let mut account = world_account(info, storage.iter());
             if !cleared {
                 if let Some(pre) = self.pre.account(address) {
                     for (slot, value) in &pre.storage {
@@ -650,7 +654,10 @@ impl<'a> BlockState<'a> {
 }
 
 /// An account in lockstep's data model (zero slots dropped).
-fn world_account(info: &AccountInfo, storage: &U256Map<U256>) -> Account {
+fn world_account<'s>(
+    info: &AccountInfo,
+    storage: impl Iterator<Item = (&'s U256, &'s U256)>,
+) -> Account {
     Account {
         balance: info.balance,
         nonce: info.nonce,
@@ -660,7 +667,6 @@ fn world_account(info: &AccountInfo, storage: &U256Map<U256>) -> Account {
             .map(|c| c.original_bytes())
             .unwrap_or_default(),
         storage: storage
-            .iter()
             .filter(|(_, v)| !v.is_zero())
             .map(|(k, v)| (*k, *v))
             .collect(),
