@@ -122,13 +122,14 @@ pub(crate) enum Beneficiary {
 }
 
 /// Whether `tx` has the shape of a plain transfer (its accounts not yet looked at).
-fn is_plain(fork: Fork, tx: &TxEnv, beneficiary: Address, role: Beneficiary) -> Option<Address> {
+fn is_plain(tx: &TxEnv, beneficiary: Address, role: Beneficiary) -> Option<Address> {
     let TxKind::Call(to) = tx.kind else {
         return None;
     };
-    // From Spurious Dragon on, so that EIP-161's touch rules hold.
-    let plain = fork >= Fork::SpuriousDragon
-        && tx.tx_type <= 2
+    // Every fork: what EIP-161 changed for a transfer is what a touch of an empty account
+    // does, and a zero-value transfer to an empty or absent account is left to revm (see
+    // `effect`); a transfer of value creates or credits its recipient under every fork.
+    let plain = tx.tx_type <= 2
         && tx.data.is_empty()
         && tx.access_list.0.is_empty()
         && tx.authorization_list.is_empty()
@@ -202,7 +203,7 @@ pub(crate) fn effect<DB: Database, B>(
     mut read: impl FnMut(&mut DB, Address, Party) -> Result<Option<AccountInfo>, B>,
 ) -> Plain<B> {
     let beneficiary = evm.ctx.block.beneficiary;
-    let Some(to) = is_plain(fork, &evm.ctx.tx, beneficiary, role) else {
+    let Some(to) = is_plain(&evm.ctx.tx, beneficiary, role) else {
         return Plain::NotApplicable;
     };
     let (tx, cfg) = (&evm.ctx.tx, &evm.ctx.cfg);

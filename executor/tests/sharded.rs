@@ -264,7 +264,7 @@ fn auto_chooses_from_the_block() {
         Choice::Sequential(r) if r.contains("one sender")
     ));
 
-    // Four senders paying one recipient, before Spurious Dragon (no transfer skips revm):
+    // Four senders paying one recipient, under Homestead:
     // the partition finds one group, run sequentially.
     let homestead = Fork::Homestead;
     let paying: Vec<_> = (0..48u64)

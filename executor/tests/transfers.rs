@@ -16,8 +16,10 @@ use lockstep_spec::types::{
 };
 use lockstep_spec::Fork;
 
-const FORKS: [Fork; 8] = [
+const FORKS: [Fork; 10] = [
+    Fork::Frontier,
     Fork::Homestead,
+    Fork::TangerineWhistle,
     Fork::SpuriousDragon,
     Fork::Byzantium,
     Fork::Berlin,
