@@ -63,7 +63,7 @@
 //!   locations nobody wrote skip the shard locks ([`mv_memory`]'s filter), counters are
 //!   per worker ([`stats::Tally`]), and per-transaction slots sit on lines of their own.
 //! - **Falling back.** Unless parallel execution is forced, a block runs sequentially when it
-//!   is small ([`too_small`]), when a look at its transactions finds many transactions of
+//!   is small ([`too_few`], [`too_light`]), when a look at its transactions finds many transactions of
 //!   the beneficiary, many repeated identical calls or one long chain of dependencies
 //!   ([`contention`], [`auto::MAX_REPEATED_CALLS`]), or when, running, more than two in five
 //!   of its incarnations fail validation (`block_stm::too_contended`).

@@ -1,6 +1,7 @@
 //! A fast path for plain value transfers, the most common transaction: no call data, no
 //! access or authorization list, no blobs, to an account without code that is not a
-//! precompile, between two accounts neither of which is the beneficiary. Running such a
+//! precompile, between two accounts neither of which is the beneficiary (a sequential run
+//! also takes those of the beneficiary, in order). Running such a
 //! transaction through revm's handler, journal and frame costs several times more than its
 //! effect, which is fixed: the sender pays `21,000 × effective gas price` and the value and
 //! bumps its nonce, the recipient receives the value, the beneficiary is owed the priority fee.

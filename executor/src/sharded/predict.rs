@@ -128,9 +128,9 @@ pub struct Features {
     pub uniform_share: f64,
 }
 
-/// The [`Features`] of `block`, whose transactions' facts are `facts`, given the size of its
+/// The [`Features`] of a block whose transactions' facts are `facts`, given the size of its
 /// largest predicted group's gas. (The share of the transactions sent from or to the
-/// beneficiary is [`contention::beneficiary_share`], and that of the busiest sender
+/// beneficiary is [`beneficiary_share`], and that of the busiest sender
 /// [`top_sender_share`]: `auto` reads each where it needs it, not on every block.)
 pub fn features(facts: &[TxFacts], largest_group_gas: u64) -> Features {
     let gas = gas(facts);
