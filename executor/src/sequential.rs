@@ -7,12 +7,13 @@ use crate::env;
 use crate::executed::Executed;
 use crate::state::{BlockState, OwnedState, PreState};
 use crate::transfer::{self, Beneficiary, Plain};
+use alloy_primitives::Address;
 use lockstep_spec::types::{
     Block, BlockError, BlockOutcome, ExecStats, Log, Receipt, Transaction, TxRule, WorldState,
 };
 use lockstep_spec::Fork;
 use revm::context::result::{EVMError, ExecutionResult};
-use revm::context::Context;
+use revm::context::{BlockEnv, CfgEnv, Context};
 use revm::context::{ContextSetters, ContextTr};
 use revm::database_interface::{Database, WrapDatabaseRef};
 use revm::handler::{Handler, MainnetContext, MainnetEvm};
@@ -167,7 +168,7 @@ pub(crate) struct TransferPath {
     /// The callee last found to hold code: a block that calls one contract again and again
     /// without data (a counter) looks it up once. Only a hint: a transaction to an account
     /// whose code has gone since runs through revm, as any transaction may.
-    code_at: Option<alloy_primitives::Address>,
+    code_at: Option<Address>,
 }
 
 impl From<Transfers> for TransferPath {
@@ -183,17 +184,13 @@ impl From<Transfers> for TransferPath {
 /// holds it.
 pub(crate) type StateEvm<'a> = MainnetEvm<MainnetContext<OwnedState<'a>>>;
 
-/// A revm instance over `state` with `block`'s configuration under `spec`.
-pub(crate) fn state_evm<'a>(
-    spec: revm::primitives::hardfork::SpecId,
-    fork: Fork,
-    block: &Block,
-    state: BlockState<'a>,
-) -> StateEvm<'a> {
+/// A revm instance over `state` with the configuration `cfg` and the block environment
+/// `block_env`.
+pub(crate) fn state_evm(state: BlockState<'_>, cfg: CfgEnv, block_env: BlockEnv) -> StateEvm<'_> {
     Context::mainnet()
         .with_db(OwnedState::from(state))
-        .with_cfg(env::cfg_env(spec, fork, block))
-        .with_block(env::block_env(fork, block))
+        .with_cfg(cfg)
+        .with_block(block_env)
         .build_mainnet()
 }
 
@@ -230,7 +227,7 @@ pub(crate) fn run_and_commit(
 fn apply_plain_transfer(
     evm: &mut StateEvm<'_>,
     fork: Fork,
-    code_at: &mut Option<alloy_primitives::Address>,
+    code_at: &mut Option<Address>,
 ) -> Option<ExecutionResult> {
     // A call of code without data (a counter's increment) is not a plain transfer: its code,
     // looked up first (or known from a transaction before), spares the fast path's checks
@@ -292,7 +289,11 @@ pub fn execute_with<'a>(
     let mut state = BlockState::with_capacity(pre, 2 * block.transactions.len() + 16);
     block_end::pre_block(fork, &mut state, block)?;
 
-    let mut evm = state_evm(spec, fork, block, state);
+    let mut evm = state_evm(
+        state,
+        env::cfg_env(spec, fork, block),
+        env::block_env(fork, block),
+    );
     let mut transfers = TransferPath::from(transfers);
     let mut receipts = Vec::with_capacity(block.transactions.len());
     let mut gas_used = Vec::with_capacity(block.transactions.len());

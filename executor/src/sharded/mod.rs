@@ -22,14 +22,13 @@ use crate::block_end;
 use crate::env;
 use crate::executed::Executed;
 use crate::sequential::{self, TransferPath, Transfers, GAS_PER_BLOB};
-use crate::state::{BlockState, OwnedState, Part, PreState, PARTS};
+use crate::state::{BlockState, Part, PreState, PARTS};
 use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, Ordering, RwLock};
 use lockstep_spec::types::Receipt;
 use lockstep_spec::types::{Block, BlockError, BlockRule, ExecStats};
 use lockstep_spec::Fork;
-use revm::context::{Context, ContextTr};
+use revm::context::ContextTr;
 use revm::database_interface::WrapDatabaseRef;
-use revm::{MainBuilder, MainContext};
 use shard::{Changes, ShardEnv, ShardOutput};
 use std::panic::{self, AssertUnwindSafe};
 
@@ -278,11 +277,7 @@ fn settle<'a>(
     cfg: &revm::context::CfgEnv,
     block_env: &revm::context::BlockEnv,
 ) -> Result<(Settled<'a>, u64), BlockError> {
-    let mut evm = Context::mainnet()
-        .with_db(OwnedState::from(state))
-        .with_cfg(cfg.clone())
-        .with_block(block_env.clone())
-        .build_mainnet();
+    let mut evm = sequential::state_evm(state, cfg.clone(), block_env.clone());
     let mut transfers = TransferPath::from(Transfers::Direct);
     let mut receipts = Vec::with_capacity(runs.len());
     let mut gas_used = Vec::with_capacity(runs.len());
