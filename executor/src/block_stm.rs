@@ -217,12 +217,61 @@ pub fn too_contended(aborts: u64, incarnations: u64) -> bool {
 /// How a run ended.
 #[derive(Debug)]
 pub enum Outcome {
-    /// Each transaction's final output, in block order (`None` only if the run broke its own
-    /// invariants), the multi-version memory holding the final writes, the counters of the
-    /// run, and how many writes its incarnations made per part of the state.
-    Done(Vec<Option<TxOutput>>, Box<MvMemory>, Counters, [u64; PARTS]),
+    /// Every transaction executed and validated: its final output and writes are in
+    /// [`Finished`].
+    Done(Box<Finished>),
     /// The run gave up: more than two in five of its incarnations failed validation.
-    GaveUp(Counters),
+    GaveUp(Box<Counters>),
+}
+
+/// What a finished run leaves: each transaction's final output and write set, taken out by
+/// the workers that build the block's receipts and state ([`crate::finish`]).
+#[derive(Debug)]
+pub struct Finished {
+    latest: Vec<Aligned<Mutex<Latest>>>,
+    mv: MvMemory,
+    counters: Counters,
+    writes_per_part: [u64; PARTS],
+}
+
+impl Finished {
+    /// How many transactions the block has.
+    pub fn len(&self) -> usize {
+        self.latest.len()
+    }
+
+    /// Whether the block has no transactions.
+    pub fn is_empty(&self) -> bool {
+        self.latest.is_empty()
+    }
+
+    /// Takes transaction `tx`'s final output (`None` only if the run broke its own
+    /// invariants, or it was taken already).
+    pub fn take_output(&self, tx: TxIdx) -> Option<TxOutput> {
+        let slot = self.latest.get(tx)?;
+        let output = slot.lock().output.take();
+        output.map(|(_, output)| *output)
+    }
+
+    /// Takes transaction `tx`'s final write set (empty once taken).
+    pub fn take_writes(&self, tx: TxIdx) -> Vec<(Location, Value)> {
+        self.mv.take_writes(tx)
+    }
+
+    /// The location whose fees are credited lazily (the beneficiary's account).
+    pub fn lazy_location(&self) -> Location {
+        self.mv.lazy_location()
+    }
+
+    /// The run's counters.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// How many writes the final incarnations made per part of the state.
+    pub fn writes_per_part(&self) -> &[u64; PARTS] {
+        &self.writes_per_part
+    }
 }
 
 /// Runs the block's transactions on `threads` threads. With `may_give_up`, a block whose
@@ -256,7 +305,7 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize, may_give_up: bool) -> Outcome
         panic::resume_unwind(payload);
     }
     if run.gave_up.load(Ordering::SeqCst) {
-        return Outcome::GaveUp(run.counters);
+        return Outcome::GaveUp(Box::new(run.counters));
     }
     if crate::CHECK_INVARIANTS && run.panic.lock().is_none() {
         check_final_invariants(&run);
@@ -268,16 +317,12 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize, may_give_up: bool) -> Outcome
         writes_per_part,
         ..
     } = run;
-    let outputs = latest
-        .into_iter()
-        .map(|slot| slot.0.into_inner().output.map(|(_, output)| *output))
-        .collect();
-    Outcome::Done(
-        outputs,
-        Box::new(mv),
+    Outcome::Done(Box::new(Finished {
+        latest,
+        mv,
         counters,
-        writes_per_part.into_inner(),
-    )
+        writes_per_part: writes_per_part.into_inner(),
+    }))
 }
 
 /// Per transaction of `txs`, the latest earlier one predicted to write an account it writes:

@@ -5,7 +5,8 @@
 //! (execution and validation indices, dependencies), [`vm`] (revm reading through the
 //! multi-version memory), [`transfer`] (plain transfers without revm), [`beneficiary`] (lazy
 //! fee payments), [`block_stm`] (the worker loop), [`parallel`] (a whole block),
-//! [`materialize`] (the state after it), [`contention`] (a block predicted too serial to run
+//! [`finish`] (receipts and the state after it, on the run's workers), [`materialize`] (applying
+//! the final writes), [`contention`] (a block predicted too serial to run
 //! in parallel), [`local_code`] (per-worker copies of contract code), [`sync`] (every atomic,
 //! lock and thread; shuttle behind a feature) and [`stats`] (counters). Under the `faults`
 //! feature, `faults` seeds concurrency bugs for mutation testing (absent from normal builds).
@@ -99,6 +100,7 @@ pub mod executed;
 pub mod fast_hash;
 #[cfg(feature = "faults")]
 pub mod faults;
+pub mod finish;
 pub mod local_code;
 pub mod materialize;
 pub mod mv_memory;

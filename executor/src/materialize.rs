@@ -12,116 +12,121 @@
 //! them would have rewritten the same values.
 //!
 //! Every write concerns one account, and block order matters only per account, so the work
-//! splits by the state's parts: each worker that ran the block owns some parts, reads every
-//! write set in block order and applies the writes that fall in its parts. The write sets are
-//! only read, so no worker waits for another, and nothing is copied into buffers by part. The
-//! parts are shared out by the writes the run counted in each ([`share_parts`]): one busy
-//! account (a token's storage) fills its part, and the worker given it gets nothing else.
+//! splits by the state's parts: each worker that ran the block owns some parts and applies,
+//! in block order, the writes that fall in them ([`apply_in_order`]); [`crate::finish`]
+//! sorts the writes by owner first, each worker a range of transactions. The parts are
+//! shared out by the writes the run counted in each ([`share_parts`]): one busy account (a
+//! token's storage) fills its part, and the worker given it gets nothing else.
 
-use crate::mv_memory::{Location, MvMemory, Value};
-use crate::state::{self, BlockState, Part, PARTS};
-use crate::sync::{self, AtomicUsize, Mutex, Ordering};
+use crate::mv_memory::{Location, Value};
+use crate::state::{self, BlockState, Part, PreState, PARTS};
 use alloy_primitives::map::AddressMap;
 use alloy_primitives::{Address, U256};
 use lockstep_spec::Fork;
 
 /// One write of the block.
-type Write = (Location, Value);
+pub type Write = (Location, Value);
 
-/// Writes of the block per worker applying them, at least.
-const WRITES_PER_WORKER: usize = 1024;
+/// The state's parts dealt out to the workers applying the writes: worker `owner[p]` holds
+/// part `p`, at `at[p]` among its parts.
+#[derive(Debug)]
+pub struct Deal {
+    /// The worker of each part.
+    pub owner: [usize; PARTS],
+    /// Where each part is among its worker's parts.
+    pub at: [usize; PARTS],
+}
 
-/// Applies the final write sets of a finished run (`mv`) to `state`, the state the
-/// transactions ran on, on `threads` workers, sharing the parts of the state among them by
-/// `writes_per_part` (the run's count of writes in each). `keep_wiped` leaves the storage
-/// resets out (the `KeepWipedStorage` fault; always false in a normal build).
-pub fn apply(
-    fork: Fork,
-    state: &mut BlockState<'_>,
-    mv: MvMemory,
-    keep_wiped: bool,
-    threads: usize,
-    writes_per_part: &[u64; PARTS],
-) {
-    let pre = state.pre();
-    let lazy = mv.lazy_location();
-    let write_sets = mv.into_write_sets();
-    let writes: usize = write_sets.iter().map(Vec::len).sum();
-    // A helper thread costs a wake-up: only blocks with many writes share the work.
-    let workers = threads
-        .clamp(1, PARTS)
-        .min(writes.div_ceil(WRITES_PER_WORKER).max(1));
-    // Worker `owner[p]` owns part `p`, at `at[p]` among its parts (which it keeps in order).
-    let owner = share_parts(writes_per_part, workers);
-    let mut at = [0usize; PARTS];
-    let mut owned: Vec<Vec<Part>> = (0..workers).map(|_| Vec::new()).collect();
-    let parts = std::mem::replace(state, BlockState::new(pre)).into_parts();
-    for (index, part) in parts.into_iter().enumerate() {
-        let mine = &mut owned[owner[index]];
-        at[index] = mine.len();
-        mine.push(part);
+impl Deal {
+    /// Deals the parts of `state` to `workers` workers by [`share_parts`] of the run's
+    /// `writes_per_part`, leaving `state` empty: each worker's parts, in order of their index.
+    pub fn out(
+        state: &mut BlockState<'_>,
+        writes_per_part: &[u64; PARTS],
+        workers: usize,
+    ) -> (Deal, Vec<Vec<Part>>) {
+        let pre = state.pre();
+        let owner = share_parts(writes_per_part, workers);
+        let mut at = [0usize; PARTS];
+        let mut owned: Vec<Vec<Part>> = (0..workers.max(1)).map(|_| Vec::new()).collect();
+        let parts = std::mem::replace(state, BlockState::new(pre)).into_parts();
+        for (index, part) in parts.into_iter().enumerate() {
+            let mine = &mut owned[owner[index]];
+            at[index] = mine.len();
+            mine.push(part);
+        }
+        (Deal { owner, at }, owned)
     }
-    let owned: Vec<Mutex<Vec<Part>>> = owned.into_iter().map(Mutex::new).collect();
-    let next_worker = AtomicUsize::new(0);
-    let work = || {
-        let worker = next_worker.fetch_add(1, Ordering::Relaxed);
-        let Some(mine) = owned.get(worker) else {
-            return;
-        };
-        let mut mine = mine.lock();
-        let mine_of = |location: &Location| {
-            let part = state::part_of(&location.address());
-            (owner[part] == worker).then_some(at[part])
-        };
-        if keep_wiped {
-            let mut faulty: Vec<Vec<Write>> = (0..mine.len()).map(|_| Vec::new()).collect();
-            for (location, value) in write_sets.iter().flatten() {
-                if let Some(at) = mine_of(location) {
-                    faulty[at].push((*location, value.clone()));
-                }
-            }
-            for (own, writes) in mine.iter_mut().zip(faulty) {
-                for (location, value) in without_wipes(writes) {
-                    own.apply_write(pre, fork, location, value);
-                }
-            }
-            return;
+
+    /// The worker owning the part of `location`'s account.
+    pub fn owner_of(&self, location: &Location) -> usize {
+        self.owner[state::part_of(&location.address())]
+    }
+
+    /// Puts the workers' parts (as [`Deal::out`] gave them) back into `state`.
+    pub fn gather(&self, state: &mut BlockState<'_>, owned: Vec<Vec<Part>>) {
+        let mut owned: Vec<std::vec::IntoIter<Part>> =
+            owned.into_iter().map(Vec::into_iter).collect();
+        let parts: Vec<Part> = (0..PARTS)
+            .map(|index| {
+                owned
+                    .get_mut(self.owner[index])
+                    .and_then(Iterator::next)
+                    .unwrap_or_default()
+            })
+            .collect();
+        *state = BlockState::from_parts(state.pre(), parts);
+    }
+}
+
+/// Applies `writes`, the writes of the block that fall in the parts `mine` of one worker, in
+/// block order: `lazy` is the location whose fees are summed before being credited (the
+/// beneficiary's account). `keep_wiped` leaves the storage resets out (the
+/// `KeepWipedStorage` fault; always false in a normal build).
+pub fn apply_in_order<'w>(
+    fork: Fork,
+    pre: &PreState,
+    deal: &Deal,
+    mine: &mut [Part],
+    lazy: Location,
+    writes: impl Iterator<Item = &'w Write>,
+    keep_wiped: bool,
+) {
+    let at_of = |location: &Location| deal.at[state::part_of(&location.address())];
+    if keep_wiped {
+        let mut faulty: Vec<Vec<Write>> = (0..mine.len()).map(|_| Vec::new()).collect();
+        for write in writes {
+            faulty[at_of(&write.0)].push(write.clone());
         }
-        // `at` is always one of this worker's parts: `mine[at]` exists.
-        let mut fees = PendingFees::default();
-        for (location, value) in write_sets.iter().flatten() {
-            let Some(at) = mine_of(location) else {
+        for (own, writes) in mine.iter_mut().zip(faulty) {
+            for (location, value) in without_wipes(writes) {
+                own.apply_write(pre, fork, location, value);
+            }
+        }
+        return;
+    }
+    let mut fees = PendingFees::default();
+    for (location, value) in writes {
+        let at = at_of(location);
+        // The beneficiary's fees are summed; a recipient's credit, one of a kind in most
+        // blocks, is applied at once like any write.
+        if let (Location::Account(address), Value::Fee(fee)) = (location, value) {
+            if *location == lazy && !fee.is_zero() {
+                if let Some(((pending_at, to), sum)) = fees.add(at, *address, *fee) {
+                    mine[pending_at].credit(pre, fork, to, sum);
+                }
                 continue;
-            };
-            // The beneficiary's fees are summed; a recipient's credit, one of a kind in
-            // most blocks, is applied at once like any write.
-            if let (Location::Account(address), Value::Fee(fee)) = (location, value) {
-                if *location == lazy && !fee.is_zero() {
-                    if let Some(((pending_at, to), sum)) = fees.add(at, *address, *fee) {
-                        mine[pending_at].credit(pre, fork, to, sum);
-                    }
-                    continue;
-                }
             }
-            let address = location.address();
-            if let Some(sum) = fees.take_for(&address) {
-                mine[at].credit(pre, fork, address, sum);
-            }
-            mine[at].apply_write(pre, fork, *location, value.clone());
         }
-        if let Some(((at, to), sum)) = fees.0 {
-            mine[at].credit(pre, fork, to, sum);
+        let address = location.address();
+        if let Some(sum) = fees.take_for(&address) {
+            mine[at].credit(pre, fork, address, sum);
         }
-    };
-    sync::run_workers(workers, work);
-    let mut owned: Vec<std::vec::IntoIter<Part>> = owned
-        .into_iter()
-        .map(|parts| parts.into_inner().into_iter())
-        .collect();
-    let parts: Vec<Part> = (0..PARTS)
-        .map(|index| owned[owner[index]].next().unwrap_or_default())
-        .collect();
-    *state = BlockState::from_parts(pre, parts);
+        mine[at].apply_write(pre, fork, *location, value.clone());
+    }
+    if let Some(((at, to), sum)) = fees.0 {
+        mine[at].credit(pre, fork, to, sum);
+    }
 }
 
 /// Which of `workers` workers applies the writes of each part, so that the busiest worker has

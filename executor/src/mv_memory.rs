@@ -717,17 +717,15 @@ impl MvMemory {
         self.lazy
     }
 
-    /// The write sets of a finished block, in block order: applied one after the other,
-    /// they give the state the sequential commits would (ESTIMATEs never survive a finished
-    /// block).
-    pub fn into_write_sets(self) -> Vec<Vec<(Location, Value)>> {
+    /// Takes transaction `tx`'s final write set out of a finished block's memory, leaving it
+    /// empty: the workers that ran the block take their share of the write sets apart. The
+    /// write sets of a finished block, applied in block order, give the state the sequential
+    /// commits would (ESTIMATEs never survive a finished block).
+    pub fn take_writes(&self, tx: TxIdx) -> Vec<(Location, Value)> {
         self.write_sets
-            .into_iter()
-            .map(|slot| {
-                let Aligned(slot) = slot;
-                slot.into_inner().writes
-            })
-            .collect()
+            .get(tx)
+            .map(|slot| std::mem::take(&mut slot.lock().writes))
+            .unwrap_or_default()
     }
 
     /// Whether any ESTIMATE marker is left (none may survive the end of a block).

@@ -1,16 +1,17 @@
 //! A block through Block-STM: the pre-block system calls run sequentially, the transactions
-//! in parallel, then their final outputs are checked in block order with the sequential
-//! executor's rules (block gas and blob limits, then each transaction's own error), the state
-//! is built from the final writes ([`materialize`]) and the rewards and withdrawals follow.
+//! in parallel, then the run's workers check the final outputs with the sequential executor's
+//! rules (block gas and blob limits, then each transaction's own error), build the receipts
+//! and the state from the final writes ([`crate::finish`]), and the rewards and withdrawals
+//! follow.
 
 use crate::block_end;
 use crate::block_stm;
 use crate::env;
 use crate::executed::Executed;
-use crate::materialize;
-use crate::sequential::{self, GAS_PER_BLOB};
+use crate::finish::{self, Receipts};
+use crate::sequential;
 use crate::state::{BlockState, PreState};
-use crate::vm::{BlockContext, TxOutput};
+use crate::vm::BlockContext;
 use crate::ParallelExecutor;
 use lockstep_spec::types::{Block, BlockError, BlockRule};
 use lockstep_spec::Fork;
@@ -47,8 +48,8 @@ pub fn execute<'a>(
     };
     let outcome = block_stm::run(&ctx, executor.threads, !executor.force_parallel);
     drop(ctx);
-    let (outputs, mv, counters, writes_per_part) = match outcome {
-        block_stm::Outcome::Done(outputs, mv, counters, writes) => (outputs, mv, counters, writes),
+    let run = match outcome {
+        block_stm::Outcome::Done(run) => run,
         block_stm::Outcome::GaveUp(counters) => {
             let mut executed =
                 sequential::execute_with(fork, pre, block, sequential::Transfers::Direct)?;
@@ -64,39 +65,17 @@ pub fn execute<'a>(
             return Ok(executed);
         }
     };
-
-    let mut receipts = Vec::with_capacity(outputs.len());
-    let mut gas_used = Vec::with_capacity(outputs.len());
-    let mut cumulative = 0u64;
-    let mut blob_gas_used = 0u64;
-    for (index, (tx, output)) in block.transactions.iter().zip(outputs).enumerate() {
-        sequential::check_block_limits(fork, block, index, tx, cumulative, blob_gas_used)?;
-        let Some(TxOutput { result }) = output else {
-            return Err(BlockError::Block {
-                rule: BlockRule::Other,
-                message: format!("parallel executor: transaction {index} has no final output"),
-            });
-        };
-        let result = result?;
-        let used = result.tx_gas_used();
-        cumulative += used;
-        blob_gas_used += tx.blob_versioned_hashes.len() as u64 * GAS_PER_BLOB;
-        receipts.push(sequential::receipt(tx, &result, cumulative));
-        gas_used.push(used);
-    }
-    // Every transaction is valid: the block's state is the final writes.
+    let stats = run.counters().to_exec_stats();
     #[cfg(feature = "faults")]
     let keep_wiped = executor.fault == Some(crate::faults::Fault::KeepWipedStorage);
     #[cfg(not(feature = "faults"))]
     let keep_wiped = false;
-    materialize::apply(
-        fork,
-        &mut state,
-        *mv,
-        keep_wiped,
-        executor.threads,
-        &writes_per_part,
-    );
+    // Every transaction valid: the block's state is the final writes.
+    let Receipts {
+        receipts,
+        gas_used,
+        blob_gas_used,
+    } = finish::finish(fork, block, &mut state, *run, executor.threads, keep_wiped)?;
 
     let requests = block_end::post_block(fork, &mut state, block, &receipts)?;
     Ok(Executed {
@@ -105,6 +84,6 @@ pub fn execute<'a>(
         gas_used,
         blob_gas_used,
         requests,
-        stats: counters.to_exec_stats(),
+        stats,
     })
 }

@@ -171,6 +171,49 @@ where
     });
 }
 
+/// A meeting point for the `parties` workers of one run, used once: each waits there until
+/// all have arrived, unless one of them gave up (it panicked), in which case the others stop
+/// waiting too.
+#[derive(Debug)]
+pub struct Barrier {
+    arrived: AtomicUsize,
+    parties: usize,
+    abandoned: AtomicBool,
+}
+
+impl Barrier {
+    /// A barrier for `parties` workers.
+    pub fn new(parties: usize) -> Self {
+        Barrier {
+            arrived: AtomicUsize::new(0),
+            parties,
+            abandoned: AtomicBool::new(false),
+        }
+    }
+
+    /// Waits for every other party; false when one of them abandoned the run instead (the
+    /// caller stops too).
+    pub fn wait(&self) -> bool {
+        self.arrived.fetch_add(1, Ordering::SeqCst);
+        let mut polls = 0u32;
+        loop {
+            if self.abandoned.load(Ordering::SeqCst) {
+                return false;
+            }
+            if self.arrived.load(Ordering::SeqCst) >= self.parties {
+                return true;
+            }
+            relax(polls, self.parties);
+            polls = polls.saturating_add(1);
+        }
+    }
+
+    /// Releases every party waiting now or later: this one will never arrive.
+    pub fn abandon(&self) {
+        self.abandoned.store(true, Ordering::SeqCst);
+    }
+}
+
 /// Lets other threads run: an idle worker calls this between polls, with the number of polls
 /// in a row that found nothing and the number of workers of its run. The first few polls only
 /// pause the core briefly: an empty poll is usually a task claimed a moment too early (a
