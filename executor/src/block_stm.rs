@@ -258,6 +258,17 @@ impl Finished {
         self.mv.take_writes(tx)
     }
 
+    /// Frees what the run kept for the transactions of `span` (their read sets) and the
+    /// `share`-th of `shares` shares of the multi-version memory's table: the workers that
+    /// ran the block free it together instead of the caller alone.
+    pub fn release(&self, span: std::ops::Range<usize>, share: usize, shares: usize) {
+        for slot in self.latest.get(span).unwrap_or_default() {
+            let reads = std::mem::take(&mut slot.lock().reads);
+            drop(reads);
+        }
+        self.mv.release_table(share, shares);
+    }
+
     /// The location whose fees are credited lazily (the beneficiary's account).
     pub fn lazy_location(&self) -> Location {
         self.mv.lazy_location()

@@ -717,6 +717,17 @@ impl MvMemory {
         self.lazy
     }
 
+    /// Empties the `share`-th of `shares` equal shares of the table's shards (of a finished
+    /// block, whose reads are over).
+    pub fn release_table(&self, share: usize, shares: usize) {
+        let shares = shares.max(1);
+        let span = share * SHARDS / shares..(share + 1) * SHARDS / shares;
+        for shard in self.shards.get(span).unwrap_or_default() {
+            let table = std::mem::take(&mut *shard.write());
+            drop(table);
+        }
+    }
+
     /// Takes transaction `tx`'s final write set out of a finished block's memory, leaving it
     /// empty: the workers that ran the block take their share of the write sets apart. The
     /// write sets of a finished block, applied in block order, give the state the sequential
