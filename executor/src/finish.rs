@@ -164,13 +164,10 @@ impl Shared<'_, '_> {
         span: std::ops::Range<usize>,
         mine: &mut [Part],
     ) -> Option<RangeReceipts> {
-        let t0 = std::time::Instant::now();
         let outputs = self.sort(worker, span.clone());
-        let t1 = std::time::Instant::now();
         if !self.sorted.wait() {
             return None;
         }
-        let t2 = std::time::Instant::now();
         let receipts = self.receipts(worker, span.clone(), outputs);
         {
             let ranges: Vec<_> = self.ranges.iter().map(RwLock::read).collect();
@@ -192,26 +189,14 @@ impl Shared<'_, '_> {
                 self.keep_wiped,
             );
         }
-        let t3 = std::time::Instant::now();
         if !self.applied.wait() {
             return None;
         }
-        let t4 = std::time::Instant::now();
         // What the run kept goes now, each range's on its own worker; the gas stays for the
         // sum.
         let sets = std::mem::take(&mut self.ranges[worker].write().sets);
         drop(sets);
         self.run.release(span, worker, self.ranges.len());
-        if std::env::var_os("LOCKSTEP_PHASES").is_some() && worker == 0 {
-            eprintln!(
-                "PHASE sort {} wait1 {} apply {} wait2 {} drop {}",
-                (t1 - t0).as_nanos(),
-                (t2 - t1).as_nanos(),
-                (t3 - t2).as_nanos(),
-                (t4 - t3).as_nanos(),
-                t4.elapsed().as_nanos()
-            );
-        }
         Some(receipts)
     }
 
