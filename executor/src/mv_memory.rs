@@ -10,16 +10,21 @@
 //! The values themselves stay in each transaction's write set; the table of locations holds,
 //! per writer, only the incarnation and where in its write set the value is. Entries are
 //! small, so inserting them is cheap, and the state after the block is built from the write
-//! sets in block order, without a pass over the table.
+//! sets in block order, without a pass over the table. A location whose filter slot only one
+//! transaction writes has no entry at all: readers find it in that transaction's write set
+//! (the `owners` module).
 
 use crate::fast_hash::FastHash;
-use crate::sync::{Aligned, AtomicBool, AtomicU32, Mutex, Ordering, RwLock};
+use crate::sync::{Aligned, AtomicBool, Mutex, Ordering, RwLock};
 use alloy_primitives::{Address, U256};
 use crossbeam_utils::CachePadded;
+use owners::{Claim, Found, Owner, Owners};
 use revm::state::AccountInfo;
 use smallvec::SmallVec;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hash, Hasher};
+
+mod owners;
 
 /// A transaction's position in the block.
 pub type TxIdx = usize;
@@ -154,6 +159,17 @@ struct Versions {
 }
 
 impl Versions {
+    /// The entries of a location only `tx` writes.
+    fn one(tx: TxIdx, entry: Entry) -> Self {
+        let mut entries = SmallVec::new();
+        entries.push((tx, entry));
+        Versions {
+            entries,
+            credits: u32::from(matches!(entry, Entry::Credited(..))),
+            bases: None,
+        }
+    }
+
     fn insert(&mut self, tx: TxIdx, entry: Entry) {
         let credit = matches!(entry, Entry::Credited(..));
         // Transactions mostly finish in block order: try the end first.
@@ -288,17 +304,15 @@ pub struct MvMemory {
     /// lazy fee), kept out of the table and read from the write sets: in the table it would
     /// be one lock and one sorted vector that every transaction of the block contends for.
     lazy: Location,
-    /// A filter of the locations written in this block: per slot (a location's slot comes
-    /// from its hash), the lowest transaction that ever wrote a location of that slot, stored
-    /// as `u32::MAX - tx` so that zero means none (never raised). Most reads are of
-    /// locations no lower transaction writes: every read of an untouched account, and every
-    /// validation of a transaction's read of its own sender and recipient, which only it
-    /// writes. Those are answered with one atomic load, without the shard's lock (whose
-    /// reference count would move its cache line between the cores on every read). A slot
-    /// is lowered before the location's entry goes in its shard, so a reader that sees it
-    /// too high and reads the pre-state is re-validated once the writer finishes (it wrote
-    /// a new location), and then sees it lowered.
-    lowest_writer: Vec<AtomicU32>,
+    /// The filter of writers (the `owners` module): per slot (a location's slot comes from its
+    /// hash), the lowest transaction that ever wrote a location of that slot and whether one
+    /// transaction or several write its locations. Most reads are of locations no lower
+    /// transaction writes: every read of an untouched account, and every validation of a
+    /// transaction's read of its own sender and recipient, which only it writes. Those are
+    /// answered with one atomic load, without the shard's lock (whose reference count would
+    /// move its cache line between the cores on every read); a location only one transaction
+    /// writes is found in its write set, and never enters the table.
+    owners: Owners,
     /// Whether any storage reset was ever written in this block (never cleared): most
     /// blocks destroy and create nothing, and then a storage read's second lookup, of the
     /// account's reset, is answered without touching a shard. Set after the reset is in its
@@ -307,19 +321,22 @@ pub struct MvMemory {
     resets_written: AtomicBool,
 }
 
-/// Where a location lives: its shard of the table and its slot in the filter of lowest
-/// writers, both from one hash.
+/// Where a location lives: its shard of the table and its slot in the filter of writers,
+/// both from one hash.
 #[derive(Clone, Copy, Debug)]
 struct Place {
     shard: usize,
     slot: usize,
 }
 
-/// Slots of the filter of lowest writers per transaction of the block: with about three
+/// Slots of the filter of writers per transaction of the block: with about three
 /// written locations per transaction, a read by the block's last transaction of a location
 /// no lower one writes shares its slot with a lower writer about one time in five, half
 /// that on average over the block (and then takes the shard's lock).
-const FILTER_SLOTS_PER_TX: usize = 16;
+///
+/// Under shuttle, one per transaction: locations of different transactions then share slots
+/// often, and the schedules explored cover moving a single writer's entries into the table.
+const FILTER_SLOTS_PER_TX: usize = if cfg!(feature = "shuttle") { 1 } else { 16 };
 
 /// The place of `location` in a memory whose filter has `slots` slots (a power of two).
 fn place_of(location: &Location, slots: usize) -> Place {
@@ -333,11 +350,48 @@ fn place_of(location: &Location, slots: usize) -> Place {
     }
 }
 
-/// How the filter of lowest writers stores a write by `tx`: higher for lower transactions,
-/// zero for none. Transactions past `u32::MAX - 1` (no real block has them) share the mark
-/// one, and a reader among them treats any mark as a possible lower write.
-fn filter_mark(tx: TxIdx) -> u32 {
-    u32::MAX - u32::try_from(tx).map_or(u32::MAX - 1, |tx| tx.min(u32::MAX - 1))
+/// The entry pointing at `value`, written by `incarnation` at `index` of its write set.
+fn entry_of(value: &Value, incarnation: Incarnation, index: usize) -> Entry {
+    match value {
+        Value::Fee(_) => Entry::Credited(incarnation, index as u32),
+        _ => Entry::Written(incarnation, index as u32),
+    }
+}
+
+/// Whether `current` writes a location `previous` did not, and the locations `previous`
+/// wrote and `current` does not.
+fn compare_write_sets(
+    previous: &[(Location, Value)],
+    current: &[(Location, Value)],
+) -> (bool, Vec<Location>) {
+    if previous.is_empty() {
+        // The first incarnation (or one after an empty write set): nothing to drop.
+        return (!current.is_empty(), Vec::new());
+    }
+    let written_before = |location: &Location| previous.iter().any(|(l, _)| l == location);
+    let written_now = |location: &Location| current.iter().any(|(l, _)| l == location);
+    // Write sets are usually tiny: compare them directly, with hash sets only when large.
+    if previous.len().saturating_mul(current.len()) <= 256 {
+        (
+            current.iter().any(|(l, _)| !written_before(l)),
+            previous
+                .iter()
+                .map(|(l, _)| *l)
+                .filter(|l| !written_now(l))
+                .collect(),
+        )
+    } else {
+        let before: HashSet<&Location> = previous.iter().map(|(l, _)| l).collect();
+        let now: HashSet<&Location> = current.iter().map(|(l, _)| l).collect();
+        (
+            current.iter().any(|(l, _)| !before.contains(l)),
+            previous
+                .iter()
+                .map(|(l, _)| *l)
+                .filter(|l| !now.contains(l))
+                .collect(),
+        )
+    }
 }
 
 /// The origin of a read that found `entry` (see [`MvMemory::read_origin`]).
@@ -379,32 +433,13 @@ impl MvMemory {
                 .map(|_| Aligned(Mutex::new(WriteSet::default())))
                 .collect(),
             lazy,
-            lowest_writer: (0..(block_size * FILTER_SLOTS_PER_TX).next_power_of_two())
-                .map(|_| AtomicU32::new(0))
-                .collect(),
+            owners: Owners::new((block_size * FILTER_SLOTS_PER_TX).next_power_of_two()),
             resets_written: AtomicBool::new(false),
         }
     }
 
     fn place(&self, location: &Location) -> Place {
-        place_of(location, self.lowest_writer.len())
-    }
-
-    /// Lowers the filter's slot at `place` to `tx` (before `tx`'s entry goes in its shard).
-    fn mark_written(&self, place: Place, tx: TxIdx) {
-        let slot = &self.lowest_writer[place.slot];
-        let mark = filter_mark(tx);
-        if slot.load(Ordering::Relaxed) < mark {
-            slot.fetch_max(mark, Ordering::Release);
-        }
-    }
-
-    /// Whether a transaction below `tx` may have written the location at `place` (false:
-    /// certainly none did).
-    fn maybe_written_below(&self, place: Place, tx: TxIdx) -> bool {
-        let lowest = self.lowest_writer[place.slot].load(Ordering::Acquire);
-        let mark = filter_mark(tx);
-        lowest > mark || (mark == 1 && lowest != 0)
+        place_of(location, self.owners.len())
     }
 
     fn shard(&self, location: &Location) -> &RwLock<Shard> {
@@ -417,68 +452,89 @@ impl MvMemory {
         let Some(slot) = self.write_sets.get(version.tx) else {
             return false;
         };
-        // The write set stays locked until the table points at it, so that a reader that
-        // finds a new entry finds the values it points at.
-        let mut set = slot.lock();
-        let previous = std::mem::replace(&mut set.writes, writes);
-        set.incarnation = version.incarnation;
-        set.aborted = false;
-        set.lazy = set.writes.iter().position(|(l, _)| *l == self.lazy);
-        for (index, (location, _)) in set.writes.iter().enumerate() {
-            if *location == self.lazy {
-                continue;
+        // Entries of slots another transaction owns alone: inserted once the slot goes
+        // through the table, after this write set is let go (moving the other's entries
+        // takes its write set's lock, and it may be waiting for this one's).
+        let mut later: SmallVec<[(Place, Location, Entry); 2]> = SmallVec::new();
+        let wrote_new = {
+            // The write set stays locked until the table points at it, so that a reader that
+            // finds a new entry finds the values it points at.
+            let mut set = slot.lock();
+            let previous = std::mem::replace(&mut set.writes, writes);
+            set.incarnation = version.incarnation;
+            set.aborted = false;
+            set.lazy = set.writes.iter().position(|(l, _)| *l == self.lazy);
+            for (index, (location, value)) in set.writes.iter().enumerate() {
+                if *location == self.lazy {
+                    continue;
+                }
+                let entry = entry_of(value, version.incarnation, index);
+                let place = self.place(location);
+                match self.owners.claim(place.slot, version.tx) {
+                    Claim::Mine | Claim::BeingMoved => {}
+                    Claim::Table => self.insert(place, location, version.tx, entry),
+                    Claim::Other => later.push((place, *location, entry)),
+                }
+                if matches!(location, Location::StorageReset(_)) {
+                    self.resets_written.store(true, Ordering::Release);
+                }
             }
-            let entry = match set.writes[index].1 {
-                Value::Fee(_) => Entry::Credited(version.incarnation, index as u32),
-                _ => Entry::Written(version.incarnation, index as u32),
-            };
-            let place = self.place(location);
-            self.mark_written(place, version.tx);
-            self.shards[place.shard]
-                .write()
-                .entry(*location)
-                .or_default()
-                .insert(version.tx, entry);
-            if matches!(location, Location::StorageReset(_)) {
-                self.resets_written.store(true, Ordering::Release);
+            let (wrote_new, stale) = compare_write_sets(&previous, &set.writes);
+            // A stale location of a single-owner slot is simply absent from the write set;
+            // of a slot being moved, the mover reads the write set after this.
+            for location in stale.iter().filter(|l| **l != self.lazy) {
+                if self.owners.owner(self.place(location).slot) == Owner::Table {
+                    if let Some(entries) = self.shard(location).write().get_mut(location) {
+                        entries.remove(version.tx);
+                    }
+                }
             }
-        }
-        if previous.is_empty() {
-            // The first incarnation (or one after an empty write set): nothing to drop.
-            return !set.writes.is_empty();
-        }
-        let current = &set.writes;
-        let written_before = |location: &Location| previous.iter().any(|(l, _)| l == location);
-        let written_now = |location: &Location| current.iter().any(|(l, _)| l == location);
-        // Write sets are usually tiny: compare them directly, with hash sets only when large.
-        let (wrote_new, stale): (bool, Vec<Location>) =
-            if previous.len().saturating_mul(current.len()) <= 256 {
-                (
-                    current.iter().any(|(l, _)| !written_before(l)),
-                    previous
-                        .iter()
-                        .map(|(l, _)| *l)
-                        .filter(|l| !written_now(l))
-                        .collect(),
-                )
-            } else {
-                let before: HashSet<&Location> = previous.iter().map(|(l, _)| l).collect();
-                let now: HashSet<&Location> = current.iter().map(|(l, _)| l).collect();
-                (
-                    current.iter().any(|(l, _)| !before.contains(l)),
-                    previous
-                        .iter()
-                        .map(|(l, _)| *l)
-                        .filter(|l| !now.contains(l))
-                        .collect(),
-                )
-            };
-        for location in stale.iter().filter(|l| **l != self.lazy) {
-            if let Some(entries) = self.shard(location).write().get_mut(location) {
-                entries.remove(version.tx);
+            wrote_new
+        };
+        for (place, location, entry) in later {
+            self.owners.make_table(place.slot, |writer, done| {
+                self.move_into_table(place.slot, writer, done)
+            });
+            // Raises the lowest writer's mark before the entry can be found.
+            if self.owners.claim(place.slot, version.tx) == Claim::Table {
+                self.insert(place, &location, version.tx, entry);
             }
         }
         wrote_new
+    }
+
+    /// Inserts `tx`'s `entry` for `location` into the table.
+    fn insert(&self, place: Place, location: &Location, tx: TxIdx, entry: Entry) {
+        self.shards[place.shard]
+            .write()
+            .entry(*location)
+            .or_default()
+            .insert(tx, entry);
+    }
+
+    /// Moves the entries of `writer`, the single owner of `slot` until now, into the table,
+    /// and calls `done` (which makes the slot a table slot) before letting go of its write
+    /// set: a record of its next incarnation then sees the table, or had already replaced
+    /// the write set that is moved.
+    fn move_into_table(&self, slot: usize, writer: TxIdx, done: &dyn Fn()) {
+        let set = self.write_sets[writer].lock();
+        for (index, (location, value)) in set.writes.iter().enumerate() {
+            if *location == self.lazy {
+                continue;
+            }
+            let place = self.place(location);
+            if place.slot != slot {
+                continue;
+            }
+            let entry = if set.aborted {
+                Entry::Estimate
+            } else {
+                entry_of(value, set.incarnation, index)
+            };
+            self.insert(place, location, writer, entry);
+        }
+        done();
+        drop(set);
     }
 
     /// Marks every write of transaction `tx` as an ESTIMATE (its incarnation was aborted).
@@ -488,7 +544,12 @@ impl MvMemory {
         };
         let mut set = slot.lock();
         set.aborted = true;
+        // A single owner's slot reads the flag from the write set; one being moved is moved
+        // from the write set once it is let go, flag included.
         for (location, _) in set.writes.iter().filter(|(l, _)| *l != self.lazy) {
+            if self.owners.owner(self.place(location).slot) != Owner::Table {
+                continue;
+            }
             if let Some(entries) = self.shard(location).write().get_mut(location) {
                 entries.insert(tx, Entry::Estimate);
             }
@@ -517,24 +578,44 @@ impl MvMemory {
         })
     }
 
-    /// `f` of the entries of `location`, under its shard's lock, when a transaction below
-    /// `tx` may have written it (`None` otherwise, or when `f` finds nothing).
+    /// `f` of the entries of `location` (under its shard's lock, or the single writer's
+    /// entry), when a transaction below `tx` may have written it (`None` otherwise, or when
+    /// `f` finds nothing).
     fn with_versions<R>(
         &self,
         location: &Location,
         tx: TxIdx,
         f: impl FnOnce(&Versions) -> Option<R>,
     ) -> Option<R> {
-        if matches!(location, Location::StorageReset(_))
-            && !self.resets_written.load(Ordering::Acquire)
+        // The lazy location is never in the table (see [`MvMemory::lazy`]).
+        if *location == self.lazy
+            || matches!(location, Location::StorageReset(_))
+                && !self.resets_written.load(Ordering::Acquire)
         {
             return None;
         }
         let place = self.place(location);
-        if !self.maybe_written_below(place, tx) {
-            return None;
+        match self.owners.find(place.slot, tx) {
+            Found::Nothing => None,
+            Found::Table => f(self.shards[place.shard].read().get(location)?),
+            Found::Single(writer) => {
+                let entry = self.single_entry(writer, location)?;
+                f(&Versions::one(writer, entry))
+            }
         }
-        f(self.shards[place.shard].read().get(location)?)
+    }
+
+    /// The entry of `writer`, the single owner of `location`'s slot, for `location`: where in
+    /// its write set the value is, or ESTIMATE while its incarnation is aborted (`None` when
+    /// it does not write the location).
+    fn single_entry(&self, writer: TxIdx, location: &Location) -> Option<Entry> {
+        let set = self.write_sets[writer].lock();
+        let index = set.writes.iter().position(|(l, _)| l == location)?;
+        Some(if set.aborted {
+            Entry::Estimate
+        } else {
+            entry_of(&set.writes[index].1, set.incarnation, index)
+        })
     }
 
     /// The entry of the highest writer of `location` below `tx`.
@@ -826,9 +907,7 @@ mod tests {
         let slots: Vec<Location> = (0..1_000u64)
             .map(|n| Location::Storage(Address::with_last_byte((n % 7) as u8), U256::from(n)))
             .collect();
-        assert!(slots
-            .iter()
-            .all(|l| !mv.maybe_written_below(mv.place(l), 1)));
+        assert!(slots.iter().all(|l| mv.read_origin(l, 1) == Ok(None)));
         let writes = slots
             .iter()
             .step_by(2)
@@ -913,6 +992,39 @@ mod tests {
         // A dropped write leaves the bases too.
         assert!(!mv.record(v(1, 1), vec![]));
         assert_eq!(credited(mv.read(&deposit, 3)), Some((None, vec![7])));
+    }
+
+    #[test]
+    fn a_single_writers_entries_move_to_the_table_aborted_or_not() {
+        let mv = MvMemory::new(5, beneficiary());
+        let loc = Location::Storage(Address::with_last_byte(3), U256::from(9));
+        let other = Location::Storage(Address::with_last_byte(4), U256::from(2));
+        // Transaction 1 alone writes `loc`: found in its write set, ESTIMATE once aborted.
+        assert!(mv.record(v(1, 0), vec![(loc, Value::Slot(U256::from(10)))]));
+        assert_eq!(slot(mv.read(&loc, 2)), Some((v(1, 0), U256::from(10))));
+        assert_eq!(mv.read_origin(&loc, 1), Ok(None));
+        mv.convert_writes_to_estimates(1);
+        assert!(matches!(mv.read(&loc, 4), Read::Blocked(1)));
+        // A second writer moves the aborted entry into the table as an ESTIMATE.
+        assert!(mv.record(v(3, 0), vec![(loc, Value::Slot(U256::from(30)))]));
+        assert!(matches!(mv.read(&loc, 2), Read::Blocked(1)));
+        assert_eq!(slot(mv.read(&loc, 4)), Some((v(3, 0), U256::from(30))));
+        assert!(mv.has_estimates());
+        // The next incarnation of 1 replaces its ESTIMATE in the table...
+        assert!(!mv.record(v(1, 1), vec![(loc, Value::Slot(U256::from(11)))]));
+        assert_eq!(slot(mv.read(&loc, 2)), Some((v(1, 1), U256::from(11))));
+        assert!(!mv.has_estimates());
+        // ...and one that no longer writes `loc` leaves it.
+        assert!(mv.record(v(1, 2), vec![(other, Value::Slot(U256::from(1)))]));
+        assert_eq!(mv.read_origin(&loc, 2), Ok(None));
+        assert_eq!(mv.read_origin(&loc, 4), Ok(Some(v(3, 0))));
+        assert_eq!(slot(mv.read(&other, 4)), Some((v(1, 2), U256::from(1))));
+        // A single writer's credit reads as one: the base is the pre-state.
+        let deposit = Location::Account(Address::with_last_byte(0xde));
+        assert!(mv.record(v(0, 0), vec![(deposit, Value::Fee(U256::from(5)))]));
+        assert!(matches!(mv.read_base(&deposit, 2), Read::PreState));
+        assert_eq!(mv.read_origin(&deposit, 2), Ok(Some(v(0, 0))));
+        assert!(matches!(mv.read(&deposit, 2), Read::Credited(None, ref c) if c.len() == 1));
     }
 
     #[test]
