@@ -6,7 +6,7 @@
 use crate::contention;
 use crate::fast_hash::PreHashed;
 use crate::mv_memory::{Incarnation, Location, MvMemory, TxIdx, Value, Version};
-use crate::scheduler::{Scheduler, Task};
+use crate::scheduler::{Scheduler, Task, Worker};
 use crate::state::{self, PARTS};
 use crate::stats::{Counters, Tally};
 use crate::sync::{self, Aligned, AtomicBool, Mutex, Ordering};
@@ -57,6 +57,7 @@ impl Run<'_> {
     fn try_execute(
         &self,
         vm: &mut Vm<'_>,
+        worker: &mut Worker,
         tally: &mut Tally<'_>,
         writes_per_part: &mut [u64; PARTS],
         version: Version,
@@ -114,13 +115,20 @@ impl Run<'_> {
                         version.tx
                     );
                     let wrote_new_location = self.mv.record(version, writes);
-                    return self.scheduler.finish_execution(version, wrote_new_location);
+                    return self
+                        .scheduler
+                        .finish_execution(version, wrote_new_location, worker);
                 }
             }
         }
     }
 
-    fn needs_reexecution(&self, tally: &mut Tally<'_>, version: Version) -> Option<Task> {
+    fn needs_reexecution(
+        &self,
+        worker: &mut Worker,
+        tally: &mut Tally<'_>,
+        version: Version,
+    ) -> Option<Task> {
         tally.validation();
         let valid = {
             let latest = self.latest[version.tx].lock();
@@ -133,7 +141,8 @@ impl Run<'_> {
             self.failed_validation(tally);
             self.mark_estimates(version.tx);
         }
-        self.scheduler.finish_validation(version.tx, aborted)
+        self.scheduler
+            .finish_validation(version.tx, aborted, worker)
     }
 
     /// Turns the writes of `tx`'s aborted incarnation into ESTIMATEs, so that readers wait
@@ -174,18 +183,25 @@ impl Run<'_> {
 
     fn work_until_done(&self) {
         let mut vm = Vm::new(self.ctx, &self.mv);
+        let mut worker = self.scheduler.worker();
         let mut tally = self.counters.tally();
         let mut writes_per_part = [0u64; PARTS];
         let mut task = None;
         let mut idle_polls = 0;
         while !self.scheduler.done() && !self.halted.load(Ordering::SeqCst) {
             task = match task {
-                Some(Task::Execute(version)) => {
-                    self.try_execute(&mut vm, &mut tally, &mut writes_per_part, version)
+                Some(Task::Execute(version)) => self.try_execute(
+                    &mut vm,
+                    &mut worker,
+                    &mut tally,
+                    &mut writes_per_part,
+                    version,
+                ),
+                Some(Task::Validate(version)) => {
+                    self.needs_reexecution(&mut worker, &mut tally, version)
                 }
-                Some(Task::Validate(version)) => self.needs_reexecution(&mut tally, version),
                 None => {
-                    let next = self.scheduler.next_task();
+                    let next = self.scheduler.next_task(&mut worker);
                     if next.is_none() {
                         sync::relax(idle_polls, self.workers);
                         idle_polls = idle_polls.saturating_add(1);
@@ -290,20 +306,19 @@ impl Finished {
 /// it sequentially.
 pub fn run(ctx: &BlockContext<'_>, threads: usize, may_give_up: bool) -> Outcome {
     let size = ctx.txs.len();
+    let workers = threads.clamp(1, size.max(1));
+    let depends_on =
+        predicted_dependencies(ctx.txs, ctx.block_env.beneficiary, &ctx.credit_recipients);
     let run = Run {
         ctx,
         mv: MvMemory::new(size, Location::Account(ctx.block_env.beneficiary)),
-        scheduler: Scheduler::new(size),
+        scheduler: Scheduler::with_runs(size, run_length(&depends_on, workers)),
         latest: (0..size).map(|_| Aligned(Mutex::default())).collect(),
         counters: Counters::default(),
         halted: AtomicBool::new(false),
         may_give_up,
-        workers: threads.clamp(1, size.max(1)),
-        depends_on: predicted_dependencies(
-            ctx.txs,
-            ctx.block_env.beneficiary,
-            &ctx.credit_recipients,
-        ),
+        workers,
+        depends_on,
         gave_up: AtomicBool::new(false),
         panic: Mutex::new(None),
         writes_per_part: Mutex::new([0; PARTS]),
@@ -335,6 +350,25 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize, may_give_up: bool) -> Outcome
         writes_per_part: writes_per_part.into_inner(),
     }))
 }
+
+/// How many consecutive transactions a worker claims at once ([`Scheduler::with_runs`]): one
+/// when a transaction in sixteen or more waits for a predicted dependency (a run then holds
+/// transactions that wait on the other workers' runs), and otherwise enough that each worker
+/// still gets about thirty-two runs (so that they finish together), at most sixteen. Under
+/// shuttle, runs of two or more in every block of a few transactions per worker, contended
+/// or not, so that the schedules explored cover them.
+fn run_length(depends_on: &[Option<TxIdx>], workers: usize) -> usize {
+    let dependent = depends_on.iter().filter(|d| d.is_some()).count();
+    let shuttle = cfg!(feature = "shuttle");
+    if workers < 2 || (!shuttle && dependent * 16 >= depends_on.len()) {
+        return 1;
+    }
+    let runs_per_worker = if shuttle { 2 } else { 32 };
+    (depends_on.len() / (workers * runs_per_worker)).clamp(1, MAX_RUN)
+}
+
+/// The longest run of transactions a worker claims at once.
+const MAX_RUN: usize = 16;
 
 /// Per transaction of `txs`, the latest earlier one predicted to write an account it writes:
 /// its sender (nonce and balance) and, for a value transfer without call data, its recipient
