@@ -49,9 +49,11 @@
 //!   After the parallel phase the final outputs are checked in block order with the
 //!   sequential rules (block gas and blob limits first, then the transaction's own error), so
 //!   the first invalid transaction yields the same [`BlockError`] as sequential execution.
-//! - **Materialisation.** After the parallel phase, each transaction's result is checked in
-//!   block order (block limits first, then its own error); the state after the block is
-//!   then built from the final incarnations' write sets, applied in block order
+//! - **Materialisation.** After the parallel phase, the same workers check each
+//!   transaction's result in block order (block limits first, then its own error) and build
+//!   the receipts, each a range of transactions with the gas used before it ([`finish`]); the
+//!   state after the block is built from the final incarnations' write sets, applied in block
+//!   order, each worker its share of the state's parts
 //!   ([`materialize`]): a reset wipes the slots written below it, a later write replaces an
 //!   earlier one, the beneficiary's lazy fees are credited after its last full value. A write
 //!   set follows [`state::BlockState::commit`]'s rules, so EIP-161 and SELFDESTRUCT come out as
@@ -61,8 +63,12 @@
 //! - **No shared cache lines per transaction.** Accounts without code carry no bytecode
 //!   ([`state::new_account`]: revm's default shares one reference-counted empty code), each
 //!   worker hands revm its own copy of a hot contract's code ([`local_code`]), reads of
-//!   locations nobody wrote skip the shard locks ([`mv_memory`]'s filter), counters are
-//!   per worker ([`stats::Tally`]), and per-transaction slots sit on lines of their own.
+//!   locations nobody wrote skip the shard locks ([`mv_memory`]'s filter), a location one
+//!   transaction alone writes never enters the shared table (its readers look in that
+//!   transaction's write set), counters are per worker ([`stats::Tally`]), per-transaction
+//!   slots sit on lines of their own, and in a block with few predicted dependencies each
+//!   worker executes runs of consecutive transactions and validates its own
+//!   ([`scheduler::Scheduler::with_runs`]).
 //! - **Falling back.** Unless parallel execution is forced, a block runs sequentially when it
 //!   is small ([`too_few`], [`too_light`]), when a look at its transactions finds many transactions of
 //!   the beneficiary, many repeated identical calls or one long chain of dependencies
