@@ -623,3 +623,48 @@ fn readers_of_an_aborted_incarnation_wait_for_the_next() {
         U256::from(8)
     );
 }
+
+/// The index of the transaction a block error names, if it names one.
+fn failing_index(
+    outcome: &Result<lockstep_spec::types::BlockOutcome, BlockError>,
+) -> Option<usize> {
+    match outcome {
+        Err(BlockError::Transaction { index, .. }) => Some(*index),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_block_large_enough_to_share_its_end_reports_as_sequential() {
+    // 800 transfers between distinct accounts write 1,600 locations: the workers split the
+    // receipts and the state after the run by ranges of transactions, so the gas and blob gas
+    // used before a range, and the first error in block order, cross the ranges.
+    let fork = Fork::Cancun;
+    let size = 800u64;
+    let pre = world((0..size).map(|n| (addr(1_000 + n), eoa(1))));
+    let transfers = || -> Vec<lockstep_spec::types::Transaction> {
+        (0..size)
+            .map(|n| call(fork, addr(1_000 + n), 0, addr(5_000 + n), U256::from(1)))
+            .collect()
+    };
+    // Valid, with a blob transaction in the last range: the same receipts and blob gas.
+    let mut txs = transfers();
+    txs[700].tx_type = TxType::Blob;
+    txs[700].max_priority_fee_per_gas = Some(0);
+    txs[700].blob_versioned_hashes = vec![blob_hash(), blob_hash()];
+    txs[700].max_fee_per_blob_gas = Some(1);
+    let valid = assert_parallel_matches(fork, &pre, &block(fork, txs), 2);
+    assert_eq!(valid.map(|outcome| outcome.blob_gas_used), Ok(2 << 17));
+    // Two invalid transactions past the middle: the lower one is the block's error.
+    let mut txs = transfers();
+    txs[700].nonce += 5;
+    txs[500].nonce += 3;
+    let invalid = assert_parallel_matches(fork, &pre, &block(fork, txs), 2);
+    assert_eq!(failing_index(&invalid), Some(500));
+    // A gas limit that only the gas used by the transactions before it (most of them in
+    // lower ranges) pushes over the block's.
+    let mut txs = transfers();
+    txs[650].gas_limit = 30_000_000 - 650 * 21_000 + 1;
+    let over = assert_parallel_matches(fork, &pre, &block(fork, txs), 2);
+    assert_eq!(failing_index(&over), Some(650));
+}
