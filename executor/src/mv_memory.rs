@@ -15,7 +15,7 @@
 //! (the `owners` module).
 
 use crate::fast_hash::FastHash;
-use crate::sync::{Aligned, AtomicBool, Mutex, Ordering, RwLock};
+use crate::sync::{Aligned, AtomicBool, Mutex, MutexGuard, Ordering, RwLock};
 use alloy_primitives::{Address, U256};
 use crossbeam_utils::CachePadded;
 use owners::{Claim, Found, Owner, Owners};
@@ -492,8 +492,8 @@ impl MvMemory {
             wrote_new
         };
         for (place, location, entry) in later {
-            self.owners.make_table(place.slot, |writer, done| {
-                self.move_into_table(place.slot, writer, done)
+            self.owners.make_table(place.slot, |writer| {
+                self.move_into_table(place.slot, writer)
             });
             // Raises the lowest writer's mark before the entry can be found.
             if self.owners.claim(place.slot, version.tx) == Claim::Table {
@@ -513,10 +513,9 @@ impl MvMemory {
     }
 
     /// Moves the entries of `writer`, the single owner of `slot` until now, into the table,
-    /// and calls `done` (which makes the slot a table slot) before letting go of its write
-    /// set: a record of its next incarnation then sees the table, or had already replaced
-    /// the write set that is moved.
-    fn move_into_table(&self, slot: usize, writer: TxIdx, done: &dyn Fn()) {
+    /// and returns its write set still locked ([`Owners::make_table`] marks the slot a table
+    /// slot before letting go of it).
+    fn move_into_table(&self, slot: usize, writer: TxIdx) -> MutexGuard<'_, WriteSet> {
         let set = self.write_sets[writer].lock();
         for (index, (location, value)) in set.writes.iter().enumerate() {
             if *location == self.lazy {
@@ -533,8 +532,7 @@ impl MvMemory {
             };
             self.insert(place, location, writer, entry);
         }
-        done();
-        drop(set);
+        set
     }
 
     /// Marks every write of transaction `tx` as an ESTIMATE (its incarnation was aborted).

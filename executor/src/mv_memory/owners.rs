@@ -155,10 +155,12 @@ impl Owners {
     }
 
     /// Turns `slot` into a table slot for a writer other than its single one: `moved` is
-    /// called with the single writer while the slot is marked moving, and must put that
-    /// writer's entries of the slot into the table; the slot is a table slot once it returns.
-    /// Waits while another thread moves them.
-    pub(super) fn make_table(&self, slot: usize, moved: impl FnOnce(TxIdx, &dyn Fn())) {
+    /// called with the single writer while the slot is marked moving, puts that writer's
+    /// entries of the slot into the table and returns what it holds (the writer's write-set
+    /// lock), which is let go only after the slot is marked a table slot: a record of the
+    /// writer's next incarnation then sees the table, or had already replaced the write set
+    /// that was moved. Waits while another thread moves them.
+    pub(super) fn make_table<Held>(&self, slot: usize, moved: impl FnOnce(TxIdx) -> Held) {
         let cell = &self.slots[slot];
         let mut polls = 0u32;
         loop {
@@ -176,9 +178,10 @@ impl Owners {
                         .compare_exchange(current, moving, Ordering::AcqRel, Ordering::Acquire)
                         .is_ok()
                     {
+                        let held = moved(writer);
                         // Nothing else changes a moving slot's word.
-                        let done = || cell.store(word(Owner::Table, low), Ordering::Release);
-                        moved(writer, &done);
+                        cell.store(word(Owner::Table, low), Ordering::Release);
+                        drop(held);
                         return;
                     }
                 }
@@ -226,12 +229,11 @@ mod tests {
         // A second writer must move the first one's entries first.
         assert_eq!(owners.claim(0, 7), Claim::Other);
         let mut moved = None;
-        owners.make_table(0, |writer, done| {
+        owners.make_table(0, |writer| {
             moved = Some(writer);
             // While moving, the single writer leaves its entries to the mover.
             assert_eq!(owners.claim(0, 5), Claim::BeingMoved);
             assert_eq!(owners.owner(0), Owner::Moving(5));
-            done();
         });
         assert_eq!(moved, Some(5));
         assert_eq!(owners.claim(0, 7), Claim::Table);
