@@ -309,10 +309,17 @@ pub fn run(ctx: &BlockContext<'_>, threads: usize, may_give_up: bool) -> Outcome
     let workers = threads.clamp(1, size.max(1));
     let depends_on =
         predicted_dependencies(ctx.txs, ctx.block_env.beneficiary, &ctx.credit_recipients);
+    #[cfg_attr(not(feature = "faults"), allow(unused_mut))]
+    let mut scheduler = Scheduler::with_runs(size, run_length(&depends_on, workers));
+    #[cfg(feature = "faults")]
+    {
+        scheduler.lose_claimed_validations =
+            ctx.has_fault(crate::faults::Fault::LoseClaimedValidations);
+    }
     let run = Run {
         ctx,
         mv: MvMemory::new(size, Location::Account(ctx.block_env.beneficiary)),
-        scheduler: Scheduler::with_runs(size, run_length(&depends_on, workers)),
+        scheduler,
         latest: (0..size).map(|_| Aligned(Mutex::default())).collect(),
         counters: Counters::default(),
         halted: AtomicBool::new(false),

@@ -41,11 +41,15 @@ pub enum Fault {
     /// and validation alike: a BALANCE of the address, or a sweep of it, sees its balance
     /// without the block's payments, and the wrong value validates.
     CreditsUnseen,
+    /// A worker that claims the validations of a stretch of its own runs in one step
+    /// (`Scheduler::with_runs`) validates only the first of them: the others are marked
+    /// claimed but never validated.
+    LoseClaimedValidations,
 }
 
 impl Fault {
     /// Every fault.
-    pub const ALL: [Fault; 9] = [
+    pub const ALL: [Fault; 10] = [
         Fault::StaleDelegation,
         Fault::SkipValidation,
         Fault::NoEstimates,
@@ -55,6 +59,7 @@ impl Fault {
         Fault::IgnoreDeletion,
         Fault::KeepWipedStorage,
         Fault::CreditsUnseen,
+        Fault::LoseClaimedValidations,
     ];
 }
 

@@ -7,6 +7,7 @@
 use crate::mv_memory::{Incarnation, TxIdx, Version};
 use crate::sync::{Aligned, AtomicBool, AtomicUsize, Mutex, Ordering};
 use crossbeam_utils::CachePadded;
+use std::collections::VecDeque;
 
 /// Where a transaction's latest incarnation stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,8 +30,6 @@ struct Slot {
     status: Status,
     /// The transactions parked on this one until it finishes executing.
     dependents: Vec<TxIdx>,
-    /// The worker running or last running its incarnation ([`Worker`]).
-    executor: u32,
 }
 
 impl Default for Slot {
@@ -39,7 +38,6 @@ impl Default for Slot {
             incarnation: 0,
             status: Status::ReadyToExecute,
             dependents: Vec::new(),
-            executor: u32::MAX,
         }
     }
 }
@@ -53,22 +51,55 @@ pub enum Task {
     Validate(Version),
 }
 
-/// One worker's own part of the scheduler: which worker it is, and the transactions it
-/// claimed for execution in one go and has not started yet.
+/// One worker's own part of the scheduler: which worker it is, the transactions it claimed
+/// for execution in one go and has not started yet, and, when workers claim runs, the runs it
+/// executed and the validations it claimed in one go.
 #[derive(Debug)]
 pub struct Worker {
-    id: u32,
     /// The next transaction of the claimed run, and the end of the run.
     next: TxIdx,
     end: TxIdx,
     /// Active task slots taken for the run's transactions beyond the one the worker holds
     /// (given back when the run is used up).
     held: usize,
+    /// The runs this worker claimed, oldest first, that validation may not have passed yet
+    /// (`start..end` each).
+    runs: VecDeque<(TxIdx, TxIdx)>,
+    /// The next validation of those claimed in one go, the end of them, and the active task
+    /// slots held for them beyond the one the worker holds.
+    validate_next: TxIdx,
+    validate_end: TxIdx,
+    validate_held: usize,
 }
 
 impl Worker {
     fn has_run(&self) -> bool {
         self.next < self.end
+    }
+
+    fn has_validations(&self) -> bool {
+        self.validate_next < self.validate_end
+    }
+
+    /// The end of the stretch of transactions from `tx` on that lie in this worker's runs, if
+    /// `tx` lies in one: its runs are consecutive in the block where no other worker claimed
+    /// a run between them. Forgets the runs wholly below `tx`.
+    fn own_stretch(&mut self, tx: TxIdx) -> Option<TxIdx> {
+        while self.runs.front().is_some_and(|&(_, end)| end <= tx) {
+            self.runs.pop_front();
+        }
+        let mut runs = self.runs.iter();
+        let &(start, mut end) = runs.next()?;
+        if tx < start {
+            return None;
+        }
+        for &(next_start, next_end) in runs {
+            if next_start != end {
+                break;
+            }
+            end = next_end;
+        }
+        Some(end)
     }
 }
 
@@ -92,8 +123,9 @@ pub struct Scheduler {
     /// How many consecutive transactions a worker claims for execution at once
     /// ([`Scheduler::with_runs`]).
     run: usize,
-    /// Workers handed out so far.
-    workers: AtomicUsize,
+    /// The seeded bug `LoseClaimedValidations` (feature `faults`).
+    #[cfg(feature = "faults")]
+    pub lose_claimed_validations: bool,
 }
 
 impl Scheduler {
@@ -126,18 +158,21 @@ impl Scheduler {
                 Vec::new()
             },
             run: run.max(1),
-            workers: AtomicUsize::new(0),
+            #[cfg(feature = "faults")]
+            lose_claimed_validations: false,
         }
     }
 
     /// The scheduler's part of a new worker of the block.
     pub fn worker(&self) -> Worker {
-        let id = self.workers.fetch_add(1, Ordering::Relaxed);
         Worker {
-            id: u32::try_from(id).unwrap_or(u32::MAX - 1),
             next: 0,
             end: 0,
             held: 0,
+            runs: VecDeque::new(),
+            validate_next: 0,
+            validate_end: 0,
+            validate_held: 0,
         }
     }
 
@@ -178,12 +213,11 @@ impl Scheduler {
 
     /// Claims transaction `tx` for execution if it is ready; otherwise gives up the active
     /// task slot the caller holds.
-    fn try_incarnate(&self, tx: TxIdx, worker: &Worker) -> Option<Version> {
+    fn try_incarnate(&self, tx: TxIdx) -> Option<Version> {
         if tx < self.block_size {
             let mut slot = self.slots[tx].lock();
             if slot.status == Status::ReadyToExecute {
                 slot.status = Status::Executing;
-                slot.executor = worker.id;
                 return Some(Version {
                     tx,
                     incarnation: slot.incarnation,
@@ -213,6 +247,9 @@ impl Scheduler {
             }
             let tx = self.execution_idx.fetch_add(self.run, Ordering::SeqCst);
             let end = (tx + self.run).min(self.block_size);
+            if self.run > 1 && tx < end {
+                worker.runs.push_back((tx, end));
+            }
             if end > tx + 1 {
                 // The rest of the run holds active task slots of its own, so that the block
                 // does not look done while they wait.
@@ -223,7 +260,7 @@ impl Scheduler {
             }
             tx
         };
-        let claimed = self.try_incarnate(tx, worker);
+        let claimed = self.try_incarnate(tx);
         if !worker.has_run() && worker.held > 0 {
             self.num_active_tasks
                 .fetch_sub(std::mem::take(&mut worker.held), Ordering::SeqCst);
@@ -254,6 +291,7 @@ impl Scheduler {
     /// 20-150 ns after.
     pub fn next_task(&self, worker: &mut Worker) -> Option<Task> {
         if !worker.has_run()
+            && !worker.has_validations()
             && self.execution_idx.load(Ordering::SeqCst) >= self.block_size
             && self.validation_idx.load(Ordering::SeqCst) >= self.block_size
         {
@@ -270,20 +308,90 @@ impl Scheduler {
     /// new one; holding it only keeps the block from looking done a moment longer). Gives the
     /// slot up when there is no task.
     fn next_task_holding_slot(&self, worker: &mut Worker) -> Option<Task> {
+        if self.run > 1 {
+            return self.next_task_in_runs(worker);
+        }
         let validation = self.validation_idx.load(Ordering::SeqCst);
-        let execution = self.execution_idx.load(Ordering::SeqCst);
-        // Workers claiming runs leave another's transactions to it while they have their own
-        // to execute (see `with_runs`).
-        let anyone = self.run == 1 || (execution >= self.block_size && !worker.has_run());
-        if validation < execution
-            && self.slots.get(validation).is_some_and(|slot| {
-                let slot = slot.lock();
-                slot.status == Status::Executed && (anyone || slot.executor == worker.id)
-            })
+        if validation
+            < self
+                .execution_idx
+                .load(Ordering::SeqCst)
+                .min(self.block_size)
+            && self.status(validation).1 == Status::Executed
         {
             self.claim_validation().map(Task::Validate)
         } else {
             self.claim_execution(worker).map(Task::Execute)
+        }
+    }
+
+    /// [`Scheduler::next_task_holding_slot`] when workers claim runs (see `with_runs`): a
+    /// worker finishes its run, then validates the stretch of its own runs that the
+    /// validation index stands at, claimed in one step, and leaves the other workers'
+    /// transactions to them while anything is left to execute. Each claim moves the shared
+    /// index once per stretch instead of once per transaction, and a worker never locks a
+    /// transaction another core is running.
+    fn next_task_in_runs(&self, worker: &mut Worker) -> Option<Task> {
+        loop {
+            if worker.has_validations() {
+                let tx = worker.validate_next;
+                worker.validate_next += 1;
+                if !worker.has_validations() {
+                    self.num_active_tasks
+                        .fetch_sub(std::mem::take(&mut worker.validate_held), Ordering::SeqCst);
+                }
+                let (incarnation, status) = self.status(tx);
+                if status == Status::Executed {
+                    return Some(Task::Validate(Version { tx, incarnation }));
+                }
+                // Parked or running again: the end of that execution finds the validation
+                // index past it and has it validated (as for a claim of the paper's).
+                continue;
+            }
+            if worker.has_run() {
+                return self.claim_execution(worker).map(Task::Execute);
+            }
+            let validation = self.validation_idx.load(Ordering::SeqCst);
+            if let Some(end) = worker.own_stretch(validation) {
+                self.claim_validations(worker, validation, end);
+                // Claimed, or the index moved meanwhile: look again.
+                continue;
+            }
+            if self.execution_idx.load(Ordering::SeqCst) >= self.block_size
+                && validation < self.block_size
+                && self.status(validation).1 == Status::Executed
+            {
+                // Nothing is left to execute: any worker validates what remains.
+                return self.claim_validation().map(Task::Validate);
+            }
+            return self.claim_execution(worker).map(Task::Execute);
+        }
+    }
+
+    /// Claims the validations of `from..end` in one step if the validation index still
+    /// stands at `from`, for a caller holding an active task slot: the slots of the others
+    /// are taken after the claim (the caller's own keeps the block from looking done in
+    /// between) and given back when the last of them is taken.
+    fn claim_validations(&self, worker: &mut Worker, from: TxIdx, end: TxIdx) {
+        if self
+            .validation_idx
+            .compare_exchange(from, end, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            return;
+        }
+        #[cfg(feature = "faults")]
+        let end = if self.lose_claimed_validations {
+            from + 1
+        } else {
+            end
+        };
+        worker.validate_next = from;
+        worker.validate_end = end;
+        worker.validate_held = end - from - 1;
+        if worker.validate_held > 0 {
+            self.num_active_tasks
+                .fetch_add(worker.validate_held, Ordering::SeqCst);
         }
     }
 
@@ -349,18 +457,13 @@ impl Scheduler {
     /// account: claimed here, a chain of them runs on one core instead of hopping between
     /// the cores with each link (a cold cache of the accounts the chain shares every time),
     /// while the other threads validate behind it.
-    fn resume_claiming_lowest(
-        &self,
-        mut dependents: Vec<TxIdx>,
-        worker: &Worker,
-    ) -> Option<Version> {
+    fn resume_claiming_lowest(&self, mut dependents: Vec<TxIdx>) -> Option<Version> {
         let (at, _) = dependents.iter().enumerate().min_by_key(|(_, tx)| **tx)?;
         let lowest = dependents.swap_remove(at);
         self.resume_dependencies(dependents);
         let mut slot = self.slots[lowest].lock();
         // Ready and claimed in one step: no other thread can claim it in between.
         Self::restart(&mut slot, lowest, Status::Executing);
-        slot.executor = worker.id;
         Some(Version {
             tx: lowest,
             incarnation: slot.incarnation,
@@ -397,21 +500,22 @@ impl Scheduler {
         }
         // The validation index is at or below this transaction: its validation is left to
         // whichever thread reaches it, and this task's active slot passes to a dependent.
-        if let Some(next) = self.resume_claiming_lowest(dependents, worker) {
+        if let Some(next) = self.resume_claiming_lowest(dependents) {
             return Some(Task::Execute(next));
         }
         // Validation has reached this transaction and no further: claim its validation at
         // once, as `claim_validation` would, keeping this task's active slot (one
         // compare-and-swap instead of a trip through `next_task`, per transaction).
-        if self
-            .validation_idx
-            .compare_exchange(
-                version.tx,
-                version.tx + 1,
-                Ordering::SeqCst,
-                Ordering::SeqCst,
-            )
-            .is_ok()
+        if self.run == 1
+            && self
+                .validation_idx
+                .compare_exchange(
+                    version.tx,
+                    version.tx + 1,
+                    Ordering::SeqCst,
+                    Ordering::SeqCst,
+                )
+                .is_ok()
         {
             return Some(Task::Validate(version));
         }
@@ -439,7 +543,7 @@ impl Scheduler {
             self.decrease_validation_idx(tx + 1);
             if self.execution_idx.load(Ordering::SeqCst) > tx {
                 // `try_incarnate` gives up the active task slot when it fails.
-                return self.try_incarnate(tx, worker).map(Task::Execute);
+                return self.try_incarnate(tx).map(Task::Execute);
             }
         }
         self.next_task_holding_slot(worker)
@@ -588,42 +692,89 @@ mod tests {
     }
 
     #[test]
-    fn workers_claim_runs_and_validate_their_own_while_there_is_more_to_execute() {
-        let s = Scheduler::with_runs(12, 4);
+    fn workers_claim_runs_and_validate_their_own_stretches_in_one_step() {
+        let s = Scheduler::with_runs(16, 4);
         let (mut a, mut b) = (s.worker(), s.worker());
         assert_eq!(s.next_task(&mut a), Some(Task::Execute(v(0, 0))));
         assert_eq!(s.next_task(&mut b), Some(Task::Execute(v(4, 0))));
-        // B finished 4 while validation waits at 0: it goes on with its run.
-        assert_eq!(
-            s.finish_execution(v(4, 0), true, &mut b),
-            Some(Task::Execute(v(5, 0)))
-        );
-        // A validates its own transactions as it executes them.
-        let mut next = s.finish_execution(v(0, 0), true, &mut a);
+        // Each executes its run through, validation waiting at 0 meanwhile.
         for tx in 1..4 {
-            assert_eq!(next, Some(Task::Validate(v(tx - 1, 0))));
             assert_eq!(
-                s.finish_validation(tx - 1, false, &mut a),
+                s.finish_execution(v(tx - 1, 0), true, &mut a),
                 Some(Task::Execute(v(tx, 0)))
             );
-            next = s.finish_execution(v(tx, 0), true, &mut a);
+            assert_eq!(
+                s.finish_execution(v(tx + 3, 0), true, &mut b),
+                Some(Task::Execute(v(tx + 4, 0)))
+            );
         }
-        assert_eq!(next, Some(Task::Validate(v(3, 0))));
-        // Validation now waits at B's transaction 4, executed: A leaves it to B and claims
-        // the next run.
+        assert_eq!(s.validation_idx.load(Ordering::SeqCst), 0);
+        // B's run is done but validation stands at A's: B claims the next run.
         assert_eq!(
-            s.finish_validation(3, false, &mut a),
+            s.finish_execution(v(7, 0), true, &mut b),
             Some(Task::Execute(v(8, 0)))
         );
-        // B validates its 4 before executing the rest of its run.
+        // A's run is done and validation stands at it: A claims all four validations at
+        // once, and the index moves past them in one step.
         assert_eq!(
-            s.finish_execution(v(5, 0), true, &mut b),
+            s.finish_execution(v(3, 0), true, &mut a),
+            Some(Task::Validate(v(0, 0)))
+        );
+        assert_eq!(s.validation_idx.load(Ordering::SeqCst), 4);
+        for tx in 1..4 {
+            assert_eq!(
+                s.finish_validation(tx - 1, false, &mut a),
+                Some(Task::Validate(v(tx, 0)))
+            );
+        }
+        // Validation now stands at B's 4, executed: A leaves it to B and claims a run.
+        assert_eq!(
+            s.finish_validation(3, false, &mut a),
+            Some(Task::Execute(v(12, 0)))
+        );
+        // B's next run is done: its two runs are one stretch from 4 to 12, claimed at once.
+        for tx in 9..12 {
+            assert_eq!(
+                s.finish_execution(v(tx - 1, 0), true, &mut b),
+                Some(Task::Execute(v(tx, 0)))
+            );
+        }
+        assert_eq!(
+            s.finish_execution(v(11, 0), true, &mut b),
             Some(Task::Validate(v(4, 0)))
+        );
+        assert_eq!(s.validation_idx.load(Ordering::SeqCst), 12);
+        // A transaction of the stretch aborted meanwhile is skipped: the end of its next
+        // execution finds the validation index past it.
+        assert!(s.try_validation_abort(v(5, 0)));
+        let (mut validated, mut reexecuted) = (Vec::new(), None);
+        let mut next = s.finish_validation(4, false, &mut b);
+        while let Some(task) = next {
+            next = match task {
+                Task::Validate(version) => {
+                    validated.push(version.tx);
+                    s.finish_validation(version.tx, false, &mut b)
+                }
+                Task::Execute(version) => {
+                    reexecuted = Some(version);
+                    None
+                }
+            };
+        }
+        assert_eq!(validated, [6, 7, 8, 9, 10, 11]);
+        assert_eq!(reexecuted, None);
+        // Its re-execution (after the abort it is made ready again) is validated at its end.
+        s.set_ready_status(5);
+        s.decrease_execution_idx(5);
+        assert_eq!(s.next_task(&mut b), Some(Task::Execute(v(5, 1))));
+        assert_eq!(
+            s.finish_execution(v(5, 1), false, &mut b),
+            Some(Task::Validate(v(5, 1)))
         );
         // Both finish everything: the block is done, every task slot given back.
         let mut tasks = vec![
-            (s.finish_validation(4, false, &mut b), 1),
-            (s.finish_execution(v(8, 0), true, &mut a), 0),
+            (s.finish_validation(5, false, &mut b), 1),
+            (s.finish_execution(v(12, 0), true, &mut a), 0),
         ];
         for _ in 0..1_000 {
             let Some((task, who)) = tasks.pop() else {
@@ -645,6 +796,6 @@ mod tests {
         }
         assert!(s.done());
         assert_eq!(s.num_active_tasks.load(Ordering::SeqCst), 0);
-        assert!((0..12).all(|tx| s.status(tx).1 == Status::Executed));
+        assert!((0..16).all(|tx| s.status(tx).1 == Status::Executed));
     }
 }

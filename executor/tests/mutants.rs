@@ -162,6 +162,31 @@ fn witnesses() -> Vec<Subject> {
         pre,
         block(fork, txs),
     ));
+    // LoseClaimedValidations: a block large and independent enough for runs (no transaction
+    // waits on a predicted dependency), with calls of one counter among its transfers:
+    // storage conflicts no prediction sees, found by validation alone.
+    let fork = Fork::Cancun;
+    let counter = addr(0x800);
+    let senders = 256u64;
+    let mut pre = world((1..=senders).map(|n| (addr(n), eoa(1))));
+    pre.accounts.insert(counter, contract(&COUNTER));
+    let txs = (1..=senders)
+        .map(|n| {
+            let to = if n % 4 == 0 {
+                counter
+            } else {
+                addr(0x1000 + n)
+            };
+            call(fork, addr(n), 0, to, U256::from(u64::from(n % 4 != 0)))
+        })
+        .collect();
+    all.push(Subject::new(
+        "Cancun runs with a counter among transfers".into(),
+        false,
+        fork,
+        pre,
+        block(fork, txs),
+    ));
     all
 }
 
@@ -274,6 +299,11 @@ fn stale_delegation_is_caught_by_a_delegation_conflict() {
 }
 
 #[test]
+fn lose_claimed_validations_is_caught() {
+    assert_caught(Fault::LoseClaimedValidations, false);
+}
+
+#[test]
 fn skip_validation_is_caught() {
     assert_caught(Fault::SkipValidation, false);
 }
@@ -315,5 +345,5 @@ fn credits_unseen_is_caught() {
 
 #[test]
 fn every_fault_has_a_test() {
-    assert_eq!(Fault::ALL.len(), 9, "a new fault needs its own test above");
+    assert_eq!(Fault::ALL.len(), 10, "a new fault needs its own test above");
 }
