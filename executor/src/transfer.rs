@@ -247,8 +247,11 @@ pub(crate) fn effect<DB: Database, B>(
         Some(Err(blocked)) => return Plain::Blocked(blocked),
         None => return Plain::NotApplicable,
     };
+    // A sender without code passes EIP-3607's check, which revm makes on a clone of its one
+    // shared empty bytecode when the account carries none (see `state::new_account`): a
+    // reference count every worker would change on every transfer. Only the nonce is left.
     if sender.code_hash != KECCAK_EMPTY
-        || pre_execution::validate_account_nonce_and_code(&sender, tx.nonce, false, false).is_err()
+        || pre_execution::validate_account_nonce_and_code(&sender, tx.nonce, true, false).is_err()
     {
         return Plain::NotApplicable;
     }
