@@ -28,6 +28,8 @@ pub fn execute<'a>(
         rule: BlockRule::Other,
         message: sequential::unsupported(fork).unwrap_or_default(),
     })?;
+    // The helpers wake while the serial set-up below runs.
+    crate::sync::wake_helpers(executor.threads.min(block.transactions.len()));
     // About two accounts change per transaction (sender and recipient).
     let mut state = BlockState::with_capacity(pre, 2 * block.transactions.len() + 16);
     block_end::pre_block(fork, &mut state, block)?;

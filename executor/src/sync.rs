@@ -82,14 +82,14 @@ impl<T> RwLock<T> {
 }
 
 /// Runs `worker` on `threads` threads (at least one) and waits for all of them: the calling
-/// thread is one of them, the others come from a pool of helper threads kept from block to
+/// thread is one of them, the others come from a crew of helper threads kept from block to
 /// block, as a node keeps its executor's threads (starting threads for every block would cost
 /// more than executing a small one).
 ///
-/// A pool serves one run at a time: it is taken from the idle pools for the run and given
+/// A crew serves one run at a time: it is taken from the idle crews for the run and given
 /// back after it. Workers of one run wait for each other (the end of a block, the barriers of
 /// the sharded merge), so two runs sharing helpers could each hold
-/// some helpers while waiting for the others. Pools outlive the threads that call this, so a
+/// some helpers while waiting for the others. Crews outlive the threads that call this, so a
 /// harness running each block on a fresh thread still reuses them.
 #[cfg(not(feature = "shuttle"))]
 pub fn run_workers<F>(threads: usize, worker: F)
@@ -101,58 +101,71 @@ where
         worker();
         return;
     }
-    let worker = &worker;
-    match pools::take(helpers) {
-        Some(pool) => {
-            pool.in_place_scope(|scope| {
-                for _ in 0..helpers {
-                    scope.spawn(move |_| worker());
-                }
-                worker();
-            });
-            pools::give_back(helpers, pool);
+    match crews::take(helpers) {
+        Some(crew) => {
+            crew.run(&worker);
+            crews::give_back(helpers, crew);
         }
-        // No pool could be started: scoped threads do the same work.
+        // No crew could be started: scoped threads do the same work.
         None => std::thread::scope(|scope| {
             for _ in 0..helpers {
-                scope.spawn(worker);
+                scope.spawn(&worker);
             }
             worker();
         }),
     }
 }
 
-/// The idle helper pools of [`run_workers`], by helper count.
+/// Tells the helpers of a coming [`run_workers`] on `threads` threads to stay awake for it:
+/// called before a block's serial set-up, it saves the run the time helpers take to wake up.
 #[cfg(not(feature = "shuttle"))]
-mod pools {
+pub fn wake_helpers(threads: usize) {
+    let helpers = threads.max(1) - 1;
+    if helpers == 0 {
+        return;
+    }
+    if let Some(crew) = crews::take(helpers) {
+        crew.wake();
+        crews::give_back(helpers, crew);
+    }
+}
+
+/// Under shuttle threads are started per run: nothing to wake.
+#[cfg(feature = "shuttle")]
+pub fn wake_helpers(_threads: usize) {}
+
+#[cfg(not(feature = "shuttle"))]
+mod crew;
+
+/// The idle crews of [`run_workers`], by helper count.
+#[cfg(not(feature = "shuttle"))]
+mod crews {
+    use super::crew::Crew;
     use std::sync::Mutex;
 
-    /// Idle pools kept per helper count; more are dropped (their threads exit) when given
+    /// Idle crews kept per helper count; more are dropped (their threads exit) when given
     /// back: enough for every run a harness has in flight at once.
     const MAX_IDLE_PER_SIZE: usize = 16;
 
-    static IDLE: Mutex<Vec<(usize, rayon::ThreadPool)>> = Mutex::new(Vec::new());
+    static IDLE: Mutex<Vec<(usize, Crew)>> = Mutex::new(Vec::new());
 
-    /// An idle pool of `helpers` threads, or a new one (`None` if threads cannot start).
-    pub(super) fn take(helpers: usize) -> Option<rayon::ThreadPool> {
+    /// An idle crew of `helpers` threads, the one given back last (the one
+    /// [`super::wake_helpers`] woke), or a new one (`None` if threads cannot start).
+    pub(super) fn take(helpers: usize) -> Option<Crew> {
         {
             let mut idle = IDLE.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(at) = idle.iter().position(|(size, _)| *size == helpers) {
-                return Some(idle.swap_remove(at).1);
+            if let Some(at) = idle.iter().rposition(|(size, _)| *size == helpers) {
+                return Some(idle.remove(at).1);
             }
         }
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(helpers)
-            .thread_name(|i| format!("lockstep-worker-{i}"))
-            .build()
-            .ok()
+        Crew::new(helpers)
     }
 
-    /// Returns a pool taken with [`take`] once its run is over.
-    pub(super) fn give_back(helpers: usize, pool: rayon::ThreadPool) {
+    /// Returns a crew taken with [`take`] once its run is over.
+    pub(super) fn give_back(helpers: usize, crew: Crew) {
         let mut idle = IDLE.lock().unwrap_or_else(|e| e.into_inner());
         if idle.iter().filter(|(size, _)| *size == helpers).count() < MAX_IDLE_PER_SIZE {
-            idle.push((helpers, pool));
+            idle.push((helpers, crew));
         }
     }
 }

@@ -95,6 +95,8 @@ pub fn execute<'a>(
         rule: BlockRule::Other,
         message: sequential::unsupported(fork).unwrap_or_default(),
     })?;
+    // The helpers wake while the serial set-up below runs.
+    sync::wake_helpers(threads.min(block.transactions.len()));
     let mut state = BlockState::with_capacity(pre, 2 * block.transactions.len() + 16);
     block_end::pre_block(fork, &mut state, block)?;
     let shards = shards(&state);

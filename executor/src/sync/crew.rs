@@ -1,0 +1,235 @@
+//! Helper threads kept from block to block for [`super::run_workers`] (normal builds only).
+//!
+//! A crew hands one job at a time to its helpers and waits for them by polling, never by
+//! sleeping: a block's parallel part lasts a millisecond or two, and a thread put to sleep on
+//! a condition variable takes 50-100 µs to wake on this kind of machine (measured through
+//! rayon's pool: the helper started its share of `builtin:transfers` 50 µs after the caller,
+//! and each join cost as much again). A helper polls for its next job for a short while after
+//! each one, which covers the gap between two jobs of one block (the run, then its end), and
+//! after [`Crew::wake`], which a block calls before its serial set-up so that the helpers are
+//! up when the parallel part starts; otherwise it sleeps until a job comes.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a helper polls for a job after finishing one: the gap between the jobs of one
+/// block is a few microseconds; a helper polling longer would only take a core from the
+/// caller's own sequential work.
+const POLL_AFTER_JOB: Duration = Duration::from_micros(30);
+
+/// How long a helper polls for a job after [`Crew::wake`]: longer than any block's serial
+/// set-up before its parallel part.
+const POLL_AFTER_WAKE: Duration = Duration::from_millis(2);
+
+/// The job of one run, its lifetime erased (see [`Crew::run`] for why that is sound).
+type Job = &'static (dyn Fn() + Sync);
+
+/// What a helper and the crew's caller share.
+#[derive(Default)]
+struct Mailbox {
+    /// Jobs posted so far; a new value means a new job.
+    posted: AtomicU64,
+    /// Jobs this helper has finished (equal to `posted` when it is idle).
+    finished: AtomicU64,
+    /// Wake-ups asked for so far ([`Crew::wake`]).
+    wakes: AtomicU64,
+    /// The job to run, set before `posted` moves.
+    job: Mutex<Option<Job>>,
+    /// Set when the crew is dropped: the helper exits.
+    stop: AtomicBool,
+    /// Where the helper sleeps when no job came while it polled.
+    sleep: Mutex<()>,
+    bell: Condvar,
+}
+
+impl Mailbox {
+    fn ring(&self) {
+        let _guard = self.sleep.lock().unwrap_or_else(|e| e.into_inner());
+        self.bell.notify_one();
+    }
+}
+
+/// A set of helper threads.
+pub struct Crew {
+    mailboxes: Vec<Arc<Mailbox>>,
+}
+
+impl Crew {
+    /// A crew of `helpers` threads, or `None` if a thread could not be started.
+    pub fn new(helpers: usize) -> Option<Crew> {
+        let mut crew = Crew {
+            mailboxes: Vec::with_capacity(helpers),
+        };
+        for index in 0..helpers {
+            let mailbox = Arc::new(Mailbox::default());
+            let theirs = Arc::clone(&mailbox);
+            std::thread::Builder::new()
+                .name(format!("lockstep-worker-{index}"))
+                .spawn(move || serve(&theirs))
+                .ok()?;
+            crew.mailboxes.push(mailbox);
+        }
+        Some(crew)
+    }
+
+    /// Asks the helpers to poll for a job for a while ([`POLL_AFTER_WAKE`]) instead of
+    /// sleeping: one is coming.
+    pub fn wake(&self) {
+        for mailbox in &self.mailboxes {
+            mailbox.wakes.fetch_add(1, Ordering::SeqCst);
+            mailbox.ring();
+        }
+    }
+
+    /// Runs `job` on every helper and on the calling thread, and returns once all have
+    /// finished it (the caller's panic included: it is passed on after the helpers finish).
+    pub fn run(&self, job: &(dyn Fn() + Sync)) {
+        // SAFETY: the helpers only call the job between its posting here and their
+        // `finished` reaching this post, and this function does not return or unwind before
+        // every helper's `finished` has (`Join` waits in its drop), so the job outlives
+        // every use of the erased reference.
+        let erased: Job = unsafe { std::mem::transmute::<&(dyn Fn() + Sync), Job>(job) };
+        let mut join = Join {
+            crew: self,
+            posts: Vec::with_capacity(self.mailboxes.len()),
+        };
+        for mailbox in &self.mailboxes {
+            *mailbox.job.lock().unwrap_or_else(|e| e.into_inner()) = Some(erased);
+            let post = mailbox.posted.fetch_add(1, Ordering::SeqCst) + 1;
+            join.posts.push(post);
+            mailbox.ring();
+        }
+        job();
+        drop(join);
+    }
+}
+
+impl Drop for Crew {
+    fn drop(&mut self) {
+        for mailbox in &self.mailboxes {
+            mailbox.stop.store(true, Ordering::SeqCst);
+            mailbox.ring();
+        }
+    }
+}
+
+/// Waits, when dropped, until every helper has finished the job of its post.
+struct Join<'c> {
+    crew: &'c Crew,
+    posts: Vec<u64>,
+}
+
+impl Drop for Join<'_> {
+    fn drop(&mut self) {
+        for (mailbox, post) in self.crew.mailboxes.iter().zip(&self.posts) {
+            let mut polls = 0u32;
+            while mailbox.finished.load(Ordering::SeqCst) < *post {
+                super::relax(polls, 1);
+                polls = polls.saturating_add(1);
+            }
+        }
+    }
+}
+
+/// A helper's life: poll for a job for a while, sleep if none came, run it, repeat.
+fn serve(mailbox: &Mailbox) {
+    let mut done = 0u64;
+    let mut wakes = mailbox.wakes.load(Ordering::SeqCst);
+    let mut poll_until = Instant::now() + POLL_AFTER_JOB;
+    loop {
+        let mut polls = 0u32;
+        loop {
+            if mailbox.stop.load(Ordering::SeqCst) {
+                return;
+            }
+            if mailbox.posted.load(Ordering::SeqCst) > done {
+                break;
+            }
+            let asked = mailbox.wakes.load(Ordering::SeqCst);
+            if asked != wakes {
+                wakes = asked;
+                poll_until = Instant::now() + POLL_AFTER_WAKE;
+            }
+            // The clock is read every few polls only: it costs more than a poll.
+            if polls % 16 == 15 && Instant::now() >= poll_until {
+                let guard = mailbox.sleep.lock().unwrap_or_else(|e| e.into_inner());
+                let nothing_new = mailbox.posted.load(Ordering::SeqCst) == done
+                    && mailbox.wakes.load(Ordering::SeqCst) == wakes
+                    && !mailbox.stop.load(Ordering::SeqCst);
+                if nothing_new {
+                    drop(mailbox.bell.wait(guard));
+                }
+                polls = 0;
+                continue;
+            }
+            super::relax(polls, 1);
+            polls = polls.saturating_add(1);
+        }
+        let post = mailbox.posted.load(Ordering::SeqCst);
+        let job = mailbox.job.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(job) = job {
+            // The callers catch their workers' panics; this only keeps the helper alive.
+            let _ = panic::catch_unwind(AssertUnwindSafe(job));
+        }
+        done = post;
+        mailbox.finished.store(post, Ordering::SeqCst);
+        poll_until = Instant::now() + POLL_AFTER_JOB;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn every_helper_and_the_caller_run_each_job_once() {
+        let crew = Crew::new(3).expect("threads start");
+        let runs = AtomicUsize::new(0);
+        for round in 1..=200 {
+            if round % 3 == 0 {
+                crew.wake();
+            }
+            if round % 50 == 0 {
+                // Long enough for the helpers to stop polling and sleep.
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            crew.run(&|| {
+                runs.fetch_add(1, Ordering::SeqCst);
+            });
+            // `run` returned only after every helper finished its share.
+            assert_eq!(runs.load(Ordering::SeqCst), round * 4);
+        }
+    }
+
+    #[test]
+    fn a_panicking_caller_waits_for_the_helpers_before_unwinding() {
+        let crew = Crew::new(2).expect("threads start");
+        let finished = AtomicUsize::new(0);
+        let caller = std::thread::current().id();
+        let ran = panic::catch_unwind(AssertUnwindSafe(|| {
+            crew.run(&|| {
+                if std::thread::current().id() == caller {
+                    panic!("the caller's share fails");
+                }
+                std::thread::sleep(Duration::from_millis(20));
+                finished.fetch_add(1, Ordering::SeqCst);
+            })
+        }));
+        assert!(ran.is_err(), "the caller's panic is passed on");
+        assert_eq!(finished.load(Ordering::SeqCst), 2);
+        // A helper's panic does not take the helper down: the crew serves the next job.
+        crew.run(&|| {
+            if std::thread::current().id() != caller {
+                panic!("a helper's share fails");
+            }
+        });
+        let runs = AtomicUsize::new(0);
+        crew.run(&|| {
+            runs.fetch_add(1, Ordering::SeqCst);
+        });
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
+    }
+}
