@@ -72,6 +72,9 @@ impl Run<'_> {
                 return None;
             }
         }
+        if let Some(next) = worker.upcoming() {
+            self.prefetch(next);
+        }
         loop {
             tally.incarnation();
             match vm.execute(version.tx) {
@@ -119,6 +122,19 @@ impl Run<'_> {
                         .scheduler
                         .finish_execution(version, wrote_new_location, worker);
                 }
+            }
+        }
+    }
+
+    /// Starts fetching the filter slots of the accounts transaction `tx` names (its sender,
+    /// and the account it calls or pays), so that its reads, one transaction later, find
+    /// them in the cache: the filter is one slot per location spread over a megabyte or more,
+    /// and these reads missed the cache about once per transaction.
+    fn prefetch(&self, tx: TxIdx) {
+        if let Some(tx) = self.ctx.txs.get(tx) {
+            self.mv.prefetch(&Location::Account(tx.sender));
+            if let TxKind::Call(to) = tx.kind {
+                self.mv.prefetch(&Location::Account(to));
             }
         }
     }

@@ -645,6 +645,12 @@ impl MvMemory {
         }
     }
 
+    /// Starts fetching what a read of `location` looks at first (its filter slot, a cache
+    /// line anywhere in the filter), so that a read a little later does not wait for it.
+    pub fn prefetch(&self, location: &Location) {
+        self.owners.prefetch(self.place(location).slot);
+    }
+
     /// What transaction `tx` reads at `location`.
     pub fn read(&self, location: &Location, tx: TxIdx) -> Read {
         if *location == self.lazy {

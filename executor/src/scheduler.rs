@@ -77,6 +77,12 @@ impl Worker {
         self.next < self.end
     }
 
+    /// The transaction this worker will execute next, if it has claimed one (the next of its
+    /// run).
+    pub fn upcoming(&self) -> Option<TxIdx> {
+        self.has_run().then_some(self.next)
+    }
+
     fn has_validations(&self) -> bool {
         self.validate_next < self.validate_end
     }

@@ -122,6 +122,22 @@ impl Owners {
         self.slots.len()
     }
 
+    /// Asks the core to fetch `slot`'s cache line ahead of a read (see
+    /// [`super::MvMemory::prefetch`]); nothing else happens.
+    pub(super) fn prefetch(&self, slot: usize) {
+        #[cfg(all(target_arch = "x86_64", not(feature = "shuttle")))]
+        if let Some(cell) = self.slots.get(slot) {
+            // SAFETY: a prefetch only hints the cache; it reads nothing and any address is
+            // allowed (this one is a live element).
+            unsafe {
+                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+                _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(cell).cast::<i8>());
+            }
+        }
+        #[cfg(not(all(target_arch = "x86_64", not(feature = "shuttle"))))]
+        let _ = slot;
+    }
+
     /// The owner of `slot` now.
     pub(super) fn owner(&self, slot: usize) -> Owner {
         owner(self.slots[slot].load(Ordering::Acquire))
