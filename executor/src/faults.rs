@@ -37,7 +37,7 @@ pub enum Fault {
     /// slots.
     KeepWipedStorage,
     /// A full read of an account that lower transactions credited lazily (plain transfers
-    /// to a deposit address, see `transfer::creditable`) ignores the credits, in execution
+    /// to a deposit address, see `transfer::Creditable`) ignores the credits, in execution
     /// and validation alike: a BALANCE of the address, or a sweep of it, sees its balance
     /// without the block's payments, and the wrong value validates.
     CreditsUnseen,

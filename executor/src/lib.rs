@@ -28,7 +28,7 @@
 //!   executing, so it sees the exact sequential value; validation recomputes that value.
 //! - **Lazy recipients.** Where no balance can overflow (the pre-state's balances sum to less
 //!   than 2^256), a plain transfer of value to an account that sends nothing in the block
-//!   credits it instead of writing its whole account ([`transfer::creditable`]): it reads
+//!   credits it instead of writing its whole account ([`transfer::Creditable`]): it reads
 //!   only the recipient's highest full write below (its code, which credits do not change),
 //!   so payments to one deposit address do not wait for each other. A full read of a credited account (a sweep from it, BALANCE)
 //!   reads that base plus every credit above it, and validation recomputes the value, as
@@ -67,8 +67,13 @@
 //!   transaction alone writes never enters the shared table (its readers look in that
 //!   transaction's write set), counters are per worker ([`stats::Tally`]), per-transaction
 //!   slots sit on lines of their own, and in a block with few predicted dependencies each
-//!   worker executes runs of consecutive transactions and validates its own
-//!   ([`scheduler::Scheduler::with_runs`]).
+//!   worker executes runs of consecutive transactions and validates the stretches of its own
+//!   runs, each claimed in one step ([`scheduler::Scheduler::with_runs`]); revm is not asked
+//!   to check a plain transfer's sender for code (its check clones revm's one shared empty
+//!   bytecode).
+//! - **Threads.** The helpers are lockstep's own ([`sync::run_workers`]): woken before a
+//!   block's serial set-up, joined by polling, polling a moment after each job, so that the
+//!   block's run and its end do not each wait 50-100 µs for a thread to wake.
 //! - **Falling back.** Unless parallel execution is forced, a block runs sequentially when it
 //!   is small ([`too_few`], [`too_light`]), when a look at its transactions finds many transactions of
 //!   the beneficiary, many repeated identical calls or one long chain of dependencies

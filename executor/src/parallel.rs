@@ -28,27 +28,42 @@ pub fn execute<'a>(
         rule: BlockRule::Other,
         message: sequential::unsupported(fork).unwrap_or_default(),
     })?;
-    // The helpers wake while the serial set-up below runs.
-    crate::sync::wake_helpers(executor.threads.min(block.transactions.len()));
-    // About two accounts change per transaction (sender and recipient).
-    let mut state = BlockState::with_capacity(pre, 2 * block.transactions.len() + 16);
-    block_end::pre_block(fork, &mut state, block)?;
-
+    let size = block.transactions.len();
+    let beneficiary = block.env.beneficiary;
+    let threads = executor.threads.min(size);
+    // The helpers wake while the set-up below runs, and one of them builds the run's memory
+    // meanwhile.
+    crate::sync::wake_helpers(threads);
+    let (setup, memory) = crate::sync::join(
+        threads,
+        || -> Result<_, BlockError> {
+            // About two accounts change per transaction (sender and recipient).
+            let mut state = BlockState::with_capacity(pre, 2 * size + 16);
+            block_end::pre_block(fork, &mut state, block)?;
+            let prediction =
+                block_stm::predict(&block.transactions, beneficiary, pre.balances_fit());
+            Ok((state, prediction))
+        },
+        || block_stm::Memory::new(size, beneficiary),
+    );
+    let (mut state, prediction) = setup?;
     let ctx = BlockContext {
         fork,
         pre: &state,
         cfg: env::cfg_env(spec, fork, block),
         block_env: env::block_env(fork, block),
         txs: &block.transactions,
-        credit_recipients: crate::transfer::creditable(
-            &block.transactions,
-            block.env.beneficiary,
-            pre.balances_fit(),
-        ),
+        credit_recipients: prediction.credits,
         #[cfg(feature = "faults")]
         fault: executor.fault,
     };
-    let outcome = block_stm::run(&ctx, executor.threads, !executor.force_parallel);
+    let outcome = block_stm::run(
+        &ctx,
+        memory,
+        prediction.depends_on,
+        executor.threads,
+        !executor.force_parallel,
+    );
     drop(ctx);
     let run = match outcome {
         block_stm::Outcome::Done(run) => run,

@@ -116,6 +116,63 @@ where
     }
 }
 
+/// Runs `first` and `second` on up to two of `threads` workers ([`run_workers`]) and returns
+/// both results: the first worker to start (usually the calling thread, the helper being
+/// still asleep) takes `first`, then `second` unless the other worker has taken it
+/// meanwhile. A panic in either is passed on once both are over.
+pub fn join<A, B>(
+    threads: usize,
+    first: impl FnOnce() -> A + Send,
+    second: impl FnOnce() -> B + Send,
+) -> (A, B)
+where
+    A: Send,
+    B: Send,
+{
+    if threads < 2 {
+        return (first(), second());
+    }
+    let first = Mutex::new(Some(first));
+    let second = Mutex::new(Some(second));
+    let results = Mutex::new((None, None));
+    let panic: Mutex<Option<Box<dyn std::any::Any + Send>>> = Mutex::new(None);
+    let next = AtomicUsize::new(0);
+    run_workers(2, || loop {
+        let task = next.fetch_add(1, Ordering::SeqCst);
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match task {
+            0 => {
+                let task = first.lock().take();
+                if let Some(first) = task {
+                    let result = first();
+                    results.lock().0 = Some(result);
+                }
+            }
+            1 => {
+                let task = second.lock().take();
+                if let Some(second) = task {
+                    let result = second();
+                    results.lock().1 = Some(result);
+                }
+            }
+            _ => {}
+        }));
+        if let Err(payload) = ran {
+            panic.lock().get_or_insert(payload);
+        }
+        if task >= 1 {
+            break;
+        }
+    });
+    if let Some(payload) = panic.into_inner() {
+        std::panic::resume_unwind(payload);
+    }
+    match results.into_inner() {
+        (Some(a), Some(b)) => (a, b),
+        // Every task ran once, or panicked (passed on above).
+        _ => unreachable!("a task of `join` neither ran nor panicked"),
+    }
+}
+
 /// Tells the helpers of a coming [`run_workers`] on `threads` threads to stay awake for it:
 /// called before a block's serial set-up, it saves the run the time helpers take to wake up.
 #[cfg(not(feature = "shuttle"))]
@@ -254,4 +311,23 @@ const SPIN_POLLS: u32 = 8;
 fn cores() -> usize {
     static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+#[cfg(all(test, not(feature = "shuttle")))]
+mod tests {
+    use super::join;
+
+    #[test]
+    fn join_returns_both_results_and_passes_a_panic_on() {
+        for threads in [1, 2, 4] {
+            let (a, b) = join(threads, || 6 * 7, || String::from("both ran"));
+            assert_eq!((a, b.as_str()), (42, "both ran"));
+        }
+        let ran = std::panic::catch_unwind(|| {
+            join(2, || 1, || -> u8 { panic!("the second task fails") })
+        });
+        assert!(ran.is_err());
+        // The crew it ran on serves the next join.
+        assert_eq!(join(2, || 1, || 2), (1, 2));
+    }
 }

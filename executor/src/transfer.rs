@@ -81,33 +81,53 @@ pub(crate) enum Transfer {
     Done(Vec<(Location, Value)>, ExecutionResult),
 }
 
-/// Per transaction of `txs`, whether it may credit its recipient if it runs as a plain
-/// transfer (`run`): where no balance can overflow (`balances_fit`, see
+/// Which transactions of a block may credit their recipient if they run as a plain transfer
+/// (`run`): where no balance can overflow (`balances_fit`, see
 /// [`crate::state::PreState::balances_fit`]: a credit cannot tell), a transfer of value
 /// without call data to an account that sends no transaction of the block. An account that
 /// also sends reads its whole balance, credits and all, so its payments gain nothing from
 /// crediting it, and they would run ahead of its own transactions instead of in turn (on
 /// `builtin:few-accounts`, where every account sends and receives: 4.3 ms at 2 threads with
 /// whole writes, 5.8 ms with credits).
-pub fn creditable(txs: &[Transaction], beneficiary: Address, balances_fit: bool) -> Vec<bool> {
-    if !balances_fit {
-        return vec![false; txs.len()];
+#[derive(Debug)]
+pub struct Creditable {
+    /// The block's senders by account key; `None` where balances may overflow.
+    senders: Option<HashSet<u64, PreHashed>>,
+    beneficiary: Address,
+}
+
+impl Creditable {
+    /// The rule for the block of `txs` paying `beneficiary` (one pass over the block, for its
+    /// senders).
+    pub fn new(txs: &[Transaction], beneficiary: Address, balances_fit: bool) -> Self {
+        let senders = balances_fit.then(|| {
+            let mut senders: HashSet<u64, PreHashed> =
+                HashSet::with_capacity_and_hasher(txs.len(), PreHashed);
+            senders.extend(txs.iter().map(|tx| contention::account_key(&tx.sender)));
+            senders
+        });
+        Creditable {
+            senders,
+            beneficiary,
+        }
     }
-    let mut senders: HashSet<u64, PreHashed> =
-        HashSet::with_capacity_and_hasher(txs.len(), PreHashed);
-    senders.extend(txs.iter().map(|tx| contention::account_key(&tx.sender)));
-    txs.iter()
-        .map(|tx| match tx.kind {
+
+    /// Whether `tx`, a transaction of the block, may credit its recipient.
+    pub fn credits(&self, tx: &Transaction) -> bool {
+        let Some(senders) = &self.senders else {
+            return false;
+        };
+        match tx.kind {
             lockstep_spec::types::TxKind::Call(to) => {
                 tx.input.is_empty()
                     && !tx.value.is_zero()
                     && to != tx.sender
-                    && to != beneficiary
+                    && to != self.beneficiary
                     && !senders.contains(&contention::account_key(&to))
             }
             lockstep_spec::types::TxKind::Create => false,
-        })
-        .collect()
+        }
+    }
 }
 
 /// Whether the fast path takes a plain transfer sent from or to the block's beneficiary.
@@ -145,7 +165,7 @@ fn is_plain(tx: &TxEnv, beneficiary: Address, role: Beneficiary) -> Option<Addre
 /// Runs the transaction set in `evm`'s context as a plain transfer if it is one (Block-STM:
 /// the accounts are read through the multi-version memory, the effect becomes a write set).
 ///
-/// With `credit_recipient` ([`creditable`]), a transfer of value credits its recipient
+/// With `credit_recipient` ([`Creditable`]), a transfer of value credits its recipient
 /// ([`Value::Fee`]) instead of writing its whole account: the recipient's code
 /// and existence are read as its highest full write below left them, which credits do not
 /// change, so a transfer does not depend on the lower ones paying the same account (an

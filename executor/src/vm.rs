@@ -36,7 +36,7 @@ pub struct BlockContext<'a> {
     /// so that the conversion is not a serial step before the parallel phase).
     pub txs: &'a [Transaction],
     /// Per transaction, whether it may credit its recipient if it is a plain transfer,
-    /// instead of writing its whole account ([`crate::transfer::creditable`]).
+    /// instead of writing its whole account ([`crate::transfer::Creditable`]).
     pub credit_recipients: Vec<bool>,
     /// The seeded bug switched on, if any (mutation testing).
     #[cfg(feature = "faults")]
