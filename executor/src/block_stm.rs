@@ -290,15 +290,26 @@ impl Finished {
         self.mv.take_writes(tx)
     }
 
-    /// Frees what the run kept for the transactions of `span` (their read sets) and the
-    /// `share`-th of `shares` shares of the multi-version memory's table: the workers that
-    /// ran the block free it together instead of the caller alone.
-    pub fn release(&self, span: std::ops::Range<usize>, share: usize, shares: usize) {
-        for slot in self.latest.get(span).unwrap_or_default() {
+    /// How many pieces freeing what the run kept takes ([`Finished::release`]): the read
+    /// sets in chunks of transactions, then the multi-version memory's table by shard.
+    pub fn release_pieces(&self) -> usize {
+        self.latest.len().div_ceil(RELEASE_CHUNK) + self.mv.shards()
+    }
+
+    /// Frees piece `piece` of what the run kept (see [`Finished::release_pieces`]): the
+    /// workers that ran the block free it together, each taking pieces as it comes to them.
+    pub fn release(&self, piece: usize) {
+        let chunks = self.latest.len().div_ceil(RELEASE_CHUNK);
+        if piece >= chunks {
+            self.mv.release_shard(piece - chunks);
+            return;
+        }
+        let start = piece * RELEASE_CHUNK;
+        let end = (start + RELEASE_CHUNK).min(self.latest.len());
+        for slot in self.latest.get(start..end).unwrap_or_default() {
             let reads = std::mem::take(&mut slot.lock().reads);
             drop(reads);
         }
-        self.mv.release_table(share, shares);
     }
 
     /// The location whose fees are credited lazily (the beneficiary's account).
@@ -421,6 +432,9 @@ fn run_length(depends_on: &[Option<TxIdx>], workers: usize) -> usize {
     let runs_per_worker = if shuttle { 2 } else { 32 };
     (depends_on.len() / (workers * runs_per_worker)).clamp(1, MAX_RUN)
 }
+
+/// Transactions whose read sets one piece of [`Finished::release`] frees.
+const RELEASE_CHUNK: usize = 256;
 
 /// The longest run of transactions a worker claims at once.
 const MAX_RUN: usize = 16;

@@ -802,12 +802,14 @@ impl MvMemory {
         self.lazy
     }
 
-    /// Empties the `share`-th of `shares` equal shares of the table's shards (of a finished
-    /// block, whose reads are over).
-    pub fn release_table(&self, share: usize, shares: usize) {
-        let shares = shares.max(1);
-        let span = share * SHARDS / shares..(share + 1) * SHARDS / shares;
-        for shard in self.shards.get(span).unwrap_or_default() {
+    /// How many shards the table has (what [`MvMemory::release_shard`] takes).
+    pub fn shards(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// Empties shard `shard` of the table (of a finished block, whose reads are over).
+    pub fn release_shard(&self, shard: usize) {
+        if let Some(shard) = self.shards.get(shard) {
             let table = std::mem::take(&mut *shard.write());
             drop(table);
         }

@@ -51,9 +51,9 @@ pub enum Task {
     Validate(Version),
 }
 
-/// One worker's own part of the scheduler: which worker it is, the transactions it claimed
-/// for execution in one go and has not started yet, and, when workers claim runs, the runs it
-/// executed and the validations it claimed in one go.
+/// One worker's own part of the scheduler: the transactions it claimed for execution in one
+/// go and has not started yet, and, when workers claim runs, the runs it executed and the
+/// validations it claimed in one go.
 #[derive(Debug)]
 pub struct Worker {
     /// The next transaction of the claimed run, and the end of the run.

@@ -39,15 +39,20 @@ struct Mailbox {
     job: Mutex<Option<Job>>,
     /// Set when the crew is dropped: the helper exits.
     stop: AtomicBool,
-    /// Where the helper sleeps when no job came while it polled.
-    sleep: Mutex<()>,
+    /// Where the helper sleeps when no job came while it polled: whether it sleeps, under the
+    /// lock it checks for news under before sleeping.
+    sleep: Mutex<bool>,
     bell: Condvar,
 }
 
 impl Mailbox {
+    /// Wakes the helper if it sleeps (a helper still polling sees the news by itself, and a
+    /// notification is a system call).
     fn ring(&self) {
-        let _guard = self.sleep.lock().unwrap_or_else(|e| e.into_inner());
-        self.bell.notify_one();
+        let sleeping = self.sleep.lock().unwrap_or_else(|e| e.into_inner());
+        if *sleeping {
+            self.bell.notify_one();
+        }
     }
 }
 
@@ -154,12 +159,17 @@ fn serve(mailbox: &Mailbox) {
             }
             // The clock is read every few polls only: it costs more than a poll.
             if polls % 16 == 15 && Instant::now() >= poll_until {
-                let guard = mailbox.sleep.lock().unwrap_or_else(|e| e.into_inner());
+                let mut sleeping = mailbox.sleep.lock().unwrap_or_else(|e| e.into_inner());
                 let nothing_new = mailbox.posted.load(Ordering::SeqCst) == done
                     && mailbox.wakes.load(Ordering::SeqCst) == wakes
                     && !mailbox.stop.load(Ordering::SeqCst);
                 if nothing_new {
-                    drop(mailbox.bell.wait(guard));
+                    *sleeping = true;
+                    sleeping = mailbox
+                        .bell
+                        .wait(sleeping)
+                        .unwrap_or_else(|e| e.into_inner());
+                    *sleeping = false;
                 }
                 polls = 0;
                 continue;
