@@ -86,6 +86,11 @@ impl<T> RwLock<T> {
 /// block, as a node keeps its executor's threads (starting threads for every block would cost
 /// more than executing a small one).
 ///
+/// The workers must share the work by claiming it (whoever comes for a piece takes it), or
+/// wait for each other (a [`Barrier`]): a helper that has not started when the calling
+/// thread's share is done is not started at all (on a small block, waking a helper takes
+/// longer than the whole work).
+///
 /// A crew serves one run at a time: it is taken from the idle crews for the run and given
 /// back after it. Workers of one run wait for each other (the end of a block, the barriers of
 /// the sharded merge), so two runs sharing helpers could each hold

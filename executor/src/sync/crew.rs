@@ -88,8 +88,11 @@ impl Crew {
         }
     }
 
-    /// Runs `job` on every helper and on the calling thread, and returns once all have
-    /// finished it (the caller's panic included: it is passed on after the helpers finish).
+    /// Runs `job` on the calling thread and on every helper that takes it before the caller
+    /// is done with it, and returns once those have finished it (the caller's panic included:
+    /// it is passed on after the helpers finish). The job must share its work by claiming it,
+    /// or have its workers wait for each other (see `run_workers`): a helper that comes late
+    /// does not run it at all.
     pub fn run(&self, job: &(dyn Fn() + Sync)) {
         // SAFETY: the helpers only call the job between its posting here and their
         // `finished` reaching this post, and this function does not return or unwind before
@@ -120,7 +123,8 @@ impl Drop for Crew {
     }
 }
 
-/// Waits, when dropped, until every helper has finished the job of its post.
+/// Withdraws, when dropped, the job from every helper that has not taken it yet, and waits
+/// until the others have finished it.
 struct Join<'c> {
     crew: &'c Crew,
     posts: Vec<u64>,
@@ -129,6 +133,18 @@ struct Join<'c> {
 impl Drop for Join<'_> {
     fn drop(&mut self) {
         for (mailbox, post) in self.crew.mailboxes.iter().zip(&self.posts) {
+            // A helper still waking when the caller's share is done finds no job: the work is
+            // claimed by whoever comes for it (see `run_workers`), so none is left for it,
+            // and a small block does not wait 50 µs for a thread to wake and do nothing.
+            if mailbox
+                .job
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+                .is_some()
+            {
+                continue;
+            }
             let mut polls = 0u32;
             while mailbox.finished.load(Ordering::SeqCst) < *post {
                 super::relax(polls, 1);
@@ -195,7 +211,7 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
 
     #[test]
-    fn every_helper_and_the_caller_run_each_job_once() {
+    fn every_helper_and_the_caller_run_a_job_that_waits_for_all() {
         let crew = Crew::new(3).expect("threads start");
         let runs = AtomicUsize::new(0);
         for round in 1..=200 {
@@ -206,24 +222,62 @@ mod tests {
                 // Long enough for the helpers to stop polling and sleep.
                 std::thread::sleep(Duration::from_millis(5));
             }
+            // Each waits for the other three, as a job with a barrier does.
             crew.run(&|| {
                 runs.fetch_add(1, Ordering::SeqCst);
+                while runs.load(Ordering::SeqCst) < round * 4 {
+                    std::hint::spin_loop();
+                }
             });
-            // `run` returned only after every helper finished its share.
             assert_eq!(runs.load(Ordering::SeqCst), round * 4);
         }
     }
 
     #[test]
+    fn a_job_the_caller_finishes_alone_is_withdrawn_from_sleeping_helpers() {
+        let crew = Crew::new(2).expect("threads start");
+        for _ in 0..20 {
+            // The helpers sleep; the caller claims every piece before they wake.
+            std::thread::sleep(Duration::from_millis(3));
+            let pieces = AtomicUsize::new(0);
+            let done = AtomicUsize::new(0);
+            crew.run(&|| {
+                while pieces.fetch_add(1, Ordering::SeqCst) < 4 {
+                    done.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+            // Every piece was done once, whoever did it.
+            assert_eq!(done.load(Ordering::SeqCst), 4);
+        }
+        // Withdrawn posts leave the helpers in step: the next jobs reach all of them.
+        let runs = AtomicUsize::new(0);
+        for round in 1..=20 {
+            crew.run(&|| {
+                runs.fetch_add(1, Ordering::SeqCst);
+                while runs.load(Ordering::SeqCst) < round * 3 {
+                    std::hint::spin_loop();
+                }
+            });
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 60);
+    }
+
+    #[test]
     fn a_panicking_caller_waits_for_the_helpers_before_unwinding() {
         let crew = Crew::new(2).expect("threads start");
+        let started = AtomicUsize::new(0);
         let finished = AtomicUsize::new(0);
         let caller = std::thread::current().id();
         let ran = panic::catch_unwind(AssertUnwindSafe(|| {
             crew.run(&|| {
                 if std::thread::current().id() == caller {
+                    // The helpers are up (they started), then the caller's share fails.
+                    while started.load(Ordering::SeqCst) < 2 {
+                        std::hint::spin_loop();
+                    }
                     panic!("the caller's share fails");
                 }
+                started.fetch_add(1, Ordering::SeqCst);
                 std::thread::sleep(Duration::from_millis(20));
                 finished.fetch_add(1, Ordering::SeqCst);
             })
@@ -239,6 +293,9 @@ mod tests {
         let runs = AtomicUsize::new(0);
         crew.run(&|| {
             runs.fetch_add(1, Ordering::SeqCst);
+            while runs.load(Ordering::SeqCst) < 3 {
+                std::hint::spin_loop();
+            }
         });
         assert_eq!(runs.load(Ordering::SeqCst), 3);
     }
