@@ -12,15 +12,22 @@ use crate::stats::{Counters, Tally};
 use crate::sync::{self, Aligned, AtomicBool, Mutex, Ordering};
 use crate::vm::{self, BlockContext, Execution, ReadEntry, TxOutput, Vm};
 use lockstep_spec::types::TxKind;
+use smallvec::SmallVec;
 use std::any::Any;
 use std::collections::HashMap;
 use std::panic::{self, AssertUnwindSafe};
+
+/// Reads a transaction's slot holds without an allocation: a plain transfer's two (its
+/// sender, and its recipient's base).
+const INLINE_READS: usize = 2;
 
 /// What a transaction's latest finished incarnation read and produced, in one slot (one lock
 /// and one cache line to fetch per transaction: the slots are new memory in every block).
 #[derive(Debug, Default)]
 struct Latest {
-    reads: Vec<ReadEntry>,
+    /// The read set, copied in from the worker's buffer: a plain transfer's two reads stay
+    /// in the slot, with no allocation to make in the worker and free at the end of the run.
+    reads: SmallVec<[ReadEntry; INLINE_READS]>,
     /// The output, with the incarnation that produced it (boxed as the incarnation made it:
     /// inline it would take the slot from one cache line to three).
     output: Option<(Incarnation, Box<TxOutput>)>,
@@ -104,14 +111,14 @@ impl Run<'_> {
                             writes_per_part[state::part_of(&location.address())] += 1;
                         }
                     }
-                    let (previous_reads, previous) = {
+                    let mut reads = reads;
+                    let previous = {
                         let mut latest = self.latest[version.tx].lock();
-                        (
-                            std::mem::replace(&mut latest.reads, reads),
-                            latest.output.replace((version.incarnation, output)),
-                        )
+                        latest.reads.clear();
+                        latest.reads.extend(reads.drain(..));
+                        latest.output.replace((version.incarnation, output))
                     };
-                    vm.recycle(previous_reads);
+                    vm.recycle(reads);
                     invariant!(
                         previous.is_none_or(|(p, _)| p < version.incarnation),
                         "incarnations of transaction {} must increase",
