@@ -17,6 +17,7 @@
 
 use crate::block_stm::Finished;
 use crate::materialize::{self, Deal, Write};
+use crate::prefetch;
 use crate::sequential::{self, GAS_PER_BLOB};
 use crate::state::{BlockState, Part};
 use crate::sync::{self, AtomicUsize, Barrier, Mutex, Ordering, RwLock};
@@ -190,7 +191,9 @@ impl Shared<'_, '_> {
                 self.deal,
                 mine,
                 self.run.lazy_location(),
-                writes,
+                // The write sets were made during the run, on either core: each missed the
+                // cache here, about once per write.
+                prefetch::Ahead::new(writes),
                 self.keep_wiped,
             );
         }

@@ -116,6 +116,7 @@ pub mod local_code;
 pub mod materialize;
 pub mod mv_memory;
 pub mod parallel;
+pub mod prefetch;
 pub mod requests;
 pub mod scheduler;
 pub mod sequential;

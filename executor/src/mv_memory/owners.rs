@@ -125,17 +125,9 @@ impl Owners {
     /// Asks the core to fetch `slot`'s cache line ahead of a read (see
     /// [`super::MvMemory::prefetch`]); nothing else happens.
     pub(super) fn prefetch(&self, slot: usize) {
-        #[cfg(all(target_arch = "x86_64", not(feature = "shuttle")))]
         if let Some(cell) = self.slots.get(slot) {
-            // SAFETY: a prefetch only hints the cache; it reads nothing and any address is
-            // allowed (this one is a live element).
-            unsafe {
-                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-                _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(cell).cast::<i8>());
-            }
+            crate::prefetch::hint(cell);
         }
-        #[cfg(not(all(target_arch = "x86_64", not(feature = "shuttle"))))]
-        let _ = slot;
     }
 
     /// The owner of `slot` now.
