@@ -105,12 +105,7 @@ impl AutoExecutor {
                 return Choice::Sequential(reason.into());
             }
         }
-        let chain_bound = || {
-            contention::serial_reason(
-                contention::longest_chain(block, &facts),
-                block.transactions.len(),
-            )
-        };
+        let chain_bound = || contention::chain_bound(block, &facts);
         if touches_beneficiary {
             if let Some(reason) = chain_bound() {
                 return Choice::Sequential(reason.into());

@@ -37,6 +37,24 @@ pub fn longest_chain(block: &Block, facts: &[TxFacts]) -> usize {
     scan.longest()
 }
 
+/// Why `block` is predicted serial by its longest chain ([`serial_reason`] of
+/// [`longest_chain`]), if it is, from the transactions' facts. The scan stops as soon as the
+/// transactions left could no longer make a chain long enough (a chain grows by one at most
+/// per transaction): a block of independent transactions is decided after its first eighth.
+pub fn chain_bound(block: &Block, facts: &[TxFacts]) -> Option<String> {
+    let transactions = block.transactions.len();
+    let mut scan = ChainScan::with_capacity(transactions);
+    let mut keys = [0u64; 3];
+    for (scanned, (tx, facts)) in block.transactions.iter().zip(facts).enumerate() {
+        if !predicts_serial(scan.longest() + (transactions - scanned), transactions) {
+            return None;
+        }
+        let count = chain_keys(tx, facts, &mut keys);
+        scan.add(&keys[..count]);
+    }
+    serial_reason(scan.longest(), transactions)
+}
+
 /// The key of an account: a 64-bit hash of its address (a collision merely links two
 /// transactions in the prediction).
 pub fn account_key(address: &Address) -> u64 {
@@ -229,6 +247,18 @@ pub(crate) mod tests {
             .collect();
         assert_eq!(path(&pre, &two_senders), 3);
         assert_eq!(serial_reason(3, two_senders.len()), None);
+        // The scan that stops early decides as the full one does.
+        for txs in [&same_call, &ring, &two_senders] {
+            let block = Block {
+                transactions: txs.to_vec(),
+                ..Default::default()
+            };
+            let facts = predict::facts(&block, &BlockState::new(&pre));
+            assert_eq!(
+                chain_bound(&block, &facts),
+                serial_reason(longest_chain(&block, &facts), txs.len())
+            );
+        }
     }
 
     #[test]

@@ -275,10 +275,7 @@ impl ParallelExecutor {
                 too_light(features.gas).or_else(|| {
                     contention::beneficiary_bound(&facts)
                         .or_else(|| auto::repeated_calls_bound(&features))
-                        .or_else(|| {
-                            let chain = contention::longest_chain(block, &facts);
-                            contention::serial_reason(chain, features.transactions)
-                        })
+                        .or_else(|| contention::chain_bound(block, &facts))
                         .map(Cow::Owned)
                 })
             });
