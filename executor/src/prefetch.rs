@@ -28,7 +28,7 @@ pub fn hint<T>(value: &T) {
 /// cache at the pace of a loop that does a hash-table update per item.
 const DISTANCE: usize = 8;
 
-/// An iterator of references that hints each item [`DISTANCE`] items before yielding it.
+/// An iterator of references that hints each item eight items before yielding it.
 pub struct Ahead<'a, T, I: Iterator<Item = &'a T>> {
     inner: I,
     queued: VecDeque<&'a T>,
