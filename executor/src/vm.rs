@@ -20,6 +20,7 @@ use revm::database_interface::{DBErrorMarker, Database};
 use revm::handler::{Handler, MainnetContext, MainnetEvm};
 use revm::state::{AccountInfo, EvmState};
 use revm::{ExecuteEvm, MainBuilder, MainContext};
+use smallvec::SmallVec;
 
 /// Everything an incarnation needs besides the multi-version memory.
 #[derive(Debug)]
@@ -88,6 +89,49 @@ pub struct Blocked(pub TxIdx);
 
 impl DBErrorMarker for Blocked {}
 
+/// Accounts [`AccountsRead`] keeps in a list before a map takes over.
+const ACCOUNTS_LISTED: usize = 8;
+
+/// What each account read of an incarnation returned, to tell later which touched accounts
+/// changed. An incarnation reads a handful of accounts (a token transfer: its sender and the
+/// token), found in a short list faster than in a map (no hashing, no table to clear); a
+/// transaction that reads more than [`ACCOUNTS_LISTED`] keeps the rest in a map.
+#[derive(Debug, Default)]
+pub(crate) struct AccountsRead {
+    listed: SmallVec<[(Address, Summary); ACCOUNTS_LISTED]>,
+    more: AddressMap<Summary>,
+}
+
+impl AccountsRead {
+    /// Records that the account at `address` read as `summary` (replacing an earlier read).
+    fn insert(&mut self, address: Address, summary: Summary) {
+        if let Some(entry) = self.listed.iter_mut().find(|(a, _)| *a == address) {
+            entry.1 = summary;
+        } else if self.listed.len() < ACCOUNTS_LISTED {
+            self.listed.push((address, summary));
+        } else {
+            self.more.insert(address, summary);
+        }
+    }
+
+    /// What the account at `address` read as, if it was read.
+    fn get(&self, address: &Address) -> Option<&Summary> {
+        match self.listed.iter().find(|(a, _)| a == address) {
+            Some((_, summary)) => Some(summary),
+            None if self.more.is_empty() => None,
+            None => self.more.get(address),
+        }
+    }
+
+    /// Forgets every read (keeping the allocations).
+    fn clear(&mut self) {
+        self.listed.clear();
+        if !self.more.is_empty() {
+            self.more.clear();
+        }
+    }
+}
+
 /// revm's database for one incarnation of transaction `tx`.
 pub(crate) struct VmDb<'a> {
     ctx: &'a BlockContext<'a>,
@@ -95,7 +139,7 @@ pub(crate) struct VmDb<'a> {
     tx: TxIdx,
     reads: Vec<ReadEntry>,
     /// What each account read returned, to tell later which touched accounts changed.
-    accounts: AddressMap<Summary>,
+    accounts: AccountsRead,
     /// Whether account reads fill `accounts` (the transfer fast path writes without it).
     pub(crate) track_accounts: bool,
     blocked: Option<TxIdx>,
@@ -301,7 +345,7 @@ impl<'a> Vm<'a> {
             mv,
             tx: 0,
             reads: Vec::new(),
-            accounts: AddressMap::default(),
+            accounts: AccountsRead::default(),
             track_accounts: true,
             blocked: None,
             code: LocalCode::default(),
@@ -413,7 +457,7 @@ pub(crate) fn write_set(
     fork: Fork,
     beneficiary: Address,
     changes: &EvmState,
-    accounts_read: &AddressMap<Summary>,
+    accounts_read: &AccountsRead,
     lazy_fee: Option<U256>,
     keep_destroyed: bool,
 ) -> Vec<(Location, Value)> {
@@ -551,4 +595,34 @@ fn lazy_summary(
     Some(beneficiary::summary(&beneficiary::apply_fees(
         ctx.fork, base, &credits,
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accounts_read_keep_the_last_read_of_each_listed_or_not() {
+        let summary = |n: u64| Some((U256::from(n), n, B256::ZERO));
+        let mut read = AccountsRead::default();
+        let count = ACCOUNTS_LISTED as u8 + 3;
+        for n in 0..count {
+            read.insert(Address::with_last_byte(n), summary(u64::from(n)));
+        }
+        // Read again: one in the list, one past it.
+        read.insert(Address::with_last_byte(1), None);
+        read.insert(Address::with_last_byte(count - 1), summary(99));
+        for n in 0..count {
+            let expected = match n {
+                1 => None,
+                n if n == count - 1 => summary(99),
+                n => summary(u64::from(n)),
+            };
+            assert_eq!(read.get(&Address::with_last_byte(n)), Some(&expected));
+        }
+        assert_eq!(read.get(&Address::with_last_byte(200)), None);
+        read.clear();
+        assert_eq!(read.get(&Address::with_last_byte(1)), None);
+        assert_eq!(read.get(&Address::with_last_byte(count - 1)), None);
+    }
 }

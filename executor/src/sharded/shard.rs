@@ -12,7 +12,6 @@ use crate::sequential;
 use crate::state::BlockState;
 use crate::transfer::{self, Beneficiary, Plain};
 use crate::vm;
-use alloy_primitives::map::AddressMap;
 use alloy_primitives::{Address, B256, U256};
 use lockstep_spec::types::{BlockError, Receipt, Transaction};
 use lockstep_spec::Fork;
@@ -309,7 +308,7 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
                 let beneficiary = env.block_env.beneficiary;
                 let paid = beneficiary::pay_into_changes(&mut changes, beneficiary, fee);
                 let lazy_fee = (!paid).then_some(fee);
-                let no_reads = AddressMap::default();
+                let no_reads = vm::AccountsRead::default();
                 let writes =
                     vm::write_set(env.fork, beneficiary, &changes, &no_reads, lazy_fee, false);
                 (Ok(result), writes)
