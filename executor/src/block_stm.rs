@@ -337,9 +337,9 @@ impl Finished {
 
 /// What a run allocates for a block of a given size: the multi-version memory, the
 /// scheduler's slots and the latest incarnations' slots, a few hundred bytes per transaction
-/// and the filter of writers (about three and a half megabytes for 5,000 transfers). It depends on nothing but the block's size
-/// and beneficiary, so a helper builds it while the block's set-up runs
-/// ([`crate::parallel`]).
+/// and the filter of writers (about three and a half megabytes for 5,000 transfers). It
+/// depends on nothing but the block's size and beneficiary, so a helper builds it while the
+/// block's set-up runs ([`crate::parallel`]).
 pub struct Memory {
     mv: MvMemory,
     scheduler: Scheduler,
@@ -464,7 +464,8 @@ pub struct Prediction {
 /// 640-1,050 of its 1,226 transactions), unless the transfer credits its recipient. The
 /// beneficiary is left out: its fees are credited lazily. A wrong prediction costs a wait,
 /// never a wrong result: a transaction that waited runs and is validated like any other.
-/// (Three passes over `builtin:transfers`' 5,000 transactions took 0.22 ms, serial.)
+/// (It replaced three passes over the block: the serial set-up of `builtin:transfers` went
+/// from 0.31-0.33 to 0.22-0.23 ms.)
 pub fn predict(
     txs: &[lockstep_spec::types::Transaction],
     beneficiary: alloy_primitives::Address,
