@@ -129,6 +129,8 @@ struct Row {
 /// The whole table, as written by `--json`.
 #[derive(Debug, Serialize)]
 struct Report {
+    /// The cargo profile the binary was built with (`release`, `maxperf`, ...).
+    build_profile: String,
     repeat: u32,
     min_sample_us: u64,
     cores: usize,
@@ -296,6 +298,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
     }
     let total = total_row(&rows, &execs);
     let report = Report {
+        build_profile: BUILD_PROFILE.to_owned(),
         repeat: args.repeat,
         min_sample_us: args.min_sample_us,
         cores,
@@ -534,7 +537,28 @@ fn total_row(rows: &[Row], execs: &[(String, Arc<dyn BlockExecutor>)]) -> Row {
     }
 }
 
+/// The cargo profile this binary was built with (recorded by the harness's build script).
+const BUILD_PROFILE: &str = env!("LOCKSTEP_BUILD_PROFILE");
+
+/// What the build profile means for the figures.
+fn build_note(profile: &str) -> &'static str {
+    match profile {
+        "maxperf" => "link-time optimised across crates, as clients ship",
+        "release" => {
+            "no link-time optimisation: `--profile maxperf` (as clients ship) makes sequential \
+             revm 8-25% faster and every speedup smaller"
+        }
+        "debug" => "unoptimised: these times say nothing of the executors",
+        _ => "a custom profile",
+    }
+}
+
 fn print_table(report: &Report) {
+    println!(
+        "build: profile `{}` ({})",
+        report.build_profile,
+        build_note(&report.build_profile)
+    );
     println!(
         "{} blocks, {} transactions; per block each executor runs once to warm up, then {} rounds \
          run every executor once each, in a shuffled order; {} cores available (shared with anything \
@@ -684,6 +708,20 @@ fn status_kib(key: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_build_profile_is_the_folder_the_binary_is_built_in() {
+        // This test binary is `<target>/<profile>/deps/<name>`, built with the same profile.
+        let exe = std::env::current_exe().expect("the test binary's path");
+        let folder = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .and_then(|profile| profile.file_name())
+            .and_then(|name| name.to_str())
+            .expect("a profile folder");
+        assert_eq!(BUILD_PROFILE, folder);
+        assert!(build_note(BUILD_PROFILE).len() > 10);
+    }
 
     #[test]
     fn the_speedup_is_the_median_of_each_rounds_ratio() {
