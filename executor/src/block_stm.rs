@@ -52,6 +52,9 @@ struct Run<'a> {
     /// Per transaction, the block's previous transaction predicted to write an account it
     /// writes ([`predict`]).
     depends_on: Vec<Option<TxIdx>>,
+    /// Per transaction, the lowest of those whose `depends_on` names it: the next of its
+    /// chain, which the worker that finishes it may run next ([`Scheduler::finish_execution`]).
+    successor: Vec<Option<TxIdx>>,
     /// Set when it did.
     gave_up: AtomicBool,
     panic: Mutex<Option<Box<dyn Any + Send>>>,
@@ -125,9 +128,13 @@ impl Run<'_> {
                         version.tx
                     );
                     let wrote_new_location = self.mv.record(version, writes);
-                    return self
-                        .scheduler
-                        .finish_execution(version, wrote_new_location, worker);
+                    let successor = self.successor.get(version.tx).copied().flatten();
+                    return self.scheduler.finish_execution(
+                        version,
+                        wrote_new_location,
+                        successor,
+                        worker,
+                    );
                 }
             }
         }
@@ -382,6 +389,7 @@ pub fn run(
         scheduler.lose_claimed_validations =
             ctx.has_fault(crate::faults::Fault::LoseClaimedValidations);
     }
+    let successor = successors(&depends_on);
     let run = Run {
         ctx,
         mv,
@@ -392,6 +400,7 @@ pub fn run(
         may_give_up,
         workers,
         depends_on,
+        successor,
         gave_up: AtomicBool::new(false),
         panic: Mutex::new(None),
         writes_per_part: Mutex::new([0; PARTS]),
@@ -422,6 +431,17 @@ pub fn run(
         counters,
         writes_per_part: writes_per_part.into_inner(),
     }))
+}
+
+/// Per transaction, the lowest transaction whose predicted dependency (`depends_on`) it is.
+fn successors(depends_on: &[Option<TxIdx>]) -> Vec<Option<TxIdx>> {
+    let mut successor = vec![None; depends_on.len()];
+    for (tx, previous) in depends_on.iter().enumerate() {
+        if let Some(next) = previous.and_then(|previous| successor.get_mut(previous)) {
+            next.get_or_insert(tx);
+        }
+    }
+    successor
 }
 
 /// How many consecutive transactions a worker claims at once ([`Scheduler::with_runs`]): one

@@ -249,6 +249,19 @@ impl Scheduler {
         None
     }
 
+    /// Claims `tx` for execution if it is ready (not claimed yet, or aborted and not
+    /// claimed again), for a caller that keeps its active task slot either way.
+    fn claim_ahead(&self, tx: TxIdx) -> Option<Version> {
+        let mut slot = self.slots.get(tx)?.lock();
+        (slot.status == Status::ReadyToExecute).then(|| {
+            slot.status = Status::Executing;
+            Version {
+                tx,
+                incarnation: slot.incarnation,
+            }
+        })
+    }
+
     /// Gives up the active task slot the caller holds.
     fn release_slot(&self) {
         self.num_active_tasks.fetch_sub(1, Ordering::SeqCst);
@@ -500,6 +513,7 @@ impl Scheduler {
         &self,
         version: Version,
         wrote_new_location: bool,
+        successor: Option<TxIdx>,
         worker: &mut Worker,
     ) -> Option<Task> {
         let dependents = {
@@ -523,6 +537,17 @@ impl Scheduler {
         // whichever thread reaches it, and this task's active slot passes to a dependent.
         if let Some(next) = self.resume_claiming_lowest(dependents) {
             return Some(Task::Execute(next));
+        }
+        // The next transaction of this one's predicted chain (its sender's next, say), not
+        // claimed yet: run it now, on the core that just wrote what it reads, rather than
+        // when the execution index reaches it. A chain then runs beside the rest of the block
+        // instead of after it: mainnet 4,370,000 ends with 22 transactions of one sender,
+        // which ran one by one on one core while the other had nothing left to do. (Only
+        // when workers claim one transaction at a time: runs are for blocks of few chains.)
+        if self.run == 1 {
+            if let Some(next) = successor.and_then(|tx| self.claim_ahead(tx)) {
+                return Some(Task::Execute(next));
+            }
         }
         // Validation has reached this transaction and no further: claim its validation at
         // once, as `claim_validation` would, keeping this task's active slot (one
@@ -591,7 +616,7 @@ mod tests {
         assert_eq!(s.next_task(&mut w), Some(Task::Execute(v(0, 0))));
         // Validation stands at transaction 0: its executor validates it at once.
         assert_eq!(
-            s.finish_execution(v(0, 0), true, &mut w),
+            s.finish_execution(v(0, 0), true, None, &mut w),
             Some(Task::Validate(v(0, 0)))
         );
         // The validation's thread goes on with the next task (its active slot passes on).
@@ -600,7 +625,7 @@ mod tests {
             Some(Task::Execute(v(1, 0)))
         );
         assert_eq!(
-            s.finish_execution(v(1, 0), true, &mut w),
+            s.finish_execution(v(1, 0), true, None, &mut w),
             Some(Task::Validate(v(1, 0)))
         );
         assert!(!s.done());
@@ -608,6 +633,50 @@ mod tests {
         assert_eq!(s.finish_validation(1, false, &mut w), None);
         assert!(s.done());
         assert_eq!(s.next_task(&mut w), None);
+    }
+
+    #[test]
+    fn the_finisher_runs_the_next_of_its_chain_before_the_index_reaches_it() {
+        let s = Scheduler::new(4);
+        let (mut a, mut b) = (s.worker(), s.worker());
+        assert_eq!(s.next_task(&mut a), Some(Task::Execute(v(0, 0))));
+        assert_eq!(s.next_task(&mut b), Some(Task::Execute(v(1, 0))));
+        // Transaction 3 is 0's predicted successor, unclaimed: 0's worker runs it next, and
+        // leaves 0's validation to the index.
+        assert_eq!(
+            s.finish_execution(v(0, 0), true, Some(3), &mut a),
+            Some(Task::Execute(v(3, 0)))
+        );
+        assert_eq!(s.status(3), (0, Status::Executing));
+        // A successor already claimed (3, executing) is not run twice: the usual next task,
+        // 0's validation.
+        assert_eq!(
+            s.finish_execution(v(1, 0), true, Some(3), &mut b),
+            Some(Task::Validate(v(0, 0)))
+        );
+        assert_eq!(
+            s.finish_validation(0, false, &mut b),
+            Some(Task::Validate(v(1, 0)))
+        );
+        // The execution index hands out 2, then skips 3.
+        assert_eq!(
+            s.finish_validation(1, false, &mut b),
+            Some(Task::Execute(v(2, 0)))
+        );
+        assert_eq!(
+            s.finish_execution(v(3, 0), true, None, &mut a),
+            None
+        );
+        assert_eq!(
+            s.finish_execution(v(2, 0), true, None, &mut b),
+            Some(Task::Validate(v(2, 0)))
+        );
+        assert_eq!(
+            s.finish_validation(2, false, &mut b),
+            Some(Task::Validate(v(3, 0)))
+        );
+        assert_eq!(s.finish_validation(3, false, &mut b), None);
+        assert!(s.done());
     }
 
     #[test]
@@ -620,11 +689,11 @@ mod tests {
         assert_eq!(s.next_task(&mut w), Some(Task::Execute(v(1, 0))));
         // Validation still stands at 0: transaction 1 waits for it, and its thread finds
         // nothing else to do.
-        assert_eq!(s.finish_execution(v(1, 0), false, &mut w), None);
+        assert_eq!(s.finish_execution(v(1, 0), false, None, &mut w), None);
         assert!(!s.done());
         // Transaction 0's executor validates it at once, then transaction 1.
         assert_eq!(
-            s.finish_execution(v(0, 0), false, &mut w),
+            s.finish_execution(v(0, 0), false, None, &mut w),
             Some(Task::Validate(v(0, 0)))
         );
         assert_eq!(
@@ -647,7 +716,7 @@ mod tests {
         // Transaction 0 finishes: the thread that ran it runs its dependent's next
         // incarnation at once; 0's validation is left to the validation index.
         assert_eq!(
-            s.finish_execution(v(0, 0), true, &mut w),
+            s.finish_execution(v(0, 0), true, None, &mut w),
             Some(Task::Execute(v(1, 1)))
         );
         assert_eq!(s.status(1), (1, Status::Executing));
@@ -656,7 +725,7 @@ mod tests {
         // Another thread claims the validation of 0, then that of 1 once it executed.
         assert_eq!(s.next_task(&mut w), Some(Task::Validate(v(0, 0))));
         assert_eq!(
-            s.finish_execution(v(1, 1), false, &mut w),
+            s.finish_execution(v(1, 1), false, None, &mut w),
             Some(Task::Validate(v(1, 1)))
         );
         assert_eq!(s.finish_validation(0, false, &mut w), None);
@@ -675,7 +744,7 @@ mod tests {
         assert!(s.add_dependency(1, 0));
         assert!(s.add_dependency(2, 0));
         assert_eq!(
-            s.finish_execution(v(0, 0), true, &mut w),
+            s.finish_execution(v(0, 0), true, None, &mut w),
             Some(Task::Execute(v(1, 1)))
         );
         assert_eq!(s.status(2), (1, Status::ReadyToExecute));
@@ -694,7 +763,7 @@ mod tests {
         let mut w = s.worker();
         assert_eq!(s.next_task(&mut w), Some(Task::Execute(v(0, 0))));
         assert_eq!(
-            s.finish_execution(v(0, 0), true, &mut w),
+            s.finish_execution(v(0, 0), true, None, &mut w),
             Some(Task::Validate(v(0, 0)))
         );
         assert!(s.try_validation_abort(v(0, 0)));
@@ -704,7 +773,7 @@ mod tests {
             Some(Task::Execute(v(0, 1)))
         );
         assert_eq!(
-            s.finish_execution(v(0, 1), false, &mut w),
+            s.finish_execution(v(0, 1), false, None, &mut w),
             Some(Task::Validate(v(0, 1)))
         );
         assert_eq!(s.finish_validation(0, false, &mut w), None);
@@ -721,24 +790,24 @@ mod tests {
         // Each executes its run through, validation waiting at 0 meanwhile.
         for tx in 1..4 {
             assert_eq!(
-                s.finish_execution(v(tx - 1, 0), true, &mut a),
+                s.finish_execution(v(tx - 1, 0), true, None, &mut a),
                 Some(Task::Execute(v(tx, 0)))
             );
             assert_eq!(
-                s.finish_execution(v(tx + 3, 0), true, &mut b),
+                s.finish_execution(v(tx + 3, 0), true, None, &mut b),
                 Some(Task::Execute(v(tx + 4, 0)))
             );
         }
         assert_eq!(s.validation_idx.load(Ordering::SeqCst), 0);
         // B's run is done but validation stands at A's: B claims the next run.
         assert_eq!(
-            s.finish_execution(v(7, 0), true, &mut b),
+            s.finish_execution(v(7, 0), true, None, &mut b),
             Some(Task::Execute(v(8, 0)))
         );
         // A's run is done and validation stands at it: A claims all four validations at
         // once, and the index moves past them in one step.
         assert_eq!(
-            s.finish_execution(v(3, 0), true, &mut a),
+            s.finish_execution(v(3, 0), true, None, &mut a),
             Some(Task::Validate(v(0, 0)))
         );
         assert_eq!(s.validation_idx.load(Ordering::SeqCst), 4);
@@ -756,12 +825,12 @@ mod tests {
         // B's next run is done: its two runs are one stretch from 4 to 12, claimed at once.
         for tx in 9..12 {
             assert_eq!(
-                s.finish_execution(v(tx - 1, 0), true, &mut b),
+                s.finish_execution(v(tx - 1, 0), true, None, &mut b),
                 Some(Task::Execute(v(tx, 0)))
             );
         }
         assert_eq!(
-            s.finish_execution(v(11, 0), true, &mut b),
+            s.finish_execution(v(11, 0), true, None, &mut b),
             Some(Task::Validate(v(4, 0)))
         );
         assert_eq!(s.validation_idx.load(Ordering::SeqCst), 12);
@@ -789,13 +858,13 @@ mod tests {
         s.decrease_execution_idx(5);
         assert_eq!(s.next_task(&mut b), Some(Task::Execute(v(5, 1))));
         assert_eq!(
-            s.finish_execution(v(5, 1), false, &mut b),
+            s.finish_execution(v(5, 1), false, None, &mut b),
             Some(Task::Validate(v(5, 1)))
         );
         // Both finish everything: the block is done, every task slot given back.
         let mut tasks = vec![
             (s.finish_validation(5, false, &mut b), 1),
-            (s.finish_execution(v(12, 0), true, &mut a), 0),
+            (s.finish_execution(v(12, 0), true, None, &mut a), 0),
         ];
         for _ in 0..1_000 {
             let Some((task, who)) = tasks.pop() else {
@@ -803,7 +872,7 @@ mod tests {
             };
             let worker = if who == 0 { &mut a } else { &mut b };
             let next = match task {
-                Some(Task::Execute(version)) => s.finish_execution(version, true, worker),
+                Some(Task::Execute(version)) => s.finish_execution(version, true, None, worker),
                 Some(Task::Validate(version)) => s.finish_validation(version.tx, false, worker),
                 None => s.next_task(worker),
             };
