@@ -129,6 +129,9 @@ pub struct Scheduler {
     /// How many consecutive transactions a worker claims for execution at once
     /// ([`Scheduler::with_runs`]).
     run: usize,
+    /// Per transaction, the next of its predicted chain, which the worker that finishes it
+    /// runs next if no one has claimed it ([`Scheduler::with_successors`]; empty: none).
+    successors: Vec<Option<TxIdx>>,
     /// The seeded bug `LoseClaimedValidations` (feature `faults`).
     #[cfg(feature = "faults")]
     pub lose_claimed_validations: bool,
@@ -172,6 +175,7 @@ impl Scheduler {
                 Vec::new()
             },
             run: run.max(1),
+            successors: Vec::new(),
             #[cfg(feature = "faults")]
             lose_claimed_validations: false,
         }
@@ -181,6 +185,13 @@ impl Scheduler {
     /// [`Scheduler::with_runs`]).
     pub fn with_run_length(mut self, run: usize) -> Self {
         self.run = run.max(1);
+        self
+    }
+
+    /// This scheduler with `successors`: per transaction, the next of its predicted chain
+    /// (see [`Scheduler::finish_execution`]).
+    pub fn with_successors(mut self, successors: Vec<Option<TxIdx>>) -> Self {
+        self.successors = successors;
         self
     }
 
@@ -513,7 +524,6 @@ impl Scheduler {
         &self,
         version: Version,
         wrote_new_location: bool,
-        successor: Option<TxIdx>,
         worker: &mut Worker,
     ) -> Option<Task> {
         let dependents = {
@@ -545,6 +555,7 @@ impl Scheduler {
         // which ran one by one on one core while the other had nothing left to do. (Only
         // when workers claim one transaction at a time: runs are for blocks of few chains.)
         if self.run == 1 {
+            let successor = self.successors.get(version.tx).copied().flatten();
             if let Some(next) = successor.and_then(|tx| self.claim_ahead(tx)) {
                 return Some(Task::Execute(next));
             }
@@ -616,7 +627,7 @@ mod tests {
         assert_eq!(s.next_task(&mut w), Some(Task::Execute(v(0, 0))));
         // Validation stands at transaction 0: its executor validates it at once.
         assert_eq!(
-            s.finish_execution(v(0, 0), true, None, &mut w),
+            s.finish_execution(v(0, 0), true, &mut w),
             Some(Task::Validate(v(0, 0)))
         );
         // The validation's thread goes on with the next task (its active slot passes on).
@@ -625,7 +636,7 @@ mod tests {
             Some(Task::Execute(v(1, 0)))
         );
         assert_eq!(
-            s.finish_execution(v(1, 0), true, None, &mut w),
+            s.finish_execution(v(1, 0), true, &mut w),
             Some(Task::Validate(v(1, 0)))
         );
         assert!(!s.done());
@@ -637,21 +648,22 @@ mod tests {
 
     #[test]
     fn the_finisher_runs_the_next_of_its_chain_before_the_index_reaches_it() {
-        let s = Scheduler::new(4);
+        // Transaction 3 is 0's and 1's predicted successor.
+        let s = Scheduler::new(4).with_successors(vec![Some(3), Some(3), None, None]);
         let (mut a, mut b) = (s.worker(), s.worker());
         assert_eq!(s.next_task(&mut a), Some(Task::Execute(v(0, 0))));
         assert_eq!(s.next_task(&mut b), Some(Task::Execute(v(1, 0))));
         // Transaction 3 is 0's predicted successor, unclaimed: 0's worker runs it next, and
         // leaves 0's validation to the index.
         assert_eq!(
-            s.finish_execution(v(0, 0), true, Some(3), &mut a),
+            s.finish_execution(v(0, 0), true, &mut a),
             Some(Task::Execute(v(3, 0)))
         );
         assert_eq!(s.status(3), (0, Status::Executing));
         // A successor already claimed (3, executing) is not run twice: the usual next task,
         // 0's validation.
         assert_eq!(
-            s.finish_execution(v(1, 0), true, Some(3), &mut b),
+            s.finish_execution(v(1, 0), true, &mut b),
             Some(Task::Validate(v(0, 0)))
         );
         assert_eq!(
@@ -663,12 +675,9 @@ mod tests {
             s.finish_validation(1, false, &mut b),
             Some(Task::Execute(v(2, 0)))
         );
+        assert_eq!(s.finish_execution(v(3, 0), true, &mut a), None);
         assert_eq!(
-            s.finish_execution(v(3, 0), true, None, &mut a),
-            None
-        );
-        assert_eq!(
-            s.finish_execution(v(2, 0), true, None, &mut b),
+            s.finish_execution(v(2, 0), true, &mut b),
             Some(Task::Validate(v(2, 0)))
         );
         assert_eq!(
@@ -689,11 +698,11 @@ mod tests {
         assert_eq!(s.next_task(&mut w), Some(Task::Execute(v(1, 0))));
         // Validation still stands at 0: transaction 1 waits for it, and its thread finds
         // nothing else to do.
-        assert_eq!(s.finish_execution(v(1, 0), false, None, &mut w), None);
+        assert_eq!(s.finish_execution(v(1, 0), false, &mut w), None);
         assert!(!s.done());
         // Transaction 0's executor validates it at once, then transaction 1.
         assert_eq!(
-            s.finish_execution(v(0, 0), false, None, &mut w),
+            s.finish_execution(v(0, 0), false, &mut w),
             Some(Task::Validate(v(0, 0)))
         );
         assert_eq!(
@@ -716,7 +725,7 @@ mod tests {
         // Transaction 0 finishes: the thread that ran it runs its dependent's next
         // incarnation at once; 0's validation is left to the validation index.
         assert_eq!(
-            s.finish_execution(v(0, 0), true, None, &mut w),
+            s.finish_execution(v(0, 0), true, &mut w),
             Some(Task::Execute(v(1, 1)))
         );
         assert_eq!(s.status(1), (1, Status::Executing));
@@ -725,7 +734,7 @@ mod tests {
         // Another thread claims the validation of 0, then that of 1 once it executed.
         assert_eq!(s.next_task(&mut w), Some(Task::Validate(v(0, 0))));
         assert_eq!(
-            s.finish_execution(v(1, 1), false, None, &mut w),
+            s.finish_execution(v(1, 1), false, &mut w),
             Some(Task::Validate(v(1, 1)))
         );
         assert_eq!(s.finish_validation(0, false, &mut w), None);
@@ -744,7 +753,7 @@ mod tests {
         assert!(s.add_dependency(1, 0));
         assert!(s.add_dependency(2, 0));
         assert_eq!(
-            s.finish_execution(v(0, 0), true, None, &mut w),
+            s.finish_execution(v(0, 0), true, &mut w),
             Some(Task::Execute(v(1, 1)))
         );
         assert_eq!(s.status(2), (1, Status::ReadyToExecute));
@@ -763,7 +772,7 @@ mod tests {
         let mut w = s.worker();
         assert_eq!(s.next_task(&mut w), Some(Task::Execute(v(0, 0))));
         assert_eq!(
-            s.finish_execution(v(0, 0), true, None, &mut w),
+            s.finish_execution(v(0, 0), true, &mut w),
             Some(Task::Validate(v(0, 0)))
         );
         assert!(s.try_validation_abort(v(0, 0)));
@@ -773,7 +782,7 @@ mod tests {
             Some(Task::Execute(v(0, 1)))
         );
         assert_eq!(
-            s.finish_execution(v(0, 1), false, None, &mut w),
+            s.finish_execution(v(0, 1), false, &mut w),
             Some(Task::Validate(v(0, 1)))
         );
         assert_eq!(s.finish_validation(0, false, &mut w), None);
@@ -790,24 +799,24 @@ mod tests {
         // Each executes its run through, validation waiting at 0 meanwhile.
         for tx in 1..4 {
             assert_eq!(
-                s.finish_execution(v(tx - 1, 0), true, None, &mut a),
+                s.finish_execution(v(tx - 1, 0), true, &mut a),
                 Some(Task::Execute(v(tx, 0)))
             );
             assert_eq!(
-                s.finish_execution(v(tx + 3, 0), true, None, &mut b),
+                s.finish_execution(v(tx + 3, 0), true, &mut b),
                 Some(Task::Execute(v(tx + 4, 0)))
             );
         }
         assert_eq!(s.validation_idx.load(Ordering::SeqCst), 0);
         // B's run is done but validation stands at A's: B claims the next run.
         assert_eq!(
-            s.finish_execution(v(7, 0), true, None, &mut b),
+            s.finish_execution(v(7, 0), true, &mut b),
             Some(Task::Execute(v(8, 0)))
         );
         // A's run is done and validation stands at it: A claims all four validations at
         // once, and the index moves past them in one step.
         assert_eq!(
-            s.finish_execution(v(3, 0), true, None, &mut a),
+            s.finish_execution(v(3, 0), true, &mut a),
             Some(Task::Validate(v(0, 0)))
         );
         assert_eq!(s.validation_idx.load(Ordering::SeqCst), 4);
@@ -825,12 +834,12 @@ mod tests {
         // B's next run is done: its two runs are one stretch from 4 to 12, claimed at once.
         for tx in 9..12 {
             assert_eq!(
-                s.finish_execution(v(tx - 1, 0), true, None, &mut b),
+                s.finish_execution(v(tx - 1, 0), true, &mut b),
                 Some(Task::Execute(v(tx, 0)))
             );
         }
         assert_eq!(
-            s.finish_execution(v(11, 0), true, None, &mut b),
+            s.finish_execution(v(11, 0), true, &mut b),
             Some(Task::Validate(v(4, 0)))
         );
         assert_eq!(s.validation_idx.load(Ordering::SeqCst), 12);
@@ -858,13 +867,13 @@ mod tests {
         s.decrease_execution_idx(5);
         assert_eq!(s.next_task(&mut b), Some(Task::Execute(v(5, 1))));
         assert_eq!(
-            s.finish_execution(v(5, 1), false, None, &mut b),
+            s.finish_execution(v(5, 1), false, &mut b),
             Some(Task::Validate(v(5, 1)))
         );
         // Both finish everything: the block is done, every task slot given back.
         let mut tasks = vec![
             (s.finish_validation(5, false, &mut b), 1),
-            (s.finish_execution(v(12, 0), true, None, &mut a), 0),
+            (s.finish_execution(v(12, 0), true, &mut a), 0),
         ];
         for _ in 0..1_000 {
             let Some((task, who)) = tasks.pop() else {
@@ -872,7 +881,7 @@ mod tests {
             };
             let worker = if who == 0 { &mut a } else { &mut b };
             let next = match task {
-                Some(Task::Execute(version)) => s.finish_execution(version, true, None, worker),
+                Some(Task::Execute(version)) => s.finish_execution(version, true, worker),
                 Some(Task::Validate(version)) => s.finish_validation(version.tx, false, worker),
                 None => s.next_task(worker),
             };
