@@ -519,7 +519,8 @@ impl Scheduler {
     /// next: validate it at once when validation has passed it (and it wrote no new
     /// location); otherwise (validation will reach it, sent back to it when validation had
     /// passed it and it wrote a new location) execute the lowest transaction parked on it,
-    /// or validate it at once when validation is at it.
+    /// else the next of its predicted chain if no one has claimed it
+    /// ([`Scheduler::with_successors`]), or validate it at once when validation is at it.
     pub fn finish_execution(
         &self,
         version: Version,
