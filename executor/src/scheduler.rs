@@ -654,8 +654,7 @@ mod tests {
         let (mut a, mut b) = (s.worker(), s.worker());
         assert_eq!(s.next_task(&mut a), Some(Task::Execute(v(0, 0))));
         assert_eq!(s.next_task(&mut b), Some(Task::Execute(v(1, 0))));
-        // Transaction 3 is 0's predicted successor, unclaimed: 0's worker runs it next, and
-        // leaves 0's validation to the index.
+        // 3 is unclaimed: 0's worker runs it next, and leaves 0's validation to the index.
         assert_eq!(
             s.finish_execution(v(0, 0), true, &mut a),
             Some(Task::Execute(v(3, 0)))
