@@ -546,7 +546,7 @@ fn build_note(profile: &str) -> &'static str {
         "maxperf" => "link-time optimised across crates, as clients ship",
         "release" => {
             "no link-time optimisation: `--profile maxperf` (as clients ship) makes sequential \
-             revm 8-25% faster and every speedup smaller"
+             revm 6-25% faster and every speedup smaller"
         }
         "debug" => "unoptimised: these times say nothing of the executors",
         _ => "a custom profile",
