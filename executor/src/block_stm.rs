@@ -115,9 +115,8 @@ impl Run<'_> {
                     let previous = {
                         let mut latest = self.latest[version.tx].lock();
                         latest.reads.clear();
-                        // One push per read: `extend` is a call of its own wherever the
-                        // compiler stops inlining it into this loop, which cost transfers
-                        // 5-10% when it did.
+                        // One push per read, which stays inline: `SmallVec::extend` became
+                        // a call of its own here when the scheduler grew (callgrind).
                         for read in reads.drain(..) {
                             latest.reads.push(read);
                         }
@@ -380,7 +379,6 @@ pub fn run(
         scheduler,
         latest,
     } = memory;
-    #[cfg_attr(not(feature = "faults"), allow(unused_mut))]
     let run_length = run_length(&depends_on, workers);
     // Chains are followed only one transaction at a time (runs are for blocks of few).
     let successors = if run_length == 1 {
