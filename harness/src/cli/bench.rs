@@ -543,10 +543,10 @@ const BUILD_PROFILE: &str = env!("LOCKSTEP_BUILD_PROFILE");
 /// What the build profile means for the figures.
 fn build_note(profile: &str) -> &'static str {
     match profile {
-        "maxperf" => "link-time optimised across crates, as clients ship",
+        "maxperf" => "link-time optimised across crates, as reth's profile of that name",
         "release" => {
-            "no link-time optimisation: `--profile maxperf` (as clients ship) makes sequential \
-             revm 6-25% faster and every speedup smaller"
+            "no link-time optimisation across crates: `--profile maxperf` makes sequential revm \
+             6-25% faster and every speedup smaller"
         }
         "debug" => "unoptimised: these times say nothing of the executors",
         _ => "a custom profile",
