@@ -99,7 +99,7 @@ impl Run<'_> {
                     // The blocker finished meanwhile: run again at once.
                 }
                 Execution::Done {
-                    reads,
+                    mut reads,
                     writes,
                     output,
                 } => {
@@ -111,7 +111,6 @@ impl Run<'_> {
                             writes_per_part[state::part_of(&location.address())] += 1;
                         }
                     }
-                    let mut reads = reads;
                     let previous = {
                         let mut latest = self.latest[version.tx].lock();
                         latest.reads.clear();

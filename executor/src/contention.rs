@@ -28,13 +28,7 @@ pub fn critical_path(block: &Block, pre: &BlockState<'_>) -> usize {
 
 /// [`critical_path`] from the transactions' facts, already read.
 pub fn longest_chain(block: &Block, facts: &[TxFacts]) -> usize {
-    let mut scan = ChainScan::with_capacity(block.transactions.len());
-    let mut keys = [0u64; 3];
-    for (tx, facts) in block.transactions.iter().zip(facts) {
-        let count = chain_keys(tx, facts, &mut keys);
-        scan.add(&keys[..count]);
-    }
-    scan.longest()
+    scan_chains(block, facts, |_, _| true).unwrap_or(0)
 }
 
 /// Why `block` is predicted serial by its longest chain ([`serial_reason`] of
@@ -43,16 +37,29 @@ pub fn longest_chain(block: &Block, facts: &[TxFacts]) -> usize {
 /// per transaction): a block of independent transactions is decided after its first eighth.
 pub fn chain_bound(block: &Block, facts: &[TxFacts]) -> Option<String> {
     let transactions = block.transactions.len();
-    let mut scan = ChainScan::with_capacity(transactions);
+    let longest = scan_chains(block, facts, |longest, scanned| {
+        predicts_serial(longest + (transactions - scanned), transactions)
+    })?;
+    serial_reason(longest, transactions)
+}
+
+/// The longest chain of `block`'s transactions, scanned in block order while `go_on` (given
+/// the longest chain so far and the transactions scanned) holds; `None` if it stopped early.
+fn scan_chains(
+    block: &Block,
+    facts: &[TxFacts],
+    mut go_on: impl FnMut(usize, usize) -> bool,
+) -> Option<usize> {
+    let mut scan = ChainScan::with_capacity(block.transactions.len());
     let mut keys = [0u64; 3];
     for (scanned, (tx, facts)) in block.transactions.iter().zip(facts).enumerate() {
-        if !predicts_serial(scan.longest() + (transactions - scanned), transactions) {
+        if !go_on(scan.longest(), scanned) {
             return None;
         }
         let count = chain_keys(tx, facts, &mut keys);
         scan.add(&keys[..count]);
     }
-    serial_reason(scan.longest(), transactions)
+    Some(scan.longest())
 }
 
 /// The key of an account: a 64-bit hash of its address (a collision merely links two
