@@ -2,7 +2,8 @@
 //! that drops a transaction's last write to a slot a later transaction reads, and one that pays
 //! the beneficiary its fees one transaction late, are each caught within 1,000 generated blocks and shrunk to at most 3 transactions; its repro file fails the same
 //! way under `lockstep repro` and passes against the real executors. An executor that hangs
-//! on invalid transactions becomes a reported divergence with a repro file (the watchdog).
+//! on invalid transactions becomes a reported divergence with a repro file (the watchdog). A run
+//! longer than one chunk of blocks counts its findings across the chunks.
 #![cfg(feature = "faults")]
 
 use std::path::{Path, PathBuf};
@@ -142,6 +143,49 @@ fn a_hang_is_a_divergence_with_a_repro_file() {
     // The repro file itself is a valid blockchain test for the real executors.
     let out = lockstep().arg("run").arg(&file).output().expect("runs");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+/// A run longer than one chunk of generated blocks (2,048) counts its findings across the
+/// chunks: `--max-findings` holds for the whole run, and every finding is reported.
+#[test]
+fn findings_count_across_the_chunks_of_a_long_run() {
+    let dir = temp_dir("chunks");
+    let out = lockstep()
+        .args(["gen", "--cases", "2100", "--seed", "1", "--no-shrink"])
+        .args(["--executors", "revm,revm+DropLastSlotWrite"])
+        .args(["--max-findings", "1"])
+        .arg("--out")
+        .arg(&dir)
+        .output()
+        .expect("lockstep runs");
+    let log = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    // The progress line after the first chunk, and the findings so far.
+    let first_chunk: usize = log
+        .lines()
+        .find_map(|line| {
+            let rest = line.strip_prefix("lockstep gen: 2048 of 2100 cases run, ")?;
+            rest.split_whitespace().next()?.parse().ok()
+        })
+        .unwrap_or_else(|| panic!("no progress line after the first chunk:\n{log}"));
+    let diverged: usize = log
+        .lines()
+        .find_map(|line| {
+            let rest = line.strip_prefix("2100 cases: ")?;
+            let (_, after) = rest.split_once(" failed, ")?;
+            after.split_whitespace().next()?.parse().ok()
+        })
+        .unwrap_or_else(|| panic!("no summary of 2100 cases:\n{log}"));
+    assert!(
+        first_chunk > 0 && diverged > first_chunk,
+        "findings in both chunks expected: {first_chunk} then {diverged} in all\n{log}"
+    );
+    // One repro file over the whole run; the others are counted.
+    only_file(&dir);
+    assert!(
+        log.contains(&format!("{} more findings not written", diverged - 1)),
+        "{log}"
+    );
 }
 
 /// A divergence made on purpose (the spec's test-only fault: every SSTORE one gas dearer) is
