@@ -38,25 +38,27 @@ fn only_file(dir: &Path) -> PathBuf {
     files[0].clone()
 }
 
+/// `lockstep gen ARGS --executors EXECUTORS --max-findings 1 --out DIR`, run to its end.
+fn gen_one_finding(args: &[&str], executors: &str, dir: &Path) -> Output {
+    lockstep()
+        .arg("gen")
+        .args(args)
+        .args(["--executors", executors, "--max-findings", "1"])
+        .arg("--out")
+        .arg(dir)
+        .output()
+        .expect("lockstep runs")
+}
+
 /// `broken` is caught within 1,000 blocks of seed 1, shrunk to at most 3 transactions, and
 /// its repro file fails the same way under `lockstep repro` and passes the real executors.
 fn caught_shrunk_and_replayed(broken: &str) {
     let dir = temp_dir(broken);
-    let out = lockstep()
-        .args([
-            "gen",
-            "--cases",
-            "1000",
-            "--seed",
-            "1",
-            "--max-findings",
-            "1",
-        ])
-        .args(["--executors", &format!("spec,revm,parallel,{broken}")])
-        .arg("--out")
-        .arg(&dir)
-        .output()
-        .expect("lockstep runs");
+    let out = gen_one_finding(
+        &["--cases", "1000", "--seed", "1"],
+        &format!("spec,revm,parallel,{broken}"),
+        &dir,
+    );
     let log = text(&out);
     assert_eq!(out.status.code(), Some(1), "{log}");
     assert!(
@@ -121,14 +123,20 @@ fn beneficiary_fees_out_of_order_are_caught_shrunk_and_replayed() {
 #[test]
 fn a_hang_is_a_divergence_with_a_repro_file() {
     let dir = temp_dir("hang");
-    let out = lockstep()
-        .args(["gen", "--cases", "6", "--seed", "4", "--invalid-share", "1"])
-        .args(["--executors", "revm,revm+HangOnInvalid", "--timeout", "1"])
-        .args(["--max-findings", "1"])
-        .arg("--out")
-        .arg(&dir)
-        .output()
-        .expect("lockstep runs");
+    let out = gen_one_finding(
+        &[
+            "--cases",
+            "6",
+            "--seed",
+            "4",
+            "--invalid-share",
+            "1",
+            "--timeout",
+            "1",
+        ],
+        "revm,revm+HangOnInvalid",
+        &dir,
+    );
     let log = text(&out);
     assert_eq!(out.status.code(), Some(1), "{log}");
     assert!(log.contains("watchdog"), "{log}");
@@ -150,14 +158,11 @@ fn a_hang_is_a_divergence_with_a_repro_file() {
 #[test]
 fn findings_count_across_the_chunks_of_a_long_run() {
     let dir = temp_dir("chunks");
-    let out = lockstep()
-        .args(["gen", "--cases", "2100", "--seed", "1", "--no-shrink"])
-        .args(["--executors", "revm,revm+DropLastSlotWrite"])
-        .args(["--max-findings", "1"])
-        .arg("--out")
-        .arg(&dir)
-        .output()
-        .expect("lockstep runs");
+    let out = gen_one_finding(
+        &["--cases", "2100", "--seed", "1", "--no-shrink"],
+        "revm,revm+DropLastSlotWrite",
+        &dir,
+    );
     let log = text(&out);
     assert_eq!(out.status.code(), Some(1), "{log}");
     // The progress line after the first chunk, and the findings so far.
