@@ -246,18 +246,11 @@ impl Scheduler {
     /// Claims transaction `tx` for execution if it is ready; otherwise gives up the active
     /// task slot the caller holds.
     fn try_incarnate(&self, tx: TxIdx) -> Option<Version> {
-        if tx < self.block_size {
-            let mut slot = self.slots[tx].lock();
-            if slot.status == Status::ReadyToExecute {
-                slot.status = Status::Executing;
-                return Some(Version {
-                    tx,
-                    incarnation: slot.incarnation,
-                });
-            }
+        let claimed = self.claim_ahead(tx);
+        if claimed.is_none() {
+            self.release_slot();
         }
-        self.num_active_tasks.fetch_sub(1, Ordering::SeqCst);
-        None
+        claimed
     }
 
     /// Claims `tx` for execution if it is ready (not claimed yet, or aborted and not
