@@ -17,6 +17,7 @@
 
 use crate::block_stm::Finished;
 use crate::materialize::{self, Deal, Write};
+use crate::phases::Timer;
 use crate::prefetch;
 use crate::sequential::{self, GAS_PER_BLOB};
 use crate::state::{BlockState, Part};
@@ -170,11 +171,15 @@ impl Shared<'_, '_> {
         span: std::ops::Range<usize>,
         mine: &mut [Part],
     ) -> Option<RangeReceipts> {
+        let mut timer = Timer::start();
         let outputs = self.sort(worker, span.clone());
+        timer.lap_of("finish.sort", worker);
         if !self.sorted.wait() {
             return None;
         }
+        timer.lap_of("finish.wait-sorted", worker);
         let receipts = self.receipts(worker, span.clone(), outputs);
+        timer.lap_of("finish.receipts", worker);
         {
             let ranges: Vec<_> = self.ranges.iter().map(RwLock::read).collect();
             let writes = ranges.iter().flat_map(|range| {
@@ -197,6 +202,7 @@ impl Shared<'_, '_> {
                 self.keep_wiped,
             );
         }
+        timer.lap_of("finish.apply", worker);
         // What the run kept and no one reads any more goes now, a piece at a time to whichever
         // worker comes for it: one with less to apply (the parts other than a token's) frees
         // more while the others still apply.
@@ -207,13 +213,16 @@ impl Shared<'_, '_> {
             }
             self.run.release(piece);
         }
+        timer.lap_of("finish.release", worker);
         if !self.applied.wait() {
             return None;
         }
+        timer.lap_of("finish.wait-applied", worker);
         // Each range's write sets on its own worker, once every worker has applied its
         // writes; the gas stays for the sum.
         let sets = std::mem::take(&mut self.ranges[worker].write().sets);
         drop(sets);
+        timer.lap_of("finish.drop-write-sets", worker);
         Some(receipts)
     }
 

@@ -9,7 +9,9 @@
 //! the final writes), [`contention`] (a block predicted too serial to run
 //! in parallel), [`local_code`] (per-worker copies of contract code), [`sync`] (every atomic,
 //! lock and thread; shuttle behind a feature) and [`stats`] (counters). Under the `faults`
-//! feature, `faults` seeds concurrency bugs for mutation testing (absent from normal builds).
+//! feature, `faults` seeds concurrency bugs for mutation testing (absent from normal builds);
+//! under `phase-timer`, [`phases`] writes each phase's length to stderr (`PERFORMANCE.md`
+//! beside this crate's manifest says how to measure the executors' speed).
 //!
 //! # Design
 //!
@@ -116,6 +118,7 @@ pub mod local_code;
 pub mod materialize;
 pub mod mv_memory;
 pub mod parallel;
+pub mod phases;
 pub mod prefetch;
 pub mod requests;
 pub mod scheduler;

@@ -9,6 +9,7 @@ use crate::block_stm;
 use crate::env;
 use crate::executed::Executed;
 use crate::finish::{self, Receipts};
+use crate::phases::{self, Timer};
 use crate::sequential;
 use crate::state::{BlockState, PreState};
 use crate::vm::BlockContext;
@@ -28,6 +29,7 @@ pub fn execute<'a>(
         rule: BlockRule::Other,
         message: sequential::unsupported(fork).unwrap_or_default(),
     })?;
+    let mut timer = Timer::start();
     let size = block.transactions.len();
     let beneficiary = block.env.beneficiary;
     let threads = executor.threads.min(size);
@@ -47,6 +49,7 @@ pub fn execute<'a>(
         || block_stm::Memory::new(size, beneficiary),
     );
     let (mut state, prediction) = setup?;
+    timer.lap("setup");
     let ctx = BlockContext {
         fork,
         pre: &state,
@@ -65,6 +68,7 @@ pub fn execute<'a>(
         !executor.force_parallel,
     );
     drop(ctx);
+    timer.lap("run");
     let run = match outcome {
         block_stm::Outcome::Done(run) => run,
         block_stm::Outcome::GaveUp(counters) => {
@@ -93,8 +97,10 @@ pub fn execute<'a>(
         gas_used,
         blob_gas_used,
     } = finish::finish(fork, block, &mut state, *run, executor.threads, keep_wiped)?;
-
+    timer.lap("finish");
     let requests = block_end::post_block(fork, &mut state, block, &receipts)?;
+    timer.lap("post");
+    phases::flush();
     Ok(Executed {
         state,
         receipts,

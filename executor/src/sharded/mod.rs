@@ -21,6 +21,7 @@ use crate::beneficiary;
 use crate::block_end;
 use crate::env;
 use crate::executed::Executed;
+use crate::phases::{self, Timer};
 use crate::sequential::{self, TransferPath, Transfers, GAS_PER_BLOB};
 use crate::state::{BlockState, Part, PreState, PARTS};
 use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, Ordering, RwLock};
@@ -95,6 +96,7 @@ pub fn execute<'a>(
         rule: BlockRule::Other,
         message: sequential::unsupported(fork).unwrap_or_default(),
     })?;
+    let mut timer = Timer::start();
     // The helpers wake while the serial set-up below runs.
     sync::wake_helpers(threads.min(block.transactions.len()));
     let mut state = BlockState::with_capacity(pre, 2 * block.transactions.len() + 16);
@@ -102,6 +104,7 @@ pub fn execute<'a>(
     let shards = shards(&state);
     let cfg = env::cfg_env(spec, fork, block);
     let block_env = env::block_env(fork, block);
+    timer.lap("sharded.setup");
     let (outputs, merged) = run_shards(
         &ShardEnv {
             fork,
@@ -122,6 +125,7 @@ pub fn execute<'a>(
         validations: size,
         ..Default::default()
     };
+    timer.lap("sharded.shards");
     let settled = match merge(fork, block, state, outputs, merged)? {
         Merged::Done(settled) => {
             stats.mode = Some(format!("sharded: {} shards, no conflict", shards.len()).into());
@@ -147,7 +151,10 @@ pub fn execute<'a>(
         gas_used,
         blob_gas_used,
     } = settled;
+    timer.lap("sharded.merge");
     let requests = block_end::post_block(fork, &mut state, block, &receipts)?;
+    timer.lap("sharded.post");
+    phases::flush();
     Ok(Executed {
         state,
         receipts,
