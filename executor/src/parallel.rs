@@ -9,7 +9,7 @@ use crate::block_stm;
 use crate::env;
 use crate::executed::Executed;
 use crate::finish::{self, Receipts};
-use crate::phases::{self, Timer};
+use crate::phases::Timer;
 use crate::sequential;
 use crate::state::{BlockState, PreState};
 use crate::vm::BlockContext;
@@ -29,7 +29,7 @@ pub fn execute<'a>(
         rule: BlockRule::Other,
         message: sequential::unsupported(fork).unwrap_or_default(),
     })?;
-    let mut timer = Timer::start();
+    let mut timer = Timer::block();
     let size = block.transactions.len();
     let beneficiary = block.env.beneficiary;
     let threads = executor.threads.min(size);
@@ -100,7 +100,6 @@ pub fn execute<'a>(
     timer.lap("finish");
     let requests = block_end::post_block(fork, &mut state, block, &receipts)?;
     timer.lap("post");
-    phases::flush();
     Ok(Executed {
         state,
         receipts,

@@ -2,9 +2,10 @@
 //! (feature `phase-timer`; without it every call here is empty and compiles to nothing).
 //!
 //! A [`Timer`] marks the end of each phase with [`Timer::lap`]; the laps of every thread are
-//! kept until the block is done and then written to stderr by [`flush`], one line per lap
-//! (`phase NAME NANOSECONDS`) and `phase-block` after the block's last, so that writing them
-//! (a system call each) falls in no phase. `scripts/phase-medians.py` sums the laps of each
+//! kept until the block is done and then written to stderr by [`flush`] (which the block's own
+//! timer, [`Timer::block`], calls when it is dropped, on every way out of the block), one line
+//! per lap (`phase NAME NANOSECONDS`) and `phase-block` after the block's last, so that writing
+//! them (a system call each) falls in no phase. `scripts/phase-medians.py` sums the laps of each
 //! block and prints each phase's median over the blocks (see `executor/PERFORMANCE.md`).
 
 #[cfg(feature = "phase-timer")]
@@ -19,26 +20,50 @@ mod on {
 
     /// Times consecutive phases on one thread.
     #[derive(Debug)]
-    pub struct Timer(Instant);
+    pub struct Timer {
+        at: Instant,
+        /// Whether dropping the timer flushes the laps (the block's own timer).
+        flushes: bool,
+    }
 
     impl Timer {
         /// A timer whose first phase starts now.
         pub fn start() -> Self {
-            Timer(Instant::now())
+            Timer {
+                at: Instant::now(),
+                flushes: false,
+            }
+        }
+
+        /// The timer of a whole block, whose first phase starts now: dropped, it flushes the
+        /// block's laps.
+        pub fn block() -> Self {
+            Timer {
+                at: Instant::now(),
+                flushes: true,
+            }
         }
 
         /// Ends phase `name` (and starts the next one).
         pub fn lap(&mut self, name: &str) {
             let now = Instant::now();
-            record(name.to_string(), (now - self.0).as_nanos());
-            self.0 = now;
+            record(name.to_string(), (now - self.at).as_nanos());
+            self.at = now;
         }
 
         /// Ends phase `name` of worker `worker`.
         pub fn lap_of(&mut self, name: &str, worker: usize) {
             let now = Instant::now();
-            record(format!("{name}.w{worker}"), (now - self.0).as_nanos());
-            self.0 = now;
+            record(format!("{name}.w{worker}"), (now - self.at).as_nanos());
+            self.at = now;
+        }
+    }
+
+    impl Drop for Timer {
+        fn drop(&mut self) {
+            if self.flushes {
+                flush();
+            }
         }
     }
 
@@ -78,6 +103,12 @@ mod on {
             Timer
         }
 
+        /// The timer of a whole block, whose first phase starts now.
+        #[inline(always)]
+        pub fn block() -> Self {
+            Timer
+        }
+
         /// Ends phase `name` (and starts the next one).
         #[inline(always)]
         pub fn lap(&mut self, _name: &str) {}
@@ -98,6 +129,8 @@ pub use on::*;
 mod tests {
     use super::*;
 
+    // The laps are process-wide: run this test alone (`--lib phases`), as CI does, so that no
+    // other test's block flushes them midway.
     #[test]
     fn laps_are_consecutive_and_named_per_worker() {
         let before = std::time::Instant::now();
@@ -114,5 +147,9 @@ mod tests {
         };
         assert!(*first >= 2_000_000, "the first lap covers the sleep");
         assert!(first + second <= total, "laps do not overlap");
+        // A block's timer flushes the laps when it goes, however the block ends.
+        drop(Timer::block());
+        let left = super::laps();
+        assert!(left.is_empty(), "laps left after the block: {left:?}");
     }
 }

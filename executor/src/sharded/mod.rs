@@ -21,7 +21,7 @@ use crate::beneficiary;
 use crate::block_end;
 use crate::env;
 use crate::executed::Executed;
-use crate::phases::{self, Timer};
+use crate::phases::Timer;
 use crate::sequential::{self, TransferPath, Transfers, GAS_PER_BLOB};
 use crate::state::{BlockState, Part, PreState, PARTS};
 use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, Ordering, RwLock};
@@ -96,7 +96,7 @@ pub fn execute<'a>(
         rule: BlockRule::Other,
         message: sequential::unsupported(fork).unwrap_or_default(),
     })?;
-    let mut timer = Timer::start();
+    let mut timer = Timer::block();
     // The helpers wake while the serial set-up below runs.
     sync::wake_helpers(threads.min(block.transactions.len()));
     let mut state = BlockState::with_capacity(pre, 2 * block.transactions.len() + 16);
@@ -154,7 +154,6 @@ pub fn execute<'a>(
     timer.lap("sharded.merge");
     let requests = block_end::post_block(fork, &mut state, block, &receipts)?;
     timer.lap("sharded.post");
-    phases::flush();
     Ok(Executed {
         state,
         receipts,
