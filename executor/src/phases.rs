@@ -129,8 +129,9 @@ pub use on::*;
 mod tests {
     use super::*;
 
-    // The laps are process-wide: run this test alone (`--lib phases`), as CI does, so that no
-    // other test's block flushes them midway.
+    // The laps are process-wide: a test that ran a block beside this one would flush them
+    // midway. No other unit test of this crate runs a block, and CI runs this one alone
+    // (`--lib phases`).
     #[test]
     fn laps_are_consecutive_and_named_per_worker() {
         let before = std::time::Instant::now();
