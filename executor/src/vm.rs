@@ -15,7 +15,7 @@ use lockstep_spec::types::{BlockError, Transaction};
 use lockstep_spec::Fork;
 use revm::bytecode::Bytecode;
 use revm::context::result::{EVMError, ExecutionResult};
-use revm::context::{BlockEnv, CfgEnv, Context, ContextSetters, ContextTr};
+use revm::context::{BlockEnv, CfgEnv, Context, ContextSetters, ContextTr, Journal};
 use revm::database_interface::{DBErrorMarker, Database};
 use revm::handler::{Handler, MainnetContext, MainnetEvm};
 use revm::state::{AccountInfo, EvmState};
@@ -441,11 +441,26 @@ impl<'a> Vm<'a> {
             lazy_fee,
             keep_destroyed,
         );
+        give_back(&mut self.evm.ctx.journaled_state, changes);
         Execution::Done {
             reads,
             writes,
             output: Box::new(TxOutput { result }),
         }
+    }
+}
+
+/// Hands the map of `changes` that `finalize` took from revm's `journal` back to it, emptied,
+/// so that the next transaction on this revm instance fills a table of the right size
+/// instead of growing a new one from nothing (rehashing it three or four times on the way).
+/// A table grown large by one transaction is dropped instead: every later one would walk all
+/// of its buckets.
+pub(crate) fn give_back<DB: Database>(journal: &mut Journal<DB>, mut changes: EvmState) {
+    /// The most accounts a table handed back is sized for.
+    const KEPT_CAPACITY: usize = 64;
+    if journal.inner.state.capacity() < changes.capacity() && changes.capacity() <= KEPT_CAPACITY {
+        changes.clear();
+        journal.inner.state = changes;
     }
 }
 

@@ -315,7 +315,7 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
             }
             Err(error) => (Err(sequential::tx_error(index, error)), Vec::new()),
         };
-        drop(changes);
+        vm::give_back(&mut evm.ctx.journaled_state, changes);
         txs.push((
             index,
             ShardTx {
