@@ -106,6 +106,7 @@ pub mod auto;
 pub mod beneficiary;
 pub mod block_end;
 pub mod block_stm;
+pub mod ceiling;
 pub mod collision;
 pub mod contention;
 pub mod env;
