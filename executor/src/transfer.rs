@@ -185,7 +185,7 @@ pub(crate) fn run(
         let info = if credit && party == Party::Recipient {
             db.base_account(address)
         } else {
-            db.basic(address)
+            db.read_account(address)
         };
         db.track_accounts = true;
         info.map_err(|blocked| blocked.0)

@@ -192,10 +192,14 @@ impl VmDb<'_> {
     }
 }
 
-impl Database for VmDb<'_> {
-    type Error = Blocked;
-
-    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Blocked> {
+impl VmDb<'_> {
+    /// The account at `address` as transaction `tx` reads it, recorded in its reads (and in
+    /// the accounts it read); without code where it has none, as the worker writes it
+    /// (revm's [`Database::basic`] gives it the worker's own empty code).
+    pub(crate) fn read_account(
+        &mut self,
+        address: Address,
+    ) -> Result<Option<AccountInfo>, Blocked> {
         let location = Location::Account(address);
         let (account, origin) = if address == self.ctx.beneficiary() {
             match read_beneficiary(self.ctx, self.mv, self.tx) {
@@ -245,6 +249,15 @@ impl Database for VmDb<'_> {
                 .insert(address, beneficiary::summary(&account));
         }
         Ok(account)
+    }
+}
+
+impl Database for VmDb<'_> {
+    type Error = Blocked;
+
+    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Blocked> {
+        let account = self.read_account(address)?;
+        Ok(account.map(|info| self.code.with_own_empty_code(info)))
     }
 
     fn code_by_hash(&mut self, _code_hash: B256) -> Result<Bytecode, Blocked> {

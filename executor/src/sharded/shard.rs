@@ -85,15 +85,25 @@ struct Recording<'a> {
     code: LocalCode,
 }
 
-impl Database for Recording<'_> {
-    type Error = Infallible;
-
-    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Infallible> {
+impl Recording<'_> {
+    /// The account at `address`, recorded as read; without code where it has none, as the
+    /// shard's state keeps it (revm's [`Database::basic`] gives it the shard's own empty
+    /// code).
+    fn read_account(&mut self, address: Address) -> Option<AccountInfo> {
         let code = &mut self.code;
         let info = self.state.info(&address).map(|info| code.account(info));
         self.reads
             .push(ValueRead::Account(address, beneficiary::summary(&info)));
-        Ok(info)
+        info
+    }
+}
+
+impl Database for Recording<'_> {
+    type Error = Infallible;
+
+    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Infallible> {
+        let info = self.read_account(address);
+        Ok(info.map(|info| self.code.with_own_empty_code(info)))
     }
 
     fn code_by_hash(&mut self, _code_hash: B256) -> Result<Bytecode, Infallible> {
@@ -281,7 +291,7 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
             &mut evm,
             env.fork,
             Beneficiary::Apart,
-            |db: &mut Recording<'_>, a, _| db.basic(a),
+            |db: &mut Recording<'_>, a, _| Ok::<_, Infallible>(db.read_account(a)),
         ) {
             Plain::Done(effect) => {
                 let db = evm.ctx.db_mut();
