@@ -56,7 +56,7 @@ impl LocalCode {
     /// reference count every thread of the process shares: loading the sender, entering a
     /// call and dropping the accounts each change it, and two cores running transactions
     /// at once pass its cache line back and forth (measured with a copy of revm whose
-    /// empty code is per thread: the bench's `ceiling:2` went from 1.50-1.54x to
+    /// empty code is per thread: the bench's `split:2` went from 1.50-1.54x to
     /// 1.94-2.17x on `builtin:transfers`). Only for revm: what the worker writes is
     /// stripped of empty code ([`crate::state::detached`]), so that no other thread drops
     /// this one's.

@@ -1,5 +1,5 @@
-//! Benchmark support for `lockstep bench`: the built-in synthetic workloads, and the ceiling
-//! the parallel executors' speedups are read beside.
+//! Benchmark support for `lockstep bench`: the built-in synthetic workloads, and the baseline
+//! split across threads (`split:N`).
 
-pub mod ceiling;
+pub mod split;
 pub mod workloads;

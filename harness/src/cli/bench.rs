@@ -15,7 +15,7 @@
 //! and its peak resident memory, plus a TOTAL row. Set-up (loading, decompression, building
 //! workloads) is outside the timed part.
 
-use crate::bench::{ceiling, workloads};
+use crate::bench::{split, workloads};
 use crate::case::Case;
 use crate::executors::{self, BlockExecutor, ExecutorOptions};
 use crate::fixtures;
@@ -39,8 +39,8 @@ pub struct BenchArgs {
     /// `builtin:hot-slot`, `builtin:few-accounts` (default: the bundled sample's mainnet blocks).
     pub paths: Vec<PathBuf>,
     /// Executors to time; the first is the baseline of the speedup column. `parallel:N` sets
-    /// that executor's thread count. `ceiling:N` is the bound of `N` chunks of the block run
-    /// by sequential revm at once, uncoordinated, outcome discarded (see the README).
+    /// that executor's thread count. `split:N` times the baseline's work cut into `N` chunks
+    /// run at once, uncoordinated, outcome discarded (see the README).
     #[arg(
         long,
         default_value = "revm,parallel:1,parallel:2,parallel:4",
@@ -181,12 +181,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
         };
         let executor: Arc<dyn BlockExecutor> = if name == "parallel" && args.allow_fallback {
             Arc::new(executors::ParallelAdapter::with_fallback(threads))
-        } else if name == ceiling::NAME {
-            Arc::new(ceiling::Ceiling { threads })
+        } else if name == split::NAME {
+            Arc::new(split::SplitBaseline { threads })
         } else {
             executors::by_name(name, &ExecutorOptions { threads }).map_err(anyhow::Error::msg)?
         };
-        let label = if matches!(name, "parallel" | "sharded" | "auto" | ceiling::NAME) {
+        let label = if matches!(name, "parallel" | "sharded" | "auto" | split::NAME) {
             format!("{name}:{threads}")
         } else {
             spec.clone()

@@ -1,25 +1,25 @@
-//! `ceiling:N` in `lockstep bench`: sequential revm's work on a block cut into `N` chunks run
-//! at once with no coordination ([`lockstep_executor::ceiling`]). Not an executor (its outcome
-//! is discarded, and `lockstep run` does not know it): the bound beside which a parallel
-//! executor's speedup is read.
+//! `split:N` in `lockstep bench`: sequential revm's work on a block, as the baseline does it,
+//! cut into `N` chunks run at once with no coordination ([`lockstep_executor::split`]): how
+//! revm itself scales across threads in one process. Not an executor (its outcome is
+//! discarded, and `lockstep run` does not know it).
 
 use crate::executors::BlockExecutor;
-use lockstep_executor::ceiling;
+use lockstep_executor::split;
 use lockstep_executor::state::PreState;
 use lockstep_spec::types::{Block, BlockError, BlockOutcome, BlockRule, ExecStats, WorldState};
 use lockstep_spec::Fork;
 
-/// The bench's name for the ceiling.
-pub const NAME: &str = "ceiling";
+/// The bench's name for the split baseline.
+pub const NAME: &str = "split";
 
-/// The ceiling on `threads` threads.
+/// The baseline split into `threads` chunks on as many threads.
 #[derive(Clone, Copy, Debug)]
-pub struct Ceiling {
+pub struct SplitBaseline {
     /// Chunks, and threads to run them.
     pub threads: usize,
 }
 
-impl BlockExecutor for Ceiling {
+impl BlockExecutor for SplitBaseline {
     fn name(&self) -> &str {
         NAME
     }
@@ -36,7 +36,8 @@ impl BlockExecutor for Ceiling {
     ) -> Result<BlockOutcome, BlockError> {
         Err(BlockError::Block {
             rule: BlockRule::Other,
-            message: "the ceiling is a bound for `lockstep bench`: it has no outcome".into(),
+            message: "the split baseline only times blocks in `lockstep bench`: it has no outcome"
+                .into(),
         })
     }
 
@@ -47,7 +48,7 @@ impl BlockExecutor for Ceiling {
         block: &'a Block,
     ) -> Box<dyn Fn() -> Result<ExecStats, BlockError> + 'a> {
         let prepared = PreState::new(pre, &block.env);
-        let chunks = ceiling::chunks(block, self.threads);
-        Box::new(move || ceiling::run(fork, &prepared, block, &chunks, self.threads))
+        let chunks = split::chunks(block, self.threads);
+        Box::new(move || split::run(fork, &prepared, block, &chunks, self.threads))
     }
 }

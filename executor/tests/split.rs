@@ -1,6 +1,6 @@
-//! The bench's ceiling ([`lockstep_executor::ceiling`]): it runs every chunk's transactions
-//! as sequential revm would, counts those that are invalid on their own, and leaves every
-//! transaction in exactly one chunk.
+//! The bench's split baseline ([`lockstep_executor::split`]): it runs every chunk's
+//! transactions as sequential revm would, counts those that are invalid on their own, and
+//! leaves every transaction in exactly one chunk.
 
 #![cfg(not(feature = "shuttle"))]
 
@@ -8,7 +8,7 @@ mod common;
 
 use alloy_primitives::U256;
 use common::*;
-use lockstep_executor::ceiling;
+use lockstep_executor::split;
 use lockstep_executor::state::PreState;
 use lockstep_spec::Fork;
 
@@ -33,15 +33,15 @@ fn independent_transfers_all_run_and_a_spend_of_another_chunks_payment_is_counte
         .collect();
     txs.push(call(fork, addr(101), 0, addr(200), U256::from(1)));
     let block = block(fork, txs);
-    let chunks = ceiling::chunks(&block, 2);
+    let chunks = split::chunks(&block, 2);
     assert_eq!(chunks.len(), 2);
     let first = |tx: usize| chunks.iter().position(|c| c.contains(&tx));
     assert_ne!(first(0), first(3), "the spender's chunk is not its payer's");
 
     let prepared = PreState::new(&pre, &block.env);
     for threads in [1, 2, 3] {
-        let stats = ceiling::run(fork, &prepared, &block, &chunks, threads)
-            .unwrap_or_else(|e| panic!("ceiling on {threads} threads: {e}"));
+        let stats = split::run(fork, &prepared, &block, &chunks, threads)
+            .unwrap_or_else(|e| panic!("split on {threads} threads: {e}"));
         assert!(stats.parallel);
         assert_eq!(stats.incarnations, 4);
         assert_eq!(
