@@ -1,14 +1,13 @@
 //! The baseline split, for `lockstep bench` (`split:N`): sequential revm's work on a block,
 //! exactly as the baseline does it, cut into chunks that run at once on as many threads with
-//! no coordination at all. Not an executor: each chunk runs against the state before the
-//! block as if it were alone, and the chunks' states are neither checked against each other
-//! nor merged, so the outcome is discarded. What it measures is how revm itself scales across
-//! the threads of one process with no executor around it. revm shares a few values between
-//! threads (its one empty code, each contract's code in the pre-state), whose reference counts
-//! every transaction changes: on this project's machine, two processes each running the
-//! baseline at once lost nothing, while `split:2` read 1.5x on `builtin:transfers` (2.0-2.2x
-//! with a copy of revm whose empty code is per thread). So it is not a bound: lockstep's
-//! executors, which hand revm code of each worker's own, can pass it.
+//! no coordination at all, each chunk on its own copy of the state before the block. Not an
+//! executor: each chunk runs as if it were alone, and the chunks' states are neither checked
+//! against each other nor merged, so the outcome is discarded. What it measures is how revm
+//! itself scales across the threads of one process with no executor around it: revm shares
+//! its one empty code between threads, whose reference count transactions change (on this
+//! project's machine, two processes each running the baseline at once lost nothing, while
+//! `split:2` read about 1.5x on `builtin:transfers`). So it is not a bound: lockstep's
+//! executors, which hand revm empty code of each worker's own, can pass it.
 //!
 //! Each sender's transactions stay in one chunk, in block order, so that their nonces follow
 //! each other. A transaction that is invalid on its own (one that spends what another chunk's
@@ -44,11 +43,13 @@ pub fn chunks(block: &Block, count: usize) -> Vec<Vec<usize>> {
 
 /// Runs `block`'s `chunks` (from [`chunks`]) at once on `threads` threads, each as sequential
 /// revm would run its transactions (receipts included; the first chunk also runs the block's
-/// system calls before and after the transactions). Returns how it went: the transactions
-/// passed over as invalid on their own, in `mode`.
+/// system calls before and after the transactions), chunk `i` on `pres[i]`: each chunk its own
+/// copy of the state before the block, as a process of its own would hold it (with one copy
+/// shared, the chunks would share each contract's code and its reference count). Returns how
+/// it went: the transactions passed over as invalid on their own, in `mode`.
 pub fn run(
     fork: Fork,
-    pre: &PreState,
+    pres: &[PreState],
     block: &Block,
     chunks: &[Vec<usize>],
     threads: usize,
@@ -64,7 +65,7 @@ pub fn run(
     let failed = sync::Mutex::new(None);
     sync::run_workers(threads.clamp(1, chunks.len().max(1)), || loop {
         let chunk = next.fetch_add(1, Ordering::Relaxed);
-        let Some(members) = chunks.get(chunk) else {
+        let (Some(members), Some(pre)) = (chunks.get(chunk), pres.get(chunk)) else {
             return;
         };
         let mut state = BlockState::with_capacity(pre, 2 * members.len() + 16);

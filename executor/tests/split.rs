@@ -39,8 +39,12 @@ fn independent_transfers_all_run_and_a_spend_of_another_chunks_payment_is_counte
     assert_ne!(first(0), first(3), "the spender's chunk is not its payer's");
 
     let prepared = PreState::new(&pre, &block.env);
+    let pres = [
+        PreState::new(&pre, &block.env),
+        PreState::new(&pre, &block.env),
+    ];
     for threads in [1, 2, 3] {
-        let stats = split::run(fork, &prepared, &block, &chunks, threads)
+        let stats = split::run(fork, &pres, &block, &chunks, threads)
             .unwrap_or_else(|e| panic!("split on {threads} threads: {e}"));
         assert!(stats.parallel);
         assert_eq!(stats.incarnations, 4);

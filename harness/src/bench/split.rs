@@ -47,8 +47,11 @@ impl BlockExecutor for SplitBaseline {
         pre: &'a WorldState,
         block: &'a Block,
     ) -> Box<dyn Fn() -> Result<ExecStats, BlockError> + 'a> {
-        let prepared = PreState::new(pre, &block.env);
         let chunks = split::chunks(block, self.threads);
-        Box::new(move || split::run(fork, &prepared, block, &chunks, self.threads))
+        let pres: Vec<PreState> = chunks
+            .iter()
+            .map(|_| PreState::new(pre, &block.env))
+            .collect();
+        Box::new(move || split::run(fork, &pres, block, &chunks, self.threads))
     }
 }
