@@ -190,9 +190,7 @@ impl VmDb<'_> {
         let code = &mut self.code;
         self.ctx.pre.info(&address).map(|info| code.account(info))
     }
-}
 
-impl VmDb<'_> {
     /// The account at `address` as transaction `tx` reads it, recorded in its reads (and in
     /// the accounts it read); without code where it has none, as the worker writes it
     /// (revm's [`Database::basic`] gives it the worker's own empty code).
