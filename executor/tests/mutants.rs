@@ -255,8 +255,10 @@ fn print(subjects: &[Subject], fault: Option<Fault>, tallies: &[Tally]) {
 }
 
 /// Rounds of the whole matrix a mutant gets before it counts as surviving: a timing-dependent
-/// one that a loaded machine hides in one round gets another.
-const MAX_ROUNDS: usize = 4;
+/// one that a loaded machine hides in one round gets another. (`LoseClaimedValidations`, with
+/// the other tests running beside it on 2 cores, was caught in 0-3 of 320 runs per round and
+/// once in six trials survived four rounds; alone, as CI runs these tests, in 16 of 320.)
+const MAX_ROUNDS: usize = 8;
 
 /// Requires the mutant `fault` to be caught; by a delegation block when `by_delegation`.
 fn assert_caught(fault: Fault, by_delegation: bool) {
