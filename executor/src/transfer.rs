@@ -162,6 +162,12 @@ fn is_plain(tx: &TxEnv, beneficiary: Address, role: Beneficiary) -> Option<Addre
     plain.then_some(to)
 }
 
+/// Whether `tx` has the shape of a plain transfer (the accounts decide the rest): what a
+/// caller that must bring the state up to date before [`effect`] reads it asks first.
+pub(crate) fn may_be_plain(tx: &TxEnv, beneficiary: Address, role: Beneficiary) -> bool {
+    is_plain(tx, beneficiary, role).is_some()
+}
+
 /// Runs the transaction set in `evm`'s context as a plain transfer if it is one (Block-STM:
 /// the accounts are read through the multi-version memory, the effect becomes a write set).
 ///

@@ -7,29 +7,43 @@
 
 mod common;
 
-use alloy_primitives::U256;
+use alloy_primitives::{Address, U256};
 use common::*;
 use lockstep_executor::auto::{AutoExecutor, Choice};
-use lockstep_executor::sharded::{self, ShardedExecutor};
+use lockstep_executor::sharded::{self, Batching, ShardedExecutor};
 use lockstep_executor::state::PreState;
 use lockstep_executor::{sequential, Engine};
-use lockstep_spec::types::{Block, BlockError, BlockOutcome, TxKind, WorldState};
+use lockstep_spec::types::{Block, BlockError, BlockOutcome, Transaction, TxKind, WorldState};
 use lockstep_spec::Fork;
 
-/// Runs `block` with `shards` on `threads` workers.
+/// Runs `block` with `shards` on `threads` workers, batched as `batching` says.
 fn with_shards(
     fork: Fork,
     pre: &WorldState,
     block: &Block,
     threads: usize,
+    batching: Batching,
     shards: Vec<Vec<usize>>,
 ) -> Result<BlockOutcome, BlockError> {
     let prepared = PreState::new(pre, &block.env);
-    sharded::execute(fork, &prepared, block, threads, |_| shards).map(|e| e.into_outcome())
+    sharded::execute(fork, &prepared, block, threads, batching, |_| shards)
+        .map(|e| e.into_outcome())
+}
+
+/// Both ways of batching a shard's transactions.
+const BATCHINGS: [Batching; 2] = [Batching::Journal, Batching::PerTransaction];
+
+/// The transactions of a block of `size` dealt in turn to `shards` shards: a partition that
+/// ignores every dependency.
+fn dealt(size: usize, shards: usize) -> Vec<Vec<usize>> {
+    (0..shards)
+        .map(|shard| (shard..size).step_by(shards).collect())
+        .collect()
 }
 
 /// Requires the sharded executor and `auto` to match sequential execution at 1, 2 and 8
-/// threads; returns the sequential outcome.
+/// threads, and so the sharded executor with the transactions dealt to two and three
+/// shards under either batching; returns the sequential outcome.
 fn assert_sharded_matches(
     fork: Fork,
     pre: &WorldState,
@@ -37,6 +51,15 @@ fn assert_sharded_matches(
     name: &str,
 ) -> Result<BlockOutcome, BlockError> {
     let expected = sequential::execute_block(fork, pre, block);
+    let size = block.transactions.len();
+    for (batching, shards) in BATCHINGS.iter().flat_map(|b| [(*b, 2), (*b, 3)]) {
+        let got = with_shards(fork, pre, block, 2, batching, dealt(size, shards));
+        assert!(
+            same(&expected, &got),
+            "{name}: dealt to {shards} shards, {batching:?}, differs from sequential\n\
+             sequential: {expected:#?}\nsharded: {got:#?}"
+        );
+    }
     for threads in [1, 2, 8] {
         for (label, got) in [
             (
@@ -69,9 +92,10 @@ fn a_nonce_chain_split_across_shards_is_repaired() {
     let block = block(fork, txs);
     let expected = sequential::execute_block(fork, &pre, &block);
     assert!(expected.is_ok(), "the block must be valid: {expected:?}");
-    for threads in [1, 2, 8] {
+    for (threads, batching) in [1, 2, 8].into_iter().zip(BATCHINGS.iter().cycle()) {
         // The wrong prediction: each transaction alone in a shard.
-        let got = with_shards(fork, &pre, &block, threads, vec![vec![0], vec![1], vec![2]]);
+        let shards = vec![vec![0], vec![1], vec![2]];
+        let got = with_shards(fork, &pre, &block, threads, *batching, shards);
         assert!(same(&expected, &got), "{threads} threads: {got:#?}");
         let stats = got.map(|o| o.stats).unwrap_or_default();
         // Transaction 1 saw nonce 0 in its shard, and 2 saw b without its payment.
@@ -97,15 +121,117 @@ fn hot_slot_calls_dealt_to_every_shard_are_repaired() {
     let outcome = expected.as_ref().expect("the block is valid");
     let slot = outcome.post_state.accounts[&counter].storage[&U256::ZERO];
     assert_eq!(slot, U256::from(12));
-    let shards = vec![(0..12).step_by(2).collect(), (1..12).step_by(2).collect()];
-    let got = with_shards(fork, &pre, &block, 2, shards);
-    assert!(same(&expected, &got), "{got:#?}");
-    let aborts = got.map(|o| o.stats.aborts).unwrap_or_default();
-    assert!(
-        aborts >= 6,
-        "alternate shards must conflict: {aborts} re-executed"
-    );
+    for batching in BATCHINGS {
+        let got = with_shards(fork, &pre, &block, 2, batching, dealt(12, 2));
+        assert!(same(&expected, &got), "{batching:?}: {got:#?}");
+        let aborts = got.map(|o| o.stats.aborts).unwrap_or_default();
+        assert!(
+            aborts >= 6,
+            "{batching:?}: alternate shards must conflict: {aborts} re-executed"
+        );
+    }
     let _compared = assert_sharded_matches(fork, &pre, &block, "hot slot");
+}
+
+/// Without call data, sets slot 0 to 1; with any, copies slot 0 to slot 1.
+const SET_OR_COPY: [u8; 18] = [
+    0x36, 0x60, 0x0a, 0x57, // CALLDATASIZE PUSH1 10 JUMPI
+    0x60, 0x01, 0x60, 0x00, 0x55, 0x00, // slot 0 = 1; STOP
+    0x5b, 0x60, 0x00, 0x54, 0x60, 0x01, 0x55, 0x00, // JUMPDEST; slot 1 = slot 0; STOP
+];
+
+/// A call of `to` with call data, which a shard never takes for a plain transfer: calls
+/// like it share revm's journal when batched.
+fn call_with_data(fork: Fork, sender: Address, to: Address) -> Transaction {
+    let mut tx = call(fork, sender, 0, to, U256::ZERO);
+    tx.input = vec![1u8].into();
+    tx
+}
+
+#[test]
+fn a_batch_read_counts_as_read_by_its_last_transaction() {
+    let fork = Fork::Cancun;
+    let target = addr(0x100);
+    let mut pre = world((1..=3).map(|n| (addr(n), eoa(1))));
+    pre.accounts.insert(target, contract(&SET_OR_COPY));
+    // 0 and 2 copy slot 0, which 1 sets in between: 2 must copy 1. In a shard of 0 and 2
+    // batched, only 0 loads slot 0 from the shard's state; 2 finds it in revm's journal.
+    let txs = vec![
+        call_with_data(fork, addr(1), target),
+        call(fork, addr(2), 0, target, U256::ZERO),
+        call_with_data(fork, addr(3), target),
+    ];
+    let block = block(fork, txs);
+    let expected = sequential::execute_block(fork, &pre, &block);
+    let outcome = expected.as_ref().expect("the block is valid");
+    assert_eq!(
+        outcome.post_state.accounts[&target].storage[&U256::from(1)],
+        U256::from(1)
+    );
+    for batching in BATCHINGS {
+        let got = with_shards(fork, &pre, &block, 2, batching, vec![vec![0, 2], vec![1]]);
+        assert!(same(&expected, &got), "{batching:?}: {got:#?}");
+        let stats = got.map(|o| o.stats).unwrap_or_default();
+        assert!(
+            stats.aborts >= 1,
+            "{batching:?}: no repair counted: {stats:?}"
+        );
+    }
+}
+
+#[test]
+fn a_batch_write_counts_as_written_by_its_first_transaction() {
+    let fork = Fork::Cancun;
+    let (payee, reader) = (addr(0x100), addr(0x101));
+    let mut pre = world((1..=3).map(|n| (addr(n), eoa(1))));
+    pre.accounts.insert(payee, eoa(0));
+    pre.accounts
+        .insert(reader, contract(&balance_reader(payee)));
+    // 0 pays `payee` (with call data, so through revm), 1 records its balance, 2 runs after
+    // 0 in its batch: 1 must see the payment. The batch's write is 0's, not 2's.
+    let mut pay = call_with_data(fork, addr(1), payee);
+    pay.value = U256::from(5);
+    let txs = vec![
+        pay,
+        call(fork, addr(2), 0, reader, U256::ZERO),
+        call_with_data(fork, addr(3), addr(0x102)),
+    ];
+    let block = block(fork, txs);
+    let expected = sequential::execute_block(fork, &pre, &block);
+    let outcome = expected.as_ref().expect("the block is valid");
+    let seen =
+        outcome.post_state.accounts[&reader].storage[&U256::from_be_slice(addr(2).as_slice())];
+    assert_eq!(seen, U256::from(5));
+    for batching in BATCHINGS {
+        let got = with_shards(fork, &pre, &block, 2, batching, vec![vec![0, 2], vec![1]]);
+        assert!(same(&expected, &got), "{batching:?}: {got:#?}");
+        let stats = got.map(|o| o.stats).unwrap_or_default();
+        assert!(
+            stats.aborts >= 1,
+            "{batching:?}: no repair counted: {stats:?}"
+        );
+    }
+}
+
+#[test]
+fn batched_calls_of_independent_contracts_merge_without_reexecution() {
+    let fork = Fork::Cancun;
+    let mut pre = world((1..=8).map(|n| (addr(n), eoa(1))));
+    for n in 1..=8 {
+        pre.accounts.insert(addr(0x100 + n), contract(&COUNTER));
+    }
+    let txs = (1..=8)
+        .map(|n| call_with_data(fork, addr(n), addr(0x100 + n)))
+        .collect();
+    let block = block(fork, txs);
+    let expected = assert_sharded_matches(fork, &pre, &block, "independent counters");
+    assert!(expected.is_ok());
+    let got = with_shards(fork, &pre, &block, 2, Batching::Journal, dealt(8, 2));
+    assert!(same(&expected, &got), "{got:#?}");
+    let stats = got.map(|o| o.stats).unwrap_or_default();
+    assert_eq!(stats.aborts, 0, "{stats:?}");
+    let mode = stats.mode.unwrap_or_default();
+    assert!(mode.contains("no conflict"), "{mode}");
 }
 
 #[test]

@@ -30,6 +30,7 @@ use lockstep_spec::types::{Block, BlockError, BlockRule, ExecStats};
 use lockstep_spec::Fork;
 use revm::context::ContextTr;
 use revm::database_interface::WrapDatabaseRef;
+pub use shard::Batching;
 use shard::{Changes, ShardEnv, ShardOutput};
 use std::panic::{self, AssertUnwindSafe};
 
@@ -38,12 +39,26 @@ use std::panic::{self, AssertUnwindSafe};
 pub struct ShardedExecutor {
     /// Shards, and worker threads to run them (0 counts as 1).
     pub threads: usize,
+    /// How every block's transactions are batched; `None` chooses per block
+    /// ([`batching_for`]).
+    pub batching: Option<Batching>,
 }
 
 impl ShardedExecutor {
-    /// An executor with `threads` shards.
+    /// An executor with `threads` shards, batching as [`batching_for`] chooses.
     pub fn new(threads: usize) -> Self {
-        ShardedExecutor { threads }
+        ShardedExecutor {
+            threads,
+            batching: None,
+        }
+    }
+
+    /// An executor with `threads` shards that batches every block as `batching` says.
+    pub fn with_batching(threads: usize, batching: Batching) -> Self {
+        ShardedExecutor {
+            threads,
+            batching: Some(batching),
+        }
     }
 
     /// Partitions `block` as the executor would: per shard, its transactions in block order.
@@ -68,28 +83,46 @@ impl ShardedExecutor {
         partition::partition(&accounts, &gas, self.threads.max(2))
     }
 
-    /// Executes `block` on the prepared pre-state `pre` with the executor's own partition.
+    /// Executes `block` on the prepared pre-state `pre` with the executor's own partition
+    /// and batching.
     pub fn execute_prepared<'a>(
         &self,
         fork: Fork,
         pre: &'a PreState,
         block: &Block,
     ) -> Result<Executed<'a>, BlockError> {
-        execute(fork, pre, block, self.threads, |start| {
-            self.partition(start, block).shards
+        let facts = predict::facts(block, &BlockState::new(pre));
+        let batching = self.batching.unwrap_or_else(|| batching_for(&facts));
+        execute(fork, pre, block, self.threads, batching, |_| {
+            self.partition_with(block, &facts).shards
         })
+    }
+}
+
+/// How a block whose transactions' facts are `facts` batches them: sharing revm's journal
+/// when at least [`crate::auto::MIN_UNIFORM_SHARE`] of them are plain transfers or calls of
+/// one contract (the blocks `auto` shards: their shards seldom conflict), one by one
+/// otherwise (mainnet's mixed blocks often conflict, and settling keeps the runs that
+/// held).
+pub fn batching_for(facts: &[predict::TxFacts]) -> Batching {
+    if predict::features(facts, 0).uniform_share >= crate::auto::MIN_UNIFORM_SHARE {
+        Batching::Journal
+    } else {
+        Batching::PerTransaction
     }
 }
 
 /// Executes `block` on `pre` on `threads` workers with the shards `shards` chooses from the state at the start of
 /// the transactions (per shard, block indexes in block order; every transaction in exactly
-/// one shard). Any partition gives the sequential outcome: this is also how tests force a
-/// wrong prediction.
+/// one shard), their transactions sharing revm's journal as `batching` says. Any partition
+/// and batching give the sequential outcome: this is also how tests force a wrong
+/// prediction.
 pub fn execute<'a>(
     fork: Fork,
     pre: &'a PreState,
     block: &Block,
     threads: usize,
+    batching: Batching,
     shards: impl FnOnce(&BlockState<'a>) -> Vec<Vec<usize>>,
 ) -> Result<Executed<'a>, BlockError> {
     let spec = env::spec_id(fork).ok_or_else(|| BlockError::Block {
@@ -112,6 +145,7 @@ pub fn execute<'a>(
             cfg: &cfg,
             block_env: &block_env,
             txs: &block.transactions,
+            batching,
         },
         &shards,
         threads,
@@ -292,9 +326,12 @@ fn settle<'a>(
     let (mut cumulative, mut blob_gas_used, mut reexecuted) = (0u64, 0u64, 0u64);
     for (index, (tx, run)) in block.transactions.iter().zip(runs).enumerate() {
         sequential::check_block_limits(fork, block, index, tx, cumulative, blob_gas_used)?;
+        // A run of a longer batch has no changes of its own to keep: it counts as
+        // re-executed, as it is.
         let held = run.as_ref().is_some_and(|run| {
             let state = &evm.ctx.db_mut().0;
-            run.reads.iter().all(|read| read.holds(state))
+            !matches!(run.changes, Changes::Batched)
+                && run.reads.iter().all(|read| read.holds(state))
         });
         let result = match run {
             Some(SettleRun {
@@ -312,8 +349,8 @@ fn settle<'a>(
             _ => {
                 // A plain transfer is run again whether it held or not (it keeps no changes:
                 // running it costs about what committing would); any other transaction here
-                // saw something that an earlier transaction elsewhere changed. Either runs
-                // against the block's state at its turn.
+                // saw something that an earlier transaction elsewhere changed, or ran in a
+                // longer batch. Either runs against the block's state at its turn.
                 if !held {
                     reexecuted += 1;
                 }

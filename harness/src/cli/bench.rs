@@ -186,7 +186,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<bool> {
         } else {
             executors::by_name(name, &ExecutorOptions { threads }).map_err(anyhow::Error::msg)?
         };
-        let label = if matches!(name, "parallel" | "sharded" | "auto" | split::NAME) {
+        let label = if matches!(
+            name,
+            "parallel" | "sharded" | "sharded-batched" | "auto" | split::NAME
+        ) {
             format!("{name}:{threads}")
         } else {
             spec.clone()

@@ -86,7 +86,14 @@ pub struct ExecutorOptions {
 
 /// The executor names lockstep knows, run by default (`t8n:CMD` executors are named with
 /// their command).
-pub const EXECUTOR_NAMES: &[&str] = &["revm", "spec", "parallel", "sharded", "auto"];
+pub const EXECUTOR_NAMES: &[&str] = &[
+    "revm",
+    "spec",
+    "parallel",
+    "sharded",
+    "sharded-batched",
+    "auto",
+];
 
 /// Builds an executor from its name: a built-in one, `t8n:CMD` (see [`t8n`]), or one
 /// registered with [`register`].

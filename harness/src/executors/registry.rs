@@ -93,6 +93,15 @@ impl Registry {
                 "sharded",
             )))
         });
+        registry.register("sharded-batched", |_, options| {
+            Ok(Arc::new(EngineAdapter::new(
+                lockstep_executor::sharded::ShardedExecutor::with_batching(
+                    options.threads,
+                    lockstep_executor::sharded::Batching::Journal,
+                ),
+                "sharded-batched",
+            )))
+        });
         registry.register("auto", |_, options| {
             Ok(Arc::new(EngineAdapter::new(
                 lockstep_executor::auto::AutoExecutor::new(options.threads),

@@ -20,7 +20,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The executors `block_diff` compares; the first is the reference.
-pub const EXECUTORS: [&str; 5] = ["spec", "revm", "parallel", "sharded", "auto"];
+pub const EXECUTORS: [&str; 6] = [
+    "spec",
+    "revm",
+    "parallel",
+    "sharded",
+    "sharded-batched",
+    "auto",
+];
 
 /// Worker threads of the parallel executors.
 pub const THREADS: usize = 2;
