@@ -91,8 +91,10 @@ impl ShardedExecutor {
         pre: &'a PreState,
         block: &Block,
     ) -> Result<Executed<'a>, BlockError> {
+        let mut timer = Timer::start();
         let facts = predict::facts(block, &BlockState::new(pre));
         let batching = self.batching.unwrap_or_else(|| batching_for(&facts));
+        timer.lap("sharded.predict");
         execute(fork, pre, block, self.threads, batching, |_| {
             self.partition_with(block, &facts).shards
         })
@@ -144,7 +146,7 @@ pub fn execute<'a>(
             start: &state,
             cfg: &cfg,
             block_env: &block_env,
-            txs: &block.transactions,
+            block,
             batching,
         },
         &shards,
@@ -217,57 +219,25 @@ enum Merged<'a> {
 }
 
 /// Merges the shards when that is exact: every shard came out clean (see
-/// [`ShardOutput::clean`]; [`run_shards`] has then slimmed them). Otherwise hands every run
-/// on, for settling one by one. In a clean block every result is the sequential one, so a
-/// block limit broken here is the sequential error.
+/// [`ShardOutput::clean`]), and [`run_shards`] has merged their states and tallied their
+/// transactions (`merged`). Otherwise hands every run on, for settling one by one.
 fn merge<'a>(
     fork: Fork,
     block: &Block,
     start: BlockState<'a>,
     outputs: Vec<ShardOutput<'a>>,
-    merged: Option<BlockState<'a>>,
+    merged: Option<(BlockState<'a>, Option<Result<Tally, BlockError>>)>,
 ) -> Result<Merged<'a>, BlockError> {
     let size = block.transactions.len();
-    let slimmed: usize = outputs.iter().map(|o| o.slim.len()).sum();
-    let Some(mut state) = merged.filter(|_| outputs.iter().all(|o| o.clean) && slimmed == size)
-    else {
+    let Some((mut state, Some(tally))) = merged else {
         return Ok(Merged::Conflicts(start, by_index(size, outputs)));
     };
-    // Each transaction's shard, so that the runs are read where they are.
-    let mut shard_of = vec![usize::MAX; size];
-    for (shard, output) in outputs.iter().enumerate() {
-        for run in &output.slim {
-            if let Some(slot) = shard_of.get_mut(run.index) {
-                *slot = shard;
-            }
-        }
-    }
-    let mut outputs = outputs;
-    let mut runs: Vec<_> = outputs
-        .iter_mut()
-        .map(|o| std::mem::take(&mut o.slim).into_iter())
-        .collect();
-    // The block's limits, receipts and fees, in block order.
-    let mut receipts = Vec::with_capacity(size);
-    let mut gas_used = Vec::with_capacity(size);
-    let mut fees = Vec::with_capacity(size);
-    let (mut cumulative, mut blob_gas_used) = (0u64, 0u64);
-    for (index, &shard) in shard_of.iter().enumerate() {
-        let Some(run) = runs.get_mut(shard).and_then(Iterator::next) else {
-            return Err(BlockError::Block {
-                rule: BlockRule::Other,
-                message: format!("sharded: transaction {index} is in no shard"),
-            });
-        };
-        sequential::check_limits(fork, block, index, run.limits, cumulative, blob_gas_used)?;
-        cumulative += run.used;
-        blob_gas_used += run.limits.blobs * GAS_PER_BLOB;
-        let mut receipt = run.receipt;
-        receipt.cumulative_gas_used = cumulative;
-        receipts.push(receipt);
-        gas_used.push(run.used);
-        fees.push(run.fee);
-    }
+    let Tally {
+        receipts,
+        gas_used,
+        fees,
+        blob_gas_used,
+    } = tally?;
     drop(start);
     drop(outputs);
     let beneficiary = block.env.beneficiary;
@@ -279,6 +249,66 @@ fn merge<'a>(
         gas_used,
         blob_gas_used,
     }))
+}
+
+/// A clean block's transactions in block order: what its receipts, gas and fees are.
+struct Tally {
+    receipts: Vec<Receipt>,
+    gas_used: Vec<u64>,
+    fees: Vec<alloy_primitives::U256>,
+    blob_gas_used: u64,
+}
+
+/// Tallies the transactions of a clean block from each shard's [`SlimTx`]s (in block order
+/// within each shard), checking the block's limits in block order: in a clean block every
+/// result is the sequential one, so a limit broken here is the sequential error. `None`
+/// when the shards do not hold every transaction of the block once.
+fn tally(
+    fork: Fork,
+    block: &Block,
+    slims: Vec<Vec<shard::SlimTx>>,
+) -> Option<Result<Tally, BlockError>> {
+    let size = block.transactions.len();
+    if slims.iter().map(Vec::len).sum::<usize>() != size {
+        return None;
+    }
+    // Each transaction's shard, so that the runs are read where they are.
+    let mut shard_of = vec![usize::MAX; size];
+    for (shard, runs) in slims.iter().enumerate() {
+        for run in runs {
+            *shard_of.get_mut(run.index)? = shard;
+        }
+    }
+    let mut runs: Vec<_> = slims.into_iter().map(Vec::into_iter).collect();
+    let mut tally = Tally {
+        receipts: Vec::with_capacity(size),
+        gas_used: Vec::with_capacity(size),
+        fees: Vec::with_capacity(size),
+        blob_gas_used: 0,
+    };
+    let mut cumulative = 0u64;
+    for (index, &shard) in shard_of.iter().enumerate() {
+        let run = runs.get_mut(shard).and_then(Iterator::next)?;
+        let limits = sequential::check_limits(
+            fork,
+            block,
+            index,
+            run.limits,
+            cumulative,
+            tally.blob_gas_used,
+        );
+        if let Err(error) = limits {
+            return Some(Err(error));
+        }
+        cumulative += run.used;
+        tally.blob_gas_used += run.limits.blobs * GAS_PER_BLOB;
+        let mut receipt = run.receipt;
+        receipt.cumulative_gas_used = cumulative;
+        tally.receipts.push(receipt);
+        tally.gas_used.push(run.used);
+        tally.fees.push(run.fee);
+    }
+    Some(Ok(tally))
 }
 
 /// A transaction's run in its shard, on its way to being settled one by one.
@@ -378,20 +408,32 @@ fn settle<'a>(
 /// Runs every shard on `threads` workers, in phases that each worker joins as long as there
 /// is work in it: run the shards; check each against the others' writes ([`shard::check`]);
 /// and, when every shard is clean (the shards can be merged), drop what only settling one by
-/// one would need, then merge the shards' states part by part ([`Part::absorb`]), so
-/// that neither is left to one thread. Returns the shards' outputs and, for a clean block,
-/// the merged state (the start plus every shard's writes, without the fees).
+/// one would need, then merge the shards' states part by part ([`Part::absorb`]) and tally
+/// the transactions ([`tally`]), so that neither is left to one thread. Returns the shards'
+/// outputs and, for a clean block, the merged state (the start plus every shard's writes,
+/// without the fees) with the tally.
+#[allow(clippy::type_complexity)]
 fn run_shards<'a>(
     env: &ShardEnv<'_, 'a>,
     shards: &[Vec<usize>],
     threads: usize,
-) -> (Vec<ShardOutput<'a>>, Option<BlockState<'a>>) {
+) -> (
+    Vec<ShardOutput<'a>>,
+    Option<(BlockState<'a>, Option<Result<Tally, BlockError>>)>,
+) {
     let count = shards.len();
     let outputs: Vec<RwLock<Option<ShardOutput<'a>>>> =
         shards.iter().map(|_| RwLock::new(None)).collect();
-    // Each shard's state in parts, once slimmed; and each part merged.
+    // Each shard's state in parts and what the tally needs of its transactions, once
+    // slimmed; each part merged, and the tally.
     let split: Vec<Mutex<Vec<Option<Part>>>> = shards.iter().map(|_| Mutex::default()).collect();
+    let slims: Vec<Mutex<Vec<shard::SlimTx>>> = shards.iter().map(|_| Mutex::default()).collect();
     let merged: Vec<Mutex<Option<Part>>> = (0..PARTS).map(|_| Mutex::default()).collect();
+    let tallied: Mutex<Option<Option<Result<Tally, BlockError>>>> = Mutex::default();
+    // The last phase's items, the heaviest first (see `last_phase_order`), set by the
+    // worker that slims the last shard.
+    let order: Mutex<Vec<usize>> = Mutex::default();
+    let slimmed = AtomicUsize::new(0);
     // Per phase: the next item (shard, or part in the last phase) to claim, and how many
     // are done.
     let phases: [(AtomicUsize, AtomicUsize); 4] = Default::default();
@@ -411,7 +453,10 @@ fn run_shards<'a>(
     };
     let finish = |phase: usize| phases[phase].1.fetch_add(1, Ordering::AcqRel);
     let pre = env.start.pre();
+    let worker_ids = AtomicUsize::new(0);
     let work = || {
+        let worker = worker_ids.fetch_add(1, Ordering::Relaxed);
+        let mut timer = Timer::start();
         while let Some(shard) = claim(0, count) {
             let ran = panic::catch_unwind(AssertUnwindSafe(|| shard::run(env, &shards[shard])));
             match ran {
@@ -423,7 +468,9 @@ fn run_shards<'a>(
             }
             finish(0);
         }
+        timer.lap_of("sharded.run", worker);
         wait_for(&phases[0].1);
+        timer.lap_of("sharded.wait-run", worker);
         while let Some(shard) = claim(1, count) {
             let clean = {
                 let all: Vec<_> = outputs.iter().map(|o| o.read()).collect();
@@ -445,23 +492,41 @@ fn run_shards<'a>(
             }
             finish(1);
         }
+        timer.lap_of("sharded.check", worker);
         wait_for(&phases[1].1);
+        timer.lap_of("sharded.wait-check", worker);
         if !all_clean.load(Ordering::Acquire) {
             return;
         }
         while let Some(shard) = claim(2, count) {
             if let Some(own) = outputs[shard].write().as_mut() {
-                own.slim(env.txs);
+                *slims[shard].lock() = own.slim(&env.block.transactions);
                 let state = std::mem::replace(&mut own.state, BlockState::new(pre));
                 *split[shard].lock() = state.into_parts().into_iter().map(Some).collect();
             }
+            if slimmed.fetch_add(1, Ordering::AcqRel) + 1 == count {
+                *order.lock() = last_phase_order(&split);
+            }
             finish(2);
         }
+        timer.lap_of("sharded.slim", worker);
         wait_for(&phases[2].1);
+        timer.lap_of("sharded.wait-slim", worker);
         // Every shard's state is the start plus its own writes: per part, the shard that
         // changed most keeps its part, and the others' writes move into it.
         let all: Vec<_> = outputs.iter().map(|o| o.read()).collect();
-        while let Some(part) = claim(3, PARTS) {
+        let order = order.lock().clone();
+        while let Some(item) = claim(3, order.len()) {
+            let part = order[item];
+            if part == PARTS {
+                let slims = slims
+                    .iter()
+                    .map(|s| std::mem::take(&mut *s.lock()))
+                    .collect();
+                *tallied.lock() = Some(tally(env.fork, env.block, slims));
+                finish(3);
+                continue;
+            }
             let mut pieces: Vec<(usize, Part)> = split
                 .iter()
                 .enumerate()
@@ -486,6 +551,7 @@ fn run_shards<'a>(
             *merged[part].lock() = Some(base);
             finish(3);
         }
+        timer.lap_of("sharded.absorb", worker);
     };
     sync::run_workers(workers, work);
     let outputs: Vec<_> = outputs
@@ -493,6 +559,31 @@ fn run_shards<'a>(
         .filter_map(|output| output.write().take())
         .collect();
     let parts: Option<Vec<Part>> = merged.into_iter().map(|m| m.lock().take()).collect();
-    let state = parts.map(|parts| BlockState::from_parts(pre, parts));
-    (outputs, state)
+    let tallied = tallied.lock().take();
+    let merged = parts
+        .zip(tallied)
+        .map(|(parts, tally)| (BlockState::from_parts(pre, parts), tally));
+    (outputs, merged)
+}
+
+/// The order of the last phase's items: the parts by the work of merging them, the heaviest
+/// first, and the tally (item [`PARTS`]) second. A block's heaviest part can be most of the
+/// merge (a token's storage, written by every shard), and one worker takes it while the
+/// others share the tally and the rest, rather than one finding it last.
+fn last_phase_order(split: &[Mutex<Vec<Option<Part>>>]) -> Vec<usize> {
+    let mut work = vec![(0usize, 0usize); PARTS];
+    for parts in split {
+        for (part, piece) in parts.lock().iter().enumerate() {
+            if let (Some(total), Some(piece)) = (work.get_mut(part), piece) {
+                // What moves is every piece but the largest, which stays in place.
+                let weight = piece.weight();
+                total.0 += weight;
+                total.1 = total.1.max(weight);
+            }
+        }
+    }
+    let mut order: Vec<usize> = (0..PARTS).collect();
+    order.sort_by_key(|&part| std::cmp::Reverse(work[part].0 - work[part].1));
+    order.insert(1.min(order.len()), PARTS);
+    order
 }

@@ -13,7 +13,7 @@ use crate::state::BlockState;
 use crate::transfer::{self, Beneficiary, Plain};
 use crate::vm;
 use alloy_primitives::{Address, B256, U256};
-use lockstep_spec::types::{BlockError, Receipt, Transaction};
+use lockstep_spec::types::{Block, BlockError, Receipt, Transaction};
 use lockstep_spec::Fork;
 use revm::bytecode::Bytecode;
 use revm::context::result::ExecutionResult;
@@ -174,9 +174,6 @@ pub struct ShardOutput<'a> {
     pub first_writes: FirstWrites,
     /// Whether a transaction reset an account's storage (created, destroyed or deleted one).
     pub reset_storage: bool,
-    /// After [`ShardOutput::slim`], what merging needs of each transaction, in the order of
-    /// `txs` (which is then empty).
-    pub slim: Vec<SlimTx>,
     /// Whether the shard can be merged with the others: every transaction succeeded, none
     /// reset an account's storage, read the beneficiary (whose fees are paid only after the
     /// shards) or read a location that another shard wrote with an earlier transaction. Then
@@ -202,13 +199,13 @@ pub struct SlimTx {
 }
 
 impl ShardOutput<'_> {
-    /// Replaces the runs by what merging a clean block needs ([`SlimTx`]), built here, in
-    /// parallel, rather than by the merge alone (which then reads no transaction of the
-    /// block); the changes and reads are dropped. Only for
-    /// clean shards, whose every transaction succeeded.
-    pub fn slim(&mut self, block_txs: &[Transaction]) {
+    /// Takes the runs out and returns what merging a clean block needs of each
+    /// ([`SlimTx`], in block order), built here, in parallel, rather than by the merge alone
+    /// (which then reads no transaction of the block); the changes and reads are dropped.
+    /// Only for clean shards, whose every transaction succeeded.
+    pub fn slim(&mut self, block_txs: &[Transaction]) -> Vec<SlimTx> {
         self.reads = Vec::new();
-        self.slim = std::mem::take(&mut self.txs)
+        std::mem::take(&mut self.txs)
             .into_iter()
             .filter_map(|(index, run)| {
                 let result = run.result.ok()?;
@@ -221,7 +218,7 @@ impl ShardOutput<'_> {
                     limits: sequential::TxLimits::of(tx),
                 })
             })
-            .collect();
+            .collect()
     }
 }
 
@@ -258,8 +255,8 @@ pub struct ShardEnv<'s, 'a> {
     pub cfg: &'s CfgEnv,
     /// revm's block environment.
     pub block_env: &'s BlockEnv,
-    /// Every transaction of the block (each shard converts its own to revm's form).
-    pub txs: &'s [Transaction],
+    /// The block (each shard converts its own transactions to revm's form).
+    pub block: &'s Block,
     /// How the shards' transactions share revm's journal.
     pub batching: Batching,
 }
@@ -309,7 +306,7 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
     let mut batch: Option<Batch> = None;
     let beneficiary = env.block_env.beneficiary;
     for &index in members {
-        let Some(tx) = env.txs.get(index) else {
+        let Some(tx) = env.block.transactions.get(index) else {
             continue;
         };
         evm.ctx.set_tx(crate::env::tx_env(tx));
@@ -371,7 +368,6 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
         state,
         first_writes,
         reset_storage,
-        slim: Vec::new(),
         clean: false,
     }
 }

@@ -205,6 +205,18 @@ impl Part {
         self.changes.len()
     }
 
+    /// About how much work moving this part into another is: one for each account, and
+    /// one for each of its written slots.
+    pub fn weight(&self) -> usize {
+        self.changes
+            .values()
+            .map(|change| match change {
+                Change::Live { storage, .. } => 1 + storage.len(),
+                Change::Deleted => 1,
+            })
+            .sum()
+    }
+
     /// Whether no account of this part changed.
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
@@ -371,11 +383,10 @@ impl Part {
                     if info_written {
                         *live_info = info;
                     }
-                    for (slot, value) in storage.into_entries() {
-                        if wrote_slot(&address, &slot) {
-                            live_storage.insert(slot, value);
-                        }
-                    }
+                    // A slot this part lacks reads here as at the start, and `other` holds
+                    // either its write or the start's value (a slot it only read): either is
+                    // right. Of a slot both hold, `other`'s value is right if it wrote it.
+                    live_storage.take_from(storage, |slot| wrote_slot(&address, slot));
                 }
             }
         }

@@ -16,6 +16,11 @@ impl Slots {
         self.0.as_ref()?.get(slot)
     }
 
+    /// How many slots were written.
+    pub(super) fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |slots| slots.len())
+    }
+
     /// Whether a value was written at `slot`.
     pub(super) fn contains_key(&self, slot: &U256) -> bool {
         self.get(slot).is_some()
@@ -48,9 +53,27 @@ impl Slots {
         self.iter().map(|(_, value)| value)
     }
 
-    /// The written slots with their values, taken.
-    pub(super) fn into_entries(self) -> impl Iterator<Item = (U256, U256)> {
-        self.0.into_iter().flat_map(|slots| slots.into_iter())
+    /// Takes `other`'s slots: each one this table lacks, and of those both hold, the ones
+    /// `theirs` names (the others keep this table's value).
+    pub(super) fn take_from(&mut self, other: Slots, theirs: impl Fn(&U256) -> bool) {
+        let Some(other) = other.0 else {
+            return;
+        };
+        let slots = self.0.get_or_insert_with(Box::default);
+        // One growth of the table, to its final size, rather than one per doubling.
+        slots.reserve(other.len());
+        for (slot, value) in *other {
+            match slots.entry(slot) {
+                alloy_primitives::map::Entry::Vacant(entry) => {
+                    entry.insert(value);
+                }
+                alloy_primitives::map::Entry::Occupied(mut entry) => {
+                    if theirs(&slot) {
+                        entry.insert(value);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -70,7 +93,25 @@ mod tests {
         slots.clear();
         assert_eq!(slots.keys().count(), 0);
         slots.insert(U256::from(4), U256::from(6));
-        let entries: Vec<_> = slots.into_entries().collect();
-        assert_eq!(entries, vec![(U256::from(4), U256::from(6))]);
+        let entries: Vec<_> = slots.iter().collect();
+        assert_eq!(entries, vec![(&U256::from(4), &U256::from(6))]);
+    }
+
+    #[test]
+    fn taking_slots_keeps_ours_unless_theirs_is_named() {
+        let slot = U256::from;
+        let mut ours = Slots::default();
+        ours.insert(slot(1), slot(10));
+        ours.insert(slot(2), slot(20));
+        let mut other = Slots::default();
+        other.insert(slot(2), slot(21));
+        other.insert(slot(3), slot(31));
+        other.insert(slot(1), slot(11));
+        ours.take_from(other, |s| *s == slot(1));
+        assert_eq!(ours.get(&slot(1)), Some(&slot(11)));
+        assert_eq!(ours.get(&slot(2)), Some(&slot(20)));
+        assert_eq!(ours.get(&slot(3)), Some(&slot(31)));
+        ours.take_from(Slots::default(), |_| true);
+        assert_eq!(ours.keys().count(), 3);
     }
 }

@@ -374,6 +374,34 @@ mod tests {
     }
 
     #[test]
+    fn every_parallel_executor_agrees_with_revm_on_the_workloads() {
+        // Smaller than the bench's, the same shapes: the sharded executors batch the
+        // token's transfers and merge them (the path the bench times on `builtin:erc20`).
+        let workloads = [
+            transfers(300),
+            erc20(300),
+            hot_slot(60),
+            few_accounts(120, 4),
+        ];
+        let options = crate::executors::ExecutorOptions { threads: 2 };
+        for w in &workloads {
+            let expected = run(w);
+            for name in ["parallel", "sharded", "sharded-batched", "auto"] {
+                let executor = crate::executors::by_name(name, &options).expect("built in");
+                let got = executor
+                    .execute(w.fork, &w.pre, &w.block)
+                    .unwrap_or_else(|e| panic!("{name} on {}: {e}", w.name));
+                let diff = crate::compare::diff_outcomes("revm", &expected, name, &got);
+                assert_eq!(diff, None, "{name} on {}", w.name);
+                if name.starts_with("sharded") && ["transfers", "erc20"].contains(&&*w.name) {
+                    let mode = got.stats.mode.unwrap_or_default();
+                    assert!(mode.contains("no conflict"), "{name} on {}: {mode}", w.name);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn builtin_names_resolve_with_their_minimum_sizes() {
         for name in NAMES {
             let w = by_name(name).expect("known name");
