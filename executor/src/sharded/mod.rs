@@ -406,12 +406,19 @@ fn settle<'a>(
 }
 
 /// Runs every shard on `threads` workers, in phases that each worker joins as long as there
-/// is work in it: run the shards; check each against the others' writes ([`shard::check`]);
-/// and, when every shard is clean (the shards can be merged), drop what only settling one by
-/// one would need, then merge the shards' states part by part ([`Part::absorb`]) and tally
-/// the transactions ([`tally`]), so that neither is left to one thread. Returns the shards'
-/// outputs and, for a clean block, the merged state (the start plus every shard's writes,
-/// without the fees) with the tally.
+/// is work in it:
+/// 1. run the shards (each splits its state into parts and builds its [`shard::SlimTx`]s
+///    at its end);
+/// 2. at once: check each shard against the others' writes ([`shard::check`]), merge the
+///    shards' states part by part ([`Part::absorb`]) and tally the transactions
+///    ([`tally`]). The merge and the tally are only of use when every shard is clean, and
+///    are dropped otherwise: settling one by one needs neither the shards' states nor their
+///    tally, so they need not wait for the checks;
+/// 3. for a clean block, free the runs that only settling would have read, so that no one
+///    thread frees them all.
+///
+/// Returns the shards' outputs and, for a clean block, the merged state (the start plus
+/// every shard's writes, without the fees) with the tally.
 #[allow(clippy::type_complexity)]
 fn run_shards<'a>(
     env: &ShardEnv<'_, 'a>,
@@ -424,25 +431,25 @@ fn run_shards<'a>(
     let count = shards.len();
     let outputs: Vec<RwLock<Option<ShardOutput<'a>>>> =
         shards.iter().map(|_| RwLock::new(None)).collect();
-    // Each shard's state in parts and what the tally needs of its transactions, once
-    // slimmed; each part merged, and the tally.
+    // Each shard's state in parts and its slim runs, taken from its output; whether each
+    // shard is clean; each part merged, and the tally.
     let split: Vec<Mutex<Vec<Option<Part>>>> = shards.iter().map(|_| Mutex::default()).collect();
     let slims: Vec<Mutex<Vec<shard::SlimTx>>> = shards.iter().map(|_| Mutex::default()).collect();
+    let clean: Vec<AtomicBool> = shards.iter().map(|_| AtomicBool::new(false)).collect();
     let merged: Vec<Mutex<Option<Part>>> = (0..PARTS).map(|_| Mutex::default()).collect();
     let tallied: Mutex<Option<Option<Result<Tally, BlockError>>>> = Mutex::default();
-    // The last phase's items, the heaviest first (see `last_phase_order`), set by the
-    // worker that slims the last shard.
-    let order: Mutex<Vec<usize>> = Mutex::default();
-    let slimmed = AtomicUsize::new(0);
-    // Per phase: the next item (shard, or part in the last phase) to claim, and how many
-    // are done.
-    let phases: [(AtomicUsize, AtomicUsize); 4] = Default::default();
+    // The second phase's items, the heaviest first (see `second_phase_order`), set by the
+    // worker that finishes the last shard.
+    let order: Mutex<Vec<Item>> = Mutex::default();
+    let ran = AtomicUsize::new(0);
+    // Per phase: the next item to claim, and how many shards are done (the first phase).
+    let phases: [(AtomicUsize, AtomicUsize); 3] = Default::default();
     let all_clean = AtomicBool::new(true);
     let broken = AtomicBool::new(false);
     let workers = threads.clamp(1, count.max(1));
-    let wait_for = |done: &AtomicUsize| {
+    let wait_for = |done: &AtomicUsize, items: usize| {
         let mut polls = 0;
-        while done.load(Ordering::Acquire) < count && !broken.load(Ordering::Acquire) {
+        while done.load(Ordering::Acquire) < items && !broken.load(Ordering::Acquire) {
             sync::relax(polls, workers);
             polls = polls.saturating_add(1);
         }
@@ -458,106 +465,87 @@ fn run_shards<'a>(
         let worker = worker_ids.fetch_add(1, Ordering::Relaxed);
         let mut timer = Timer::start();
         while let Some(shard) = claim(0, count) {
-            let ran = panic::catch_unwind(AssertUnwindSafe(|| shard::run(env, &shards[shard])));
-            match ran {
-                Ok(output) => *outputs[shard].write() = Some(output),
+            let ran_shard =
+                panic::catch_unwind(AssertUnwindSafe(|| shard::run(env, &shards[shard])));
+            match ran_shard {
+                Ok(mut output) => {
+                    *slims[shard].lock() = std::mem::take(&mut output.slim);
+                    let state = std::mem::replace(&mut output.state, BlockState::new(pre));
+                    *split[shard].lock() = state.into_parts().into_iter().map(Some).collect();
+                    *outputs[shard].write() = Some(output);
+                }
                 Err(payload) => {
                     broken.store(true, Ordering::Release);
                     panic::resume_unwind(payload);
                 }
             }
+            if ran.fetch_add(1, Ordering::AcqRel) + 1 == count {
+                *order.lock() = second_phase_order(&split, count);
+            }
             finish(0);
         }
         timer.lap_of("sharded.run", worker);
-        wait_for(&phases[0].1);
+        wait_for(&phases[0].1, count);
         timer.lap_of("sharded.wait-run", worker);
-        while let Some(shard) = claim(1, count) {
-            let clean = {
-                let all: Vec<_> = outputs.iter().map(|o| o.read()).collect();
-                let others: Vec<_> = all
-                    .iter()
-                    .enumerate()
-                    .filter(|(other, _)| *other != shard)
-                    .filter_map(|(_, o)| o.as_ref())
-                    .collect();
-                all[shard]
-                    .as_ref()
-                    .is_some_and(|own| shard::check(own, &others, env.block_env.beneficiary))
-            };
-            if !clean {
-                all_clean.store(false, Ordering::Release);
+        {
+            let all: Vec<_> = outputs.iter().map(|o| o.read()).collect();
+            let order = order.lock().clone();
+            while let Some(item) = claim(1, order.len()) {
+                match order[item] {
+                    Item::Check(shard) => {
+                        let others: Vec<_> = all
+                            .iter()
+                            .enumerate()
+                            .filter(|(other, _)| *other != shard)
+                            .filter_map(|(_, o)| o.as_ref())
+                            .collect();
+                        let beneficiary = env.block_env.beneficiary;
+                        let is_clean = all[shard]
+                            .as_ref()
+                            .is_some_and(|own| shard::check(own, &others, beneficiary));
+                        clean[shard].store(is_clean, Ordering::Relaxed);
+                        if !is_clean {
+                            all_clean.store(false, Ordering::Relaxed);
+                        }
+                    }
+                    Item::Tally => {
+                        let slims = slims.iter().map(|s| std::mem::take(&mut *s.lock())).collect();
+                        *tallied.lock() = Some(tally(env.fork, env.block, slims));
+                    }
+                    Item::Merge(part) => {
+                        *merged[part].lock() = merge_part(pre, &split, &all, part);
+                    }
+                }
+                finish(1);
             }
-            if let Some(own) = outputs[shard].write().as_mut() {
-                own.clean = clean;
-            }
-            finish(1);
         }
-        timer.lap_of("sharded.check", worker);
-        wait_for(&phases[1].1);
-        timer.lap_of("sharded.wait-check", worker);
-        if !all_clean.load(Ordering::Acquire) {
+        timer.lap_of("sharded.check-and-merge", worker);
+        wait_for(&phases[1].1, order.lock().len());
+        timer.lap_of("sharded.wait-check-and-merge", worker);
+        if !all_clean.load(Ordering::Relaxed) {
             return;
         }
         while let Some(shard) = claim(2, count) {
             if let Some(own) = outputs[shard].write().as_mut() {
-                *slims[shard].lock() = own.slim(&env.block.transactions);
-                let state = std::mem::replace(&mut own.state, BlockState::new(pre));
-                *split[shard].lock() = state.into_parts().into_iter().map(Some).collect();
+                own.txs = Vec::new();
+                own.reads = Vec::new();
             }
-            if slimmed.fetch_add(1, Ordering::AcqRel) + 1 == count {
-                *order.lock() = last_phase_order(&split);
-            }
-            finish(2);
         }
-        timer.lap_of("sharded.slim", worker);
-        wait_for(&phases[2].1);
-        timer.lap_of("sharded.wait-slim", worker);
-        // Every shard's state is the start plus its own writes: per part, the shard that
-        // changed most keeps its part, and the others' writes move into it.
-        let all: Vec<_> = outputs.iter().map(|o| o.read()).collect();
-        let order = order.lock().clone();
-        while let Some(item) = claim(3, order.len()) {
-            let part = order[item];
-            if part == PARTS {
-                let slims = slims
-                    .iter()
-                    .map(|s| std::mem::take(&mut *s.lock()))
-                    .collect();
-                *tallied.lock() = Some(tally(env.fork, env.block, slims));
-                finish(3);
-                continue;
-            }
-            let mut pieces: Vec<(usize, Part)> = split
-                .iter()
-                .enumerate()
-                .filter_map(|(shard, parts)| Some((shard, parts.lock().get_mut(part)?.take()?)))
-                .collect();
-            pieces.sort_by_key(|(_, piece)| std::cmp::Reverse(piece.len()));
-            let mut pieces = pieces.into_iter();
-            let Some((_, mut base)) = pieces.next() else {
-                continue;
-            };
-            for (shard, piece) in pieces {
-                let Some(first_writes) = all[shard].as_ref().map(|o| &o.first_writes) else {
-                    continue;
-                };
-                base.absorb(
-                    pre,
-                    piece,
-                    |address| first_writes.wrote_account(address),
-                    |address, slot| first_writes.wrote_slot(address, slot),
-                );
-            }
-            *merged[part].lock() = Some(base);
-            finish(3);
-        }
-        timer.lap_of("sharded.absorb", worker);
+        timer.lap_of("sharded.release", worker);
     };
     sync::run_workers(workers, work);
     let outputs: Vec<_> = outputs
         .into_iter()
-        .filter_map(|output| output.write().take())
+        .zip(&clean)
+        .filter_map(|(output, clean)| {
+            let mut output = output.write().take()?;
+            output.clean = clean.load(Ordering::Relaxed);
+            Some(output)
+        })
         .collect();
+    if !all_clean.load(Ordering::Relaxed) {
+        return (outputs, None);
+    }
     let parts: Option<Vec<Part>> = merged.into_iter().map(|m| m.lock().take()).collect();
     let tallied = tallied.lock().take();
     let merged = parts
@@ -566,11 +554,55 @@ fn run_shards<'a>(
     (outputs, merged)
 }
 
-/// The order of the last phase's items: the parts by the work of merging them, the heaviest
-/// first, and the tally (item [`PARTS`]) second. A block's heaviest part can be most of the
-/// merge (a token's storage, written by every shard), and one worker takes it while the
-/// others share the tally and the rest, rather than one finding it last.
-fn last_phase_order(split: &[Mutex<Vec<Option<Part>>>]) -> Vec<usize> {
+/// An item of the second phase of [`run_shards`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Item {
+    /// Check a shard against the others.
+    Check(usize),
+    /// Merge one part of the shards' states.
+    Merge(usize),
+    /// Tally the block's transactions.
+    Tally,
+}
+
+/// Merges part `part` of the shards' states, taken from `split`: the shard that changed it
+/// most keeps its piece, and the others' writes (by their outputs' first writes, `all`)
+/// move into it. Every shard's state is the start plus its own writes.
+fn merge_part<'a>(
+    pre: &PreState,
+    split: &[Mutex<Vec<Option<Part>>>],
+    all: &[crate::sync::RwLockReadGuard<'_, Option<ShardOutput<'a>>>],
+    part: usize,
+) -> Option<Part> {
+    let mut pieces: Vec<(usize, Part)> = split
+        .iter()
+        .enumerate()
+        .filter_map(|(shard, parts)| Some((shard, parts.lock().get_mut(part)?.take()?)))
+        .collect();
+    pieces.sort_by_key(|(_, piece)| std::cmp::Reverse(piece.len()));
+    let mut pieces = pieces.into_iter();
+    let (_, mut base) = pieces.next()?;
+    for (shard, piece) in pieces {
+        let Some(first_writes) = all.get(shard).and_then(|o| o.as_ref()).map(|o| &o.first_writes)
+        else {
+            continue;
+        };
+        base.absorb(
+            pre,
+            piece,
+            |address| first_writes.wrote_account(address),
+            |address, slot| first_writes.wrote_slot(address, slot),
+        );
+    }
+    Some(base)
+}
+
+/// The order of the second phase's items (see [`run_shards`]): the heaviest part to merge
+/// first, the checks of the `count` shards next, then the tally and the other parts, the
+/// heaviest first. A block's heaviest part can be most of the merge (a token's storage,
+/// written by every shard): one worker takes it while the others check, rather than one
+/// finding it last.
+fn second_phase_order(split: &[Mutex<Vec<Option<Part>>>], count: usize) -> Vec<Item> {
     let mut work = vec![(0usize, 0usize); PARTS];
     for parts in split {
         for (part, piece) in parts.lock().iter().enumerate() {
@@ -582,8 +614,13 @@ fn last_phase_order(split: &[Mutex<Vec<Option<Part>>>]) -> Vec<usize> {
             }
         }
     }
-    let mut order: Vec<usize> = (0..PARTS).collect();
-    order.sort_by_key(|&part| std::cmp::Reverse(work[part].0 - work[part].1));
-    order.insert(1.min(order.len()), PARTS);
+    let mut parts: Vec<usize> = (0..PARTS).collect();
+    parts.sort_by_key(|&part| std::cmp::Reverse(work[part].0 - work[part].1));
+    let mut parts = parts.into_iter().map(Item::Merge);
+    let mut order = Vec::with_capacity(PARTS + count + 1);
+    order.extend(parts.next());
+    order.extend((0..count).map(Item::Check));
+    order.push(Item::Tally);
+    order.extend(parts);
     order
 }

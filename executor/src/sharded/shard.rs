@@ -174,6 +174,8 @@ pub struct ShardOutput<'a> {
     pub first_writes: FirstWrites,
     /// Whether a transaction reset an account's storage (created, destroyed or deleted one).
     pub reset_storage: bool,
+    /// What merging a clean block needs of each transaction (see [`slim`]).
+    pub slim: Vec<SlimTx>,
     /// Whether the shard can be merged with the others: every transaction succeeded, none
     /// reset an account's storage, read the beneficiary (whose fees are paid only after the
     /// shards) or read a location that another shard wrote with an earlier transaction. Then
@@ -198,28 +200,25 @@ pub struct SlimTx {
     pub limits: sequential::TxLimits,
 }
 
-impl ShardOutput<'_> {
-    /// Takes the runs out and returns what merging a clean block needs of each
-    /// ([`SlimTx`], in block order), built here, in parallel, rather than by the merge alone
-    /// (which then reads no transaction of the block); the changes and reads are dropped.
-    /// Only for clean shards, whose every transaction succeeded.
-    pub fn slim(&mut self, block_txs: &[Transaction]) -> Vec<SlimTx> {
-        self.reads = Vec::new();
-        std::mem::take(&mut self.txs)
-            .into_iter()
-            .filter_map(|(index, run)| {
-                let result = run.result.ok()?;
-                let tx = block_txs.get(index)?;
-                Some(SlimTx {
-                    index,
-                    used: result.tx_gas_used(),
-                    fee: run.fee,
-                    receipt: sequential::receipt(tx, &result, 0),
-                    limits: sequential::TxLimits::of(tx),
-                })
-            })
-            .collect()
+/// What merging a clean block needs of each of `txs`, a shard's runs ([`SlimTx`], in
+/// block order), built by the shard at its end, in parallel, rather than by the merge alone
+/// (which then reads no transaction of the block). Empty when a run failed: the block is
+/// then not clean.
+fn slim(block_txs: &[Transaction], txs: &[(usize, ShardTx)]) -> Vec<SlimTx> {
+    let mut slim = Vec::with_capacity(txs.len());
+    for (index, run) in txs {
+        let (Ok(result), Some(tx)) = (&run.result, block_txs.get(*index)) else {
+            return Vec::new();
+        };
+        slim.push(SlimTx {
+            index: *index,
+            used: result.tx_gas_used(),
+            fee: run.fee,
+            receipt: sequential::receipt(tx, result, 0),
+            limits: sequential::TxLimits::of(tx),
+        });
     }
+    slim
 }
 
 /// Whether `own` is clean (see [`ShardOutput::clean`]) beside the shards `others`.
@@ -363,6 +362,7 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
     }
     let Recording { state, reads, .. } = evm.ctx.journaled_state.database;
     ShardOutput {
+        slim: slim(&env.block.transactions, &txs),
         txs,
         reads,
         state,
