@@ -438,15 +438,17 @@ fn run_shards<'a>(
     let clean: Vec<AtomicBool> = shards.iter().map(|_| AtomicBool::new(false)).collect();
     let merged: Vec<Mutex<Option<Part>>> = (0..PARTS).map(|_| Mutex::default()).collect();
     let tallied: Mutex<Option<Option<Result<Tally, BlockError>>>> = Mutex::default();
-    // The second phase's items, the heaviest first (see `second_phase_order`), set by the
-    // worker that finishes the last shard.
-    let order: Mutex<Vec<Item>> = Mutex::default();
+    // The second phase's items, a list per worker (see `second_phase_plan`), set by the
+    // worker that finishes the last shard; the next item of each list; who ran each shard.
+    let plan: Mutex<Vec<Vec<Item>>> = Mutex::default();
     let ran = AtomicUsize::new(0);
+    let runner: Vec<AtomicUsize> = shards.iter().map(|_| AtomicUsize::new(0)).collect();
     // Per phase: the next item to claim, and how many shards are done (the first phase).
     let phases: [(AtomicUsize, AtomicUsize); 3] = Default::default();
     let all_clean = AtomicBool::new(true);
     let broken = AtomicBool::new(false);
     let workers = threads.clamp(1, count.max(1));
+    let cursors: Vec<AtomicUsize> = (0..workers).map(|_| AtomicUsize::new(0)).collect();
     let wait_for = |done: &AtomicUsize, items: usize| {
         let mut polls = 0;
         while done.load(Ordering::Acquire) < items && !broken.load(Ordering::Acquire) {
@@ -479,8 +481,10 @@ fn run_shards<'a>(
                     panic::resume_unwind(payload);
                 }
             }
+            runner[shard].store(worker, Ordering::Relaxed);
             if ran.fetch_add(1, Ordering::AcqRel) + 1 == count {
-                *order.lock() = second_phase_order(&split, count);
+                let runner: Vec<usize> = runner.iter().map(|r| r.load(Ordering::Relaxed)).collect();
+                *plan.lock() = second_phase_plan(&split, &runner, workers);
             }
             finish(0);
         }
@@ -489,9 +493,19 @@ fn run_shards<'a>(
         timer.lap_of("sharded.wait-run", worker);
         {
             let all: Vec<_> = outputs.iter().map(|o| o.read()).collect();
-            let order = order.lock().clone();
-            while let Some(item) = claim(1, order.len()) {
-                match order[item] {
+            let plan = plan.lock().clone();
+            // This worker's own list first, then help with the others'.
+            let lists = (0..plan.len()).map(|offset| (worker + offset) % plan.len().max(1));
+            let items = lists.flat_map(|list| {
+                let plan = &plan;
+                let cursors = &cursors;
+                std::iter::from_fn(move || {
+                    let item = cursors.get(list)?.fetch_add(1, Ordering::Relaxed);
+                    plan.get(list)?.get(item).copied()
+                })
+            });
+            for item in items {
+                match item {
                     Item::Check(shard) => {
                         let others: Vec<_> = all
                             .iter()
@@ -509,7 +523,10 @@ fn run_shards<'a>(
                         }
                     }
                     Item::Tally => {
-                        let slims = slims.iter().map(|s| std::mem::take(&mut *s.lock())).collect();
+                        let slims = slims
+                            .iter()
+                            .map(|s| std::mem::take(&mut *s.lock()))
+                            .collect();
                         *tallied.lock() = Some(tally(env.fork, env.block, slims));
                     }
                     Item::Merge(part) => {
@@ -520,7 +537,7 @@ fn run_shards<'a>(
             }
         }
         timer.lap_of("sharded.check-and-merge", worker);
-        wait_for(&phases[1].1, order.lock().len());
+        wait_for(&phases[1].1, plan.lock().iter().map(Vec::len).sum());
         timer.lap_of("sharded.wait-check-and-merge", worker);
         if !all_clean.load(Ordering::Relaxed) {
             return;
@@ -583,7 +600,10 @@ fn merge_part<'a>(
     let mut pieces = pieces.into_iter();
     let (_, mut base) = pieces.next()?;
     for (shard, piece) in pieces {
-        let Some(first_writes) = all.get(shard).and_then(|o| o.as_ref()).map(|o| &o.first_writes)
+        let Some(first_writes) = all
+            .get(shard)
+            .and_then(|o| o.as_ref())
+            .map(|o| &o.first_writes)
         else {
             continue;
         };
@@ -597,30 +617,78 @@ fn merge_part<'a>(
     Some(base)
 }
 
-/// The order of the second phase's items (see [`run_shards`]): the heaviest part to merge
-/// first, the checks of the `count` shards next, then the tally and the other parts, the
-/// heaviest first. A block's heaviest part can be most of the merge (a token's storage,
-/// written by every shard): one worker takes it while the others check, rather than one
-/// finding it last.
-fn second_phase_order(split: &[Mutex<Vec<Option<Part>>>], count: usize) -> Vec<Item> {
-    let mut work = vec![(0usize, 0usize); PARTS];
-    for parts in split {
-        for (part, piece) in parts.lock().iter().enumerate() {
-            if let (Some(total), Some(piece)) = (work.get_mut(part), piece) {
-                // What moves is every piece but the largest, which stays in place.
+/// The second phase's items (see [`run_shards`]), a list for each of `workers` workers
+/// (`runner` names who ran each shard), each list the heaviest first. Each item goes to the
+/// worker whose cache holds most of what it reads: a shard's check reads the shard's own
+/// reads in full (the others' writes it asks through their small filters), so it goes to the
+/// worker that ran it; a part's merge writes into the piece that stays (the largest), so it
+/// goes to the worker that ran that piece's shard. A worker done with its list helps with
+/// the others'. Measured on `builtin:erc20` at two threads: a check took 0.057 ms on its own
+/// worker and 0.12-0.13 on the other.
+fn second_phase_plan(
+    split: &[Mutex<Vec<Option<Part>>>],
+    runner: &[usize],
+    workers: usize,
+) -> Vec<Vec<Item>> {
+    /// A part to merge: the weight of all its pieces, and the piece that stays.
+    #[derive(Clone, Copy, Default)]
+    struct ToMerge {
+        total: usize,
+        stays: Option<Stays>,
+    }
+    /// The piece of a part that stays: its shard, accounts and weight.
+    #[derive(Clone, Copy, Default)]
+    struct Stays {
+        shard: usize,
+        accounts: usize,
+        weight: usize,
+    }
+    // The piece that stays is chosen as `merge_part` does: the most accounts, the first
+    // shard on a tie.
+    let mut parts = [ToMerge::default(); PARTS];
+    for (shard, pieces) in split.iter().enumerate() {
+        for (part, piece) in pieces.lock().iter().enumerate() {
+            if let (Some(to_merge), Some(piece)) = (parts.get_mut(part), piece) {
                 let weight = piece.weight();
-                total.0 += weight;
-                total.1 = total.1.max(weight);
+                to_merge.total += weight;
+                if to_merge
+                    .stays
+                    .is_none_or(|stays| piece.len() > stays.accounts)
+                {
+                    to_merge.stays = Some(Stays {
+                        shard,
+                        accounts: piece.len(),
+                        weight,
+                    });
+                }
             }
         }
     }
-    let mut parts: Vec<usize> = (0..PARTS).collect();
-    parts.sort_by_key(|&part| std::cmp::Reverse(work[part].0 - work[part].1));
-    let mut parts = parts.into_iter().map(Item::Merge);
-    let mut order = Vec::with_capacity(PARTS + count + 1);
-    order.extend(parts.next());
-    order.extend((0..count).map(Item::Check));
-    order.push(Item::Tally);
-    order.extend(parts);
-    order
+    let workers = workers.max(1);
+    let worker_of = |shard: usize| runner.get(shard).copied().unwrap_or(0) % workers;
+    let mut lists: Vec<Vec<(usize, Item)>> = vec![Vec::new(); workers];
+    // The checks first: each is about as long as the heaviest merge.
+    for shard in 0..split.len() {
+        lists[worker_of(shard)].push((usize::MAX, Item::Check(shard)));
+    }
+    let mut moved_by = vec![0; workers];
+    for (part, to_merge) in parts.iter().enumerate() {
+        let stays = to_merge.stays.unwrap_or_default();
+        let moved = to_merge.total - stays.weight;
+        let worker = worker_of(stays.shard);
+        lists[worker].push((moved, Item::Merge(part)));
+        moved_by[worker] += moved;
+    }
+    // The tally, last, to the worker with the least to merge.
+    let least = (0..workers)
+        .min_by_key(|&worker| moved_by[worker])
+        .unwrap_or(0);
+    lists[least].push((0, Item::Tally));
+    lists
+        .into_iter()
+        .map(|mut list| {
+            list.sort_by_key(|(weight, _)| std::cmp::Reverse(*weight));
+            list.into_iter().map(|(_, item)| item).collect()
+        })
+        .collect()
 }
