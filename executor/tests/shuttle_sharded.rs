@@ -1,7 +1,8 @@
 //! Random and PCT thread schedules, driven by shuttle, over the sharded executor's phases
-//! (run the shards, check each against the others, slim them): the outcome must equal the
-//! sequential one under every schedule, for a block that merges clean and for blocks whose
-//! shards conflict. `LOCKSTEP_SHUTTLE_ITERATIONS` sets the schedules per test (default 100).
+//! (run the shards; check each against the others while the parts are merged and the
+//! transactions tallied; free the runs): the outcome must equal the sequential one under
+//! every schedule, for a block that merges clean and for blocks whose shards conflict, with
+//! either batching. `LOCKSTEP_SHUTTLE_ITERATIONS` sets the schedules per test (default 100).
 
 #![cfg(feature = "shuttle")]
 
@@ -9,7 +10,7 @@ mod common;
 
 use alloy_primitives::U256;
 use common::*;
-use lockstep_executor::sharded::ShardedExecutor;
+use lockstep_executor::sharded::{Batching, ShardedExecutor};
 use lockstep_executor::Engine;
 use lockstep_spec::types::{Block, WorldState};
 use lockstep_spec::Fork;
@@ -19,6 +20,40 @@ fn body(fork: Fork, pre: WorldState, block: Block) -> impl Fn() + Send + Sync + 
     shuttle_body(fork, pre, block, "sharded", |threads, fork, pre, block| {
         ShardedExecutor::new(threads).execute(fork, pre, block)
     })
+}
+
+/// The sharded executor batching every block, on 2 and 3 threads, against sequential
+/// execution.
+fn batched_body(fork: Fork, pre: WorldState, block: Block) -> impl Fn() + Send + Sync + 'static {
+    shuttle_body(
+        fork,
+        pre,
+        block,
+        "sharded-batched",
+        |threads, fork, pre, block| {
+            ShardedExecutor::with_batching(threads, Batching::Journal).execute(fork, pre, block)
+        },
+    )
+}
+
+/// Calls with call data (so batched) from different senders, `targets` of them to counters
+/// of their own and the rest to one shared counter.
+fn batched_calls_block(targets: u64, shared: u64) -> (WorldState, Block) {
+    let fork = Fork::Cancun;
+    let calls = targets + shared;
+    let mut pre = world((1..=calls).map(|n| (addr(n), eoa(1))));
+    for n in 0..=targets {
+        pre.accounts.insert(addr(0x100 + n), contract(&COUNTER));
+    }
+    let txs = (1..=calls)
+        .map(|n| {
+            let to = addr(0x100 + if n <= targets { n } else { 0 });
+            let mut tx = call(fork, addr(n), 0, to, U256::ZERO);
+            tx.input = vec![1u8].into();
+            tx
+        })
+        .collect();
+    (pre, block(fork, txs))
 }
 
 /// Independent transfers: every schedule must merge the shards.
@@ -74,4 +109,20 @@ fn random_schedules_clean_merge() {
 fn pct_schedules_conflicting_shards() {
     let (pre, block) = mixed_block(Fork::Cancun, 8, 11);
     shuttle::check_pct(body(Fork::Cancun, pre, block), shuttle_iterations(), 3);
+}
+
+#[test]
+fn random_schedules_batched_clean_merge() {
+    let (pre, block) = batched_calls_block(6, 0);
+    shuttle::check_random(batched_body(Fork::Cancun, pre, block), shuttle_iterations());
+}
+
+#[test]
+fn pct_schedules_batched_conflicts() {
+    let (pre, block) = batched_calls_block(3, 3);
+    shuttle::check_pct(
+        batched_body(Fork::Cancun, pre, block),
+        shuttle_iterations(),
+        3,
+    );
 }

@@ -38,7 +38,7 @@ pub struct GenArgs {
     /// Comma-separated executors; the first is the reference for comparisons and repro files.
     #[arg(
         long,
-        default_value = "spec,revm,parallel,sharded,auto",
+        default_value = "spec,revm,parallel,sharded,sharded-batched,auto",
         value_delimiter = ','
     )]
     pub executors: Vec<String>,

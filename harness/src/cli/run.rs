@@ -27,7 +27,7 @@ pub struct RunArgs {
     /// Comma-separated executors; the first is the reference for comparisons.
     #[arg(
         long,
-        default_value = "revm,spec,parallel,sharded,auto",
+        default_value = "revm,spec,parallel,sharded,sharded-batched,auto",
         value_delimiter = ','
     )]
     pub executors: Vec<String>,
