@@ -174,7 +174,8 @@ pub struct ShardOutput<'a> {
     pub first_writes: FirstWrites,
     /// Whether a transaction reset an account's storage (created, destroyed or deleted one).
     pub reset_storage: bool,
-    /// What merging a clean block needs of each transaction (see [`slim`]).
+    /// What merging a clean block needs of each transaction, built by the shard at its end
+    /// (empty when a run failed).
     pub slim: Vec<SlimTx>,
     /// Whether the shard can be merged with the others: every transaction succeeded, none
     /// reset an account's storage, read the beneficiary (whose fees are paid only after the
@@ -277,12 +278,12 @@ const READS_PER_TX: usize = 4;
 
 /// Runs the transactions `members` (block indexes, in block order) as one shard.
 ///
-/// Consecutive transactions that revm runs share its journal, as revm's own
-/// `transact_many` does: the accounts and slots one loaded stay loaded for the next (cold
-/// again at its start), and their changes reach the shard's state in one step when the
-/// batch ends ([`flush`]), instead of one finalize, commit and write set per transaction.
-/// A batch ends before a plain transfer (which reads the shard's state directly) and at
-/// the shard's end.
+/// Under [`Batching::Journal`], consecutive transactions that revm runs share its journal,
+/// as revm's own `transact_many` does: the accounts and slots one loaded stay loaded for the
+/// next (cold again at its start), and their changes reach the shard's state in one step
+/// when the batch ends, instead of one finalize, commit and write set per transaction. A
+/// batch ends before a plain transfer (which reads the shard's state directly) and at the
+/// shard's end; under [`Batching::PerTransaction`], after every transaction.
 pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
     // Room for the accounts the shard's transactions change (a sender and a recipient or
     // callee each, as the block's own state is sized), and for their reads (most read the
