@@ -226,10 +226,10 @@ fn merge<'a>(
     block: &Block,
     start: BlockState<'a>,
     outputs: Vec<ShardOutput<'a>>,
-    merged: Option<(BlockState<'a>, Option<Result<Tally, BlockError>>)>,
+    merged: Option<MergedClean<'a>>,
 ) -> Result<Merged<'a>, BlockError> {
     let size = block.transactions.len();
-    let Some((mut state, Some(tally))) = merged else {
+    let Some((mut state, tally)) = merged else {
         return Ok(Merged::Conflicts(start, by_index(size, outputs)));
     };
     let Tally {
@@ -250,6 +250,10 @@ fn merge<'a>(
         blob_gas_used,
     }))
 }
+
+/// A clean block's state, the start plus every shard's writes (without the fees), and the
+/// tally of its transactions.
+type MergedClean<'a> = (BlockState<'a>, Result<Tally, BlockError>);
 
 /// A clean block's transactions in block order: what its receipts, gas and fees are.
 struct Tally {
@@ -419,15 +423,11 @@ fn settle<'a>(
 ///
 /// Returns the shards' outputs and, for a clean block, the merged state (the start plus
 /// every shard's writes, without the fees) with the tally.
-#[allow(clippy::type_complexity)]
 fn run_shards<'a>(
     env: &ShardEnv<'_, 'a>,
     shards: &[Vec<usize>],
     threads: usize,
-) -> (
-    Vec<ShardOutput<'a>>,
-    Option<(BlockState<'a>, Option<Result<Tally, BlockError>>)>,
-) {
+) -> (Vec<ShardOutput<'a>>, Option<MergedClean<'a>>) {
     let count = shards.len();
     let outputs: Vec<RwLock<Option<ShardOutput<'a>>>> =
         shards.iter().map(|_| RwLock::new(None)).collect();
@@ -437,7 +437,8 @@ fn run_shards<'a>(
     let slims: Vec<Mutex<Vec<shard::SlimTx>>> = shards.iter().map(|_| Mutex::default()).collect();
     let clean: Vec<AtomicBool> = shards.iter().map(|_| AtomicBool::new(false)).collect();
     let merged: Vec<Mutex<Option<Part>>> = (0..PARTS).map(|_| Mutex::default()).collect();
-    let tallied: Mutex<Option<Option<Result<Tally, BlockError>>>> = Mutex::default();
+    // (`None` also when the shards did not hold every transaction once: see `tally`.)
+    let tallied: Mutex<Option<Result<Tally, BlockError>>> = Mutex::default();
     // The second phase's items, a list per worker (see `second_phase_plan`), set by the
     // worker that finishes the last shard; the next item of each list; who ran each shard.
     let plan: Mutex<Vec<Vec<Item>>> = Mutex::default();
@@ -527,7 +528,7 @@ fn run_shards<'a>(
                             .iter()
                             .map(|s| std::mem::take(&mut *s.lock()))
                             .collect();
-                        *tallied.lock() = Some(tally(env.fork, env.block, slims));
+                        *tallied.lock() = tally(env.fork, env.block, slims);
                     }
                     Item::Merge(part) => {
                         *merged[part].lock() = merge_part(pre, &split, &all, part);
