@@ -305,7 +305,7 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
     let mut reset_storage = false;
     let mut batch: Option<Batch> = None;
     let beneficiary = env.block_env.beneficiary;
-    for &index in members {
+    for (position, &index) in members.iter().enumerate() {
         let Some(tx) = env.block.transactions.get(index) else {
             continue;
         };
@@ -356,6 +356,11 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
             if let Some(open) = batch.take() {
                 reset_storage |= flush(&mut evm, env, open, &mut txs, &mut first_writes);
             }
+        } else if let Some(open) = &batch {
+            if txs.len() - open.first_run == SIZING_SAMPLE {
+                let left = members.len() - position - 1;
+                size_journal(&mut evm.ctx.journaled_state.inner.state, SIZING_SAMPLE, left);
+            }
         }
     }
     if let Some(open) = batch.take() {
@@ -370,6 +375,28 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
         first_writes,
         reset_storage,
         clean: false,
+    }
+}
+
+/// After how many transactions a batch sizes its journal's tables ([`size_journal`]).
+const SIZING_SAMPLE: usize = 8;
+
+/// The most entries [`size_journal`] reserves in one table.
+const MAX_SIZED: usize = 1 << 14;
+
+/// Sizes the tables of a batch's journal, `state`, after its first `done` transactions for
+/// `left` more that grow them as those did: the accounts loaded so far, and each account's
+/// loaded slots (a token's balances, two slots per transfer). Grown by doubling, both were
+/// rehashed again and again, moving every entry: sized, `sharded:1` on `builtin:erc20` ran
+/// 0.5M fewer of its 26M instructions per block and read 0.85-0.89x against 0.81-0.82x
+/// (alternated), with a peak of 38 MiB against 43.
+fn size_journal(state: &mut EvmState, done: usize, left: usize) {
+    let grown = |len: usize| (len * (done + left) / done.max(1)).min(MAX_SIZED);
+    let accounts = grown(state.len());
+    state.reserve(accounts.saturating_sub(state.len()));
+    for account in state.values_mut() {
+        let slots = grown(account.storage.len());
+        account.storage.reserve(slots.saturating_sub(account.storage.len()));
     }
 }
 
