@@ -41,7 +41,7 @@ pub enum Choice {
     /// without revm's handler ([`sequential::Transfers::Direct`]).
     Sequential(Cow<'static, str>),
     /// In these shards.
-    Sharded(Vec<Vec<usize>>),
+    Sharded(sharded::Layout),
     /// With Block-STM (which may still give up on a block that keeps aborting and run it
     /// sequentially), for the reason given.
     BlockStm(String),
@@ -145,7 +145,8 @@ impl AutoExecutor {
         let partition = ShardedExecutor::new(self.threads).partition_with(block, &facts);
         let gas = features.gas.max(1);
         let largest_group_share = partition.largest_group_gas as f64 / gas as f64;
-        if partition.shards.len() <= 1 || largest_group_share > MAX_GROUP_SHARE {
+        let layout = sharded::Layout::from(partition);
+        if layout.shard_count() <= 1 || largest_group_share > MAX_GROUP_SHARE {
             return Choice::Sequential(
                 format!(
                     "one predicted group holds {:.0}% of the gas",
@@ -154,7 +155,7 @@ impl AutoExecutor {
                 .into(),
             );
         }
-        Choice::Sharded(partition.shards)
+        Choice::Sharded(layout)
     }
 }
 
@@ -218,13 +219,13 @@ impl Engine for AutoExecutor {
                 executed.stats.mode = Some(format!("auto: Block-STM ({reason}; {how})").into());
                 Ok(executed)
             }
-            Choice::Sharded(shards) => {
+            Choice::Sharded(layout) => {
                 // Batched: a block is sharded only when its shards are expected not to
                 // conflict (mainnet 4,370,000, a third from one sender, came out clean:
                 // 1.27x -> 1.38x).
                 let batching = sharded::Batching::Journal;
                 let mut executed =
-                    sharded::execute(fork, pre, block, self.threads, batching, |_| shards)?;
+                    sharded::execute(fork, pre, block, self.threads, batching, |_| layout)?;
                 executed.stats.mode = executed.stats.mode.map(|m| format!("auto: {m}").into());
                 Ok(executed)
             }

@@ -41,9 +41,27 @@ fn dealt(size: usize, shards: usize) -> Vec<Vec<usize>> {
         .collect()
 }
 
+/// Layouts that ignore every dependency and leave transactions in a pool, claimed while the
+/// shards run: the whole block pooled for two shards, and every other transaction pooled
+/// beside shards holding the rest dealt in turn.
+fn pooled(size: usize) -> [sharded::Layout; 2] {
+    let all = sharded::Layout {
+        shards: vec![Vec::new(), Vec::new()],
+        pool: (0..size).collect(),
+    };
+    let half = sharded::Layout {
+        shards: vec![
+            (1..size).step_by(4).collect(),
+            (3..size).step_by(4).collect(),
+        ],
+        pool: (0..size).step_by(2).collect(),
+    };
+    [all, half]
+}
+
 /// Requires the sharded executor and `auto` to match sequential execution at 1, 2 and 8
 /// threads, and so the sharded executor with the transactions dealt to two and three
-/// shards under either batching; returns the sequential outcome.
+/// shards, or left in a pool, under either batching; returns the sequential outcome.
 fn assert_sharded_matches(
     fork: Fork,
     pre: &WorldState,
@@ -59,6 +77,22 @@ fn assert_sharded_matches(
             "{name}: dealt to {shards} shards, {batching:?}, differs from sequential\n\
              sequential: {expected:#?}\nsharded: {got:#?}"
         );
+        let layouts = pooled(size);
+        for (threads, layout) in [1, 2]
+            .into_iter()
+            .flat_map(|t| layouts.iter().map(move |l| (t, l)))
+        {
+            let prepared = PreState::new(pre, &block.env);
+            let got = sharded::execute(fork, &prepared, block, threads, batching, |_| {
+                layout.clone()
+            })
+            .map(|e| e.into_outcome());
+            assert!(
+                same(&expected, &got),
+                "{name}: pooled {layout:?} at {threads} threads, {batching:?}, differs \
+                 from sequential\nsequential: {expected:#?}\nsharded: {got:#?}"
+            );
+        }
     }
     for threads in [1, 2, 8] {
         for (label, got) in [
@@ -303,7 +337,7 @@ fn auto_chooses_from_the_block() {
     assert!(matches!(auto.choose(&pre, &light), Choice::Sequential(r) if r.contains("Mgas")));
 
     let wide = block(fork, transfers.clone());
-    assert!(matches!(auto.choose(&pre, &wide), Choice::Sharded(s) if s.len() == 2));
+    assert!(matches!(auto.choose(&pre, &wide), Choice::Sharded(s) if s.shard_count() == 2));
 
     // The same transfers, one of them to the beneficiary: not sharded (that transaction's
     // read of the beneficiary would not hold at settlement), so Block-STM runs the block.
@@ -357,7 +391,9 @@ fn auto_chooses_from_the_block() {
         tx.sender = addr(1);
         tx.nonce = nonce as u64;
     }
-    assert!(matches!(auto.choose(&mixed_pre, &chained), Choice::Sharded(s) if s.len() == 2));
+    assert!(
+        matches!(auto.choose(&mixed_pre, &chained), Choice::Sharded(s) if s.shard_count() == 2)
+    );
     let expected = sequential::execute_block(fork, &mixed_world, &chained);
     assert!(expected.is_ok(), "{expected:?}");
     for threads in [1, 2, 8] {

@@ -1,5 +1,6 @@
 //! Random and PCT thread schedules, driven by shuttle, over the sharded executor's phases
-//! (run the shards; check each against the others while the parts are merged and the
+//! (run the shards, which claim the transactions predicted independent from a pool one at
+//! a time under shuttle; check each against the others while the parts are merged and the
 //! transactions tallied; free the runs): the outcome must equal the sequential one under
 //! every schedule, for a block that merges clean and for blocks whose shards conflict, with
 //! either batching. `LOCKSTEP_SHUTTLE_ITERATIONS` sets the schedules per test (default 100).
@@ -79,6 +80,38 @@ fn hot_slot_block(calls: u64) -> (WorldState, Block) {
         .map(|n| call(fork, addr(n), 0, counter, U256::ZERO))
         .collect();
     (pre, block(fork, txs))
+}
+
+/// A log of callers: slot 0 counts the calls, and slot n holds the n-th caller, so that the
+/// final storage tells the order the calls ran in.
+const CALLER_LOG: [u8; 14] = [
+    0x60, 0x00, 0x54, // n = SLOAD(0)
+    0x60, 0x01, 0x01, // n + 1
+    0x80, 0x33, 0x90, 0x55, // SSTORE(n + 1, CALLER)
+    0x60, 0x00, 0x55, // SSTORE(0, n + 1)
+    0x00,
+];
+
+/// Calls of one caller log, two of them by one sender: that sender's chain is a group the
+/// partition deals to a shard, and the other calls wait in the pool. A shard must run the
+/// calls it claims and its own in block order, whichever it claims when.
+fn chain_beside_pool_block() -> (WorldState, Block) {
+    let fork = Fork::Cancun;
+    let counter = addr(0x100);
+    let mut pre = world((1..=5).map(|n| (addr(n), eoa(1))));
+    pre.accounts.insert(counter, contract(&CALLER_LOG));
+    let senders = [(1, 0), (2, 0), (3, 0), (1, 1), (4, 0), (5, 0)];
+    let txs = senders
+        .into_iter()
+        .map(|(n, nonce)| call(fork, addr(n), nonce, counter, U256::ZERO))
+        .collect();
+    (pre, block(fork, txs))
+}
+
+#[test]
+fn random_schedules_chain_beside_pool() {
+    let (pre, block) = chain_beside_pool_block();
+    shuttle::check_random(body(Fork::Cancun, pre, block), shuttle_iterations());
 }
 
 #[test]

@@ -14,6 +14,7 @@
 
 pub mod first_writes;
 pub mod partition;
+pub mod pool;
 pub mod predict;
 pub mod shard;
 
@@ -61,7 +62,9 @@ impl ShardedExecutor {
         }
     }
 
-    /// Partitions `block` as the executor would: per shard, its transactions in block order.
+    /// Partitions `block` as the executor would: per shard, its own transactions in block
+    /// order, and with two threads or more, the pool of transactions the shards claim as they
+    /// run.
     pub fn partition(&self, pre: &BlockState<'_>, block: &Block) -> partition::Partition {
         self.partition_with(block, &predict::facts(block, pre))
     }
@@ -79,8 +82,9 @@ impl ShardedExecutor {
             .collect();
         let gas: Vec<u64> = facts.iter().map(|facts| facts.gas_limit).collect();
         // One thread still runs two shards, one after the other: the same validation and
-        // merge run, so that they are tested at every thread count.
-        partition::partition(&accounts, &gas, self.threads.max(2))
+        // merge run, so that they are tested at every thread count. (It keeps no pool: its
+        // first shard would claim all of it.)
+        partition::partition(&accounts, &gas, self.threads.max(2), self.threads >= 2)
     }
 
     /// Executes `block` on the prepared pre-state `pre` with the executor's own partition
@@ -96,7 +100,7 @@ impl ShardedExecutor {
         let batching = self.batching.unwrap_or_else(|| batching_for(&facts));
         timer.lap("sharded.predict");
         execute(fork, pre, block, self.threads, batching, |_| {
-            self.partition_with(block, &facts).shards
+            self.partition_with(block, &facts)
         })
     }
 }
@@ -114,18 +118,59 @@ pub fn batching_for(facts: &[predict::TxFacts]) -> Batching {
     }
 }
 
-/// Executes `block` on `pre` on `threads` workers with the shards `shards` chooses from the state at the start of
-/// the transactions (per shard, block indexes in block order; every transaction in exactly
-/// one shard), their transactions sharing revm's journal as `batching` says. Any partition
-/// and batching give the sequential outcome: this is also how tests force a wrong
-/// prediction.
-pub fn execute<'a>(
+/// Which transactions the shards of a block run: each its own (block indexes in block
+/// order), and those of a pool that they claim as they run ([`pool`]). Every transaction is
+/// in exactly one shard's list or in the pool.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Layout {
+    /// Per shard, its own transactions.
+    pub shards: Vec<Vec<usize>>,
+    /// The transactions claimed at run time, in block order.
+    pub pool: Vec<usize>,
+}
+
+impl Layout {
+    /// How many shards can run something: every shard when there is a pool to claim from,
+    /// otherwise those with transactions of their own.
+    pub fn shard_count(&self) -> usize {
+        if self.pool.is_empty() {
+            self.shards.iter().filter(|shard| !shard.is_empty()).count()
+        } else {
+            self.shards.len().max(1)
+        }
+    }
+}
+
+impl From<Vec<Vec<usize>>> for Layout {
+    /// Shards given all their transactions in advance.
+    fn from(shards: Vec<Vec<usize>>) -> Self {
+        Layout {
+            shards,
+            pool: Vec::new(),
+        }
+    }
+}
+
+impl From<partition::Partition> for Layout {
+    fn from(partition: partition::Partition) -> Self {
+        Layout {
+            shards: partition.shards,
+            pool: partition.pool,
+        }
+    }
+}
+
+/// Executes `block` on `pre` on `threads` workers with the shards `layout` chooses from the
+/// state at the start of the transactions, their transactions sharing revm's journal as
+/// `batching` says. Any layout and batching give the sequential outcome: this is also how
+/// tests force a wrong prediction.
+pub fn execute<'a, L: Into<Layout>>(
     fork: Fork,
     pre: &'a PreState,
     block: &Block,
     threads: usize,
     batching: Batching,
-    shards: impl FnOnce(&BlockState<'a>) -> Vec<Vec<usize>>,
+    layout: impl FnOnce(&BlockState<'a>) -> L,
 ) -> Result<Executed<'a>, BlockError> {
     let spec = env::spec_id(fork).ok_or_else(|| BlockError::Block {
         rule: BlockRule::Other,
@@ -136,7 +181,8 @@ pub fn execute<'a>(
     sync::wake_helpers(threads.min(block.transactions.len()));
     let mut state = BlockState::with_capacity(pre, 2 * block.transactions.len() + 16);
     block_end::pre_block(fork, &mut state, block)?;
-    let shards = shards(&state);
+    let layout: Layout = layout(&state).into();
+    let shards = layout.shard_count();
     let cfg = env::cfg_env(spec, fork, block);
     let block_env = env::block_env(fork, block);
     timer.lap("sharded.setup");
@@ -149,14 +195,14 @@ pub fn execute<'a>(
             block,
             batching,
         },
-        &shards,
+        &layout,
         threads,
     );
     let size = block.transactions.len() as u64;
     let mut stats = ExecStats {
-        parallel: shards.len() > 1,
-        fallback: (shards.len() <= 1)
-            .then(|| format!("{} shard(s): nothing ran beside anything", shards.len()).into()),
+        parallel: shards > 1,
+        fallback: (shards <= 1)
+            .then(|| format!("{shards} shard(s): nothing ran beside anything").into()),
         incarnations: size,
         validations: size,
         ..Default::default()
@@ -164,7 +210,7 @@ pub fn execute<'a>(
     timer.lap("sharded.shards");
     let settled = match merge(fork, block, state, outputs, merged)? {
         Merged::Done(settled) => {
-            stats.mode = Some(format!("sharded: {} shards, no conflict", shards.len()).into());
+            stats.mode = Some(format!("sharded: {shards} shards, no conflict").into());
             settled
         }
         Merged::Conflicts(state, runs) => {
@@ -173,8 +219,7 @@ pub fn execute<'a>(
             stats.aborts = reexecuted;
             stats.mode = Some(
                 format!(
-                    "sharded: {} shards, {reexecuted} of {size} transactions re-executed",
-                    shards.len()
+                    "sharded: {shards} shards, {reexecuted} of {size} transactions re-executed"
                 )
                 .into(),
             );
@@ -425,9 +470,10 @@ fn settle<'a>(
 /// every shard's writes, without the fees) with the tally.
 fn run_shards<'a>(
     env: &ShardEnv<'_, 'a>,
-    shards: &[Vec<usize>],
+    layout: &Layout,
     threads: usize,
 ) -> (Vec<ShardOutput<'a>>, Option<MergedClean<'a>>) {
+    let shards = &layout.shards;
     let count = shards.len();
     let outputs: Vec<RwLock<Option<ShardOutput<'a>>>> =
         shards.iter().map(|_| RwLock::new(None)).collect();
@@ -450,6 +496,8 @@ fn run_shards<'a>(
     let broken = AtomicBool::new(false);
     let workers = threads.clamp(1, count.max(1));
     let cursors: Vec<AtomicUsize> = (0..workers).map(|_| AtomicUsize::new(0)).collect();
+    let pool = pool::Pool::new(&layout.pool, workers);
+    let pool = (!pool.is_empty()).then_some(&pool);
     let wait_for = |done: &AtomicUsize, items: usize| {
         let mut polls = 0;
         while done.load(Ordering::Acquire) < items && !broken.load(Ordering::Acquire) {
@@ -468,8 +516,9 @@ fn run_shards<'a>(
         let worker = worker_ids.fetch_add(1, Ordering::Relaxed);
         let mut timer = Timer::start();
         while let Some(shard) = claim(0, count) {
-            let ran_shard =
-                panic::catch_unwind(AssertUnwindSafe(|| shard::run(env, &shards[shard])));
+            let ran_shard = panic::catch_unwind(AssertUnwindSafe(|| {
+                shard::run(env, pool::Feed::new(&shards[shard], pool))
+            }));
             match ran_shard {
                 Ok(mut output) => {
                     *slims[shard].lock() = std::mem::take(&mut output.slim);

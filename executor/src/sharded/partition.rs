@@ -1,6 +1,8 @@
 //! Assigns transactions to shards: transactions predicted to write a common account are
 //! joined into one group (union-find), and the groups are dealt to the shards, largest
 //! first, each to the shard with the least gas so far. Inside a shard, block order is kept.
+//! Asked to, it leaves the groups of one transaction in a pool instead, for the shards to
+//! claim while they run ([`super::pool`]).
 
 use crate::fast_hash::PreHashed;
 use std::cell::RefCell;
@@ -20,6 +22,9 @@ thread_local! {
 pub struct Partition {
     /// Per shard, its transactions' indexes in block order.
     pub shards: Vec<Vec<usize>>,
+    /// The transactions left for the shards to claim as they run (groups of one), in block
+    /// order; empty unless asked for.
+    pub pool: Vec<usize>,
     /// The gas of the largest group.
     pub largest_group_gas: u64,
 }
@@ -58,8 +63,15 @@ impl Groups {
 
 /// Partitions `accounts.len()` transactions into `shards` shards; `accounts[i]` are the keys
 /// of the accounts transaction `i` is predicted to write (see
-/// [`crate::contention::account_key`]) and `gas[i]` its weight.
-pub fn partition(accounts: &[impl AsRef<[u64]>], gas: &[u64], shards: usize) -> Partition {
+/// [`crate::contention::account_key`]) and `gas[i]` its weight. With `pooled`, groups of one
+/// transaction go to the pool rather than to a shard, and every shard is kept, empty or
+/// not.
+pub fn partition(
+    accounts: &[impl AsRef<[u64]>],
+    gas: &[u64],
+    shards: usize,
+    pooled: bool,
+) -> Partition {
     let size = accounts.len().min(gas.len());
     let shards = shards.max(1);
     let mut groups = Groups::new(size);
@@ -86,9 +98,15 @@ pub fn partition(accounts: &[impl AsRef<[u64]>], gas: &[u64], shards: usize) -> 
     // Each group's gas, by its root.
     let roots: Vec<usize> = (0..size).map(|tx| groups.root(tx)).collect();
     let mut group_gas = vec![0u64; size];
+    // Members per group (saturating at two: only groups of one are told apart).
+    let mut members = vec![0u8; if pooled { size } else { 0 }];
     for (root, gas) in roots.iter().zip(gas) {
         group_gas[*root] += gas;
+        if let Some(count) = members.get_mut(*root) {
+            *count = count.saturating_add(1).min(2);
+        }
     }
+    let alone = |root: usize| members.get(root) == Some(&1);
     // Largest first; ties by block order, for determinism. The keys are sorted with the
     // roots, not looked up per comparison.
     let mut order: Vec<(std::cmp::Reverse<u64>, usize)> = (0..size)
@@ -97,6 +115,7 @@ pub fn partition(accounts: &[impl AsRef<[u64]>], gas: &[u64], shards: usize) -> 
         .collect();
     order.sort_unstable();
     let largest_group_gas = order.first().map_or(0, |(gas, _)| gas.0);
+    order.retain(|&(_, root)| !alone(root));
     let mut load = vec![0u64; shards];
     let mut shard_of = vec![0usize; size];
     for &(_, root) in &order {
@@ -105,13 +124,22 @@ pub fn partition(accounts: &[impl AsRef<[u64]>], gas: &[u64], shards: usize) -> 
         shard_of[root] = lightest;
     }
     // Dealt in block order, so each shard's list is in block order too.
-    let mut out = vec![Vec::with_capacity(size / shards + 1); shards];
-    for (tx, root) in roots.iter().enumerate() {
-        out[shard_of[*root]].push(tx);
+    let dealt = size - members.iter().filter(|&&count| count == 1).count();
+    let mut out = vec![Vec::with_capacity(dealt / shards + 1); shards];
+    let mut pool = Vec::with_capacity(size - dealt);
+    for (tx, &root) in roots.iter().enumerate() {
+        if alone(root) {
+            pool.push(tx);
+        } else {
+            out[shard_of[root]].push(tx);
+        }
     }
-    out.retain(|shard| !shard.is_empty());
+    if !pooled {
+        out.retain(|shard| !shard.is_empty());
+    }
     Partition {
         shards: out,
+        pool,
         largest_group_gas,
     }
 }
@@ -128,7 +156,7 @@ mod tests {
     fn transactions_sharing_an_account_share_a_shard_in_block_order() {
         // 0 and 2 share account 1; 2 and 3 share account 3; 1 is alone.
         let accounts = vec![vec![a(1)], vec![a(2)], vec![a(1), a(3)], vec![a(3)]];
-        let p = partition(&accounts, &[10, 10, 10, 10], 2);
+        let p = partition(&accounts, &[10, 10, 10, 10], 2, false);
         assert_eq!(p.shards.len(), 2);
         let with_zero = p
             .shards
@@ -144,7 +172,7 @@ mod tests {
     #[test]
     fn independent_transactions_are_balanced_by_gas() {
         let accounts: Vec<Vec<u64>> = (0..6).map(|n| vec![a(n)]).collect();
-        let p = partition(&accounts, &[50, 10, 10, 10, 10, 10], 2);
+        let p = partition(&accounts, &[50, 10, 10, 10, 10, 10], 2, false);
         let loads: Vec<u64> = p
             .shards
             .iter()
@@ -162,7 +190,7 @@ mod tests {
         accounts.extend((2..22).map(|n| vec![n]));
         let mut gas = vec![5, 5];
         gas.extend([1; 20]);
-        let p = partition(&accounts, &gas, 2);
+        let p = partition(&accounts, &gas, 2, false);
         let loads: Vec<u64> = p
             .shards
             .iter()
@@ -175,9 +203,25 @@ mod tests {
     }
 
     #[test]
+    fn pooled_groups_of_one_wait_in_the_pool_and_every_shard_is_kept() {
+        // 0 and 2 share account 1; 1, 3 and 4 are alone.
+        let accounts = vec![vec![a(1)], vec![a(2)], vec![a(1)], vec![a(3)], vec![a(4)]];
+        let p = partition(&accounts, &[10; 5], 3, true);
+        assert_eq!(p.pool, vec![1, 3, 4]);
+        assert_eq!(p.shards.len(), 3);
+        assert_eq!(p.shards.iter().filter(|s| !s.is_empty()).count(), 1);
+        assert!(p.shards.iter().any(|s| s == &vec![0, 2]));
+        assert_eq!(p.largest_group_gas, 20);
+        // Not pooled, the same block leaves nothing in the pool.
+        let p = partition(&accounts, &[10; 5], 3, false);
+        assert!(p.pool.is_empty());
+        assert_eq!(p.shards.iter().map(Vec::len).sum::<usize>(), 5);
+    }
+
+    #[test]
     fn one_shard_holds_everything_in_order() {
         let accounts: Vec<Vec<u64>> = (0..5).map(|n| vec![a(n)]).collect();
-        let p = partition(&accounts, &[1; 5], 1);
+        let p = partition(&accounts, &[1; 5], 1, false);
         assert_eq!(p.shards, vec![vec![0, 1, 2, 3, 4]]);
     }
 }

@@ -4,6 +4,7 @@
 //! whether the transaction saw what sequential execution would have shown it.
 
 use super::first_writes::FirstWrites;
+use super::pool::Feed;
 use crate::beneficiary::{self, DeferredFee, Summary};
 use crate::collision::StorageProbe;
 use crate::local_code::LocalCode;
@@ -276,7 +277,7 @@ pub enum Batching {
 /// Reads reserved per transaction of a shard.
 const READS_PER_TX: usize = 4;
 
-/// Runs the transactions `members` (block indexes, in block order) as one shard.
+/// Runs the transactions `members` gives (block indexes, in block order) as one shard.
 ///
 /// Under [`Batching::Journal`], consecutive transactions that revm runs share its journal,
 /// as revm's own `transact_many` does: the accounts and slots one loaded stay loaded for the
@@ -284,14 +285,15 @@ const READS_PER_TX: usize = 4;
 /// when the batch ends, instead of one finalize, commit and write set per transaction. A
 /// batch ends before a plain transfer (which reads the shard's state directly) and at the
 /// shard's end; under [`Batching::PerTransaction`], after every transaction.
-pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
+pub fn run<'a>(env: &ShardEnv<'_, 'a>, mut members: Feed<'_>) -> ShardOutput<'a> {
+    let expected = members.expected();
     // Room for the accounts the shard's transactions change (a sender and a recipient or
     // callee each, as the block's own state is sized), and for their reads (most read the
     // two accounts, a few slots and the beneficiary): grown by doubling, the list is copied
     // and paged in again and again.
     let db = Recording {
-        state: env.start.clone_with_room(2 * members.len()),
-        reads: Vec::with_capacity(READS_PER_TX * members.len()),
+        state: env.start.clone_with_room(2 * expected),
+        reads: Vec::with_capacity(READS_PER_TX * expected),
         code: LocalCode::default(),
     };
     let mut evm = Context::mainnet()
@@ -299,13 +301,15 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
         .with_cfg(env.cfg.clone())
         .with_block(env.block_env.clone())
         .build_mainnet();
-    let mut txs = Vec::with_capacity(members.len());
+    let mut txs = Vec::with_capacity(expected);
     // A transfer writes two accounts, a token transfer an account and two slots.
-    let mut first_writes = FirstWrites::with_capacity(2 * members.len(), 2 * members.len());
+    let mut first_writes = FirstWrites::with_capacity(2 * expected, 2 * expected);
     let mut reset_storage = false;
     let mut batch: Option<Batch> = None;
     let beneficiary = env.block_env.beneficiary;
-    for (position, &index) in members.iter().enumerate() {
+    let mut position = 0;
+    while let Some(index) = members.next() {
+        position += 1;
         let Some(tx) = env.block.transactions.get(index) else {
             continue;
         };
@@ -356,10 +360,23 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, members: &[usize]) -> ShardOutput<'a> {
             if let Some(open) = batch.take() {
                 reset_storage |= flush(&mut evm, env, open, &mut txs, &mut first_writes);
             }
+        } else if members.chunk_ended() {
+            // The shards' last chunks end together, and so should their work: a batch's
+            // flush takes about a sixth of its run, and a shard left to flush all its chunks
+            // at its end kept the other waiting.
+            if let Some(open) = batch.take() {
+                reset_storage |= flush(&mut evm, env, open, &mut txs, &mut first_writes);
+            }
         } else if let Some(open) = &batch {
             if txs.len() - open.first_run == SIZING_SAMPLE {
-                let left = members.len() - position - 1;
-                size_journal(&mut evm.ctx.journaled_state.inner.state, SIZING_SAMPLE, left);
+                let left = members
+                    .left_in_chunk()
+                    .unwrap_or_else(|| expected.saturating_sub(position));
+                size_journal(
+                    &mut evm.ctx.journaled_state.inner.state,
+                    SIZING_SAMPLE,
+                    left,
+                );
             }
         }
     }
@@ -396,7 +413,9 @@ fn size_journal(state: &mut EvmState, done: usize, left: usize) {
     state.reserve(accounts.saturating_sub(state.len()));
     for account in state.values_mut() {
         let slots = grown(account.storage.len());
-        account.storage.reserve(slots.saturating_sub(account.storage.len()));
+        account
+            .storage
+            .reserve(slots.saturating_sub(account.storage.len()));
     }
 }
 
