@@ -196,6 +196,25 @@ pub fn wake_helpers(threads: usize) {
 #[cfg(feature = "shuttle")]
 pub fn wake_helpers(_threads: usize) {}
 
+/// Tells the helpers that [`wake_helpers`] woke for a run on `threads` threads that the run
+/// will not come (the block runs on the calling thread alone), so that they sleep instead
+/// of polling beside it.
+#[cfg(not(feature = "shuttle"))]
+pub fn rest_helpers(threads: usize) {
+    let helpers = threads.max(1) - 1;
+    if helpers == 0 {
+        return;
+    }
+    if let Some(crew) = crews::take(helpers) {
+        crew.rest();
+        crews::give_back(helpers, crew);
+    }
+}
+
+/// Under shuttle threads are started per run: nothing to rest.
+#[cfg(feature = "shuttle")]
+pub fn rest_helpers(_threads: usize) {}
+
 #[cfg(not(feature = "shuttle"))]
 mod crew;
 

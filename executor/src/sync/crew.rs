@@ -35,6 +35,9 @@ struct Mailbox {
     finished: AtomicU64,
     /// Wake-ups asked for so far ([`Crew::wake`]).
     wakes: AtomicU64,
+    /// The count of wake-ups when [`Crew::rest`] was last called: the wake-up it takes back
+    /// (a later one is not).
+    rested: AtomicU64,
     /// The job to run, set before `posted` moves.
     job: Mutex<Option<Job>>,
     /// Set when the crew is dropped: the helper exits.
@@ -85,6 +88,15 @@ impl Crew {
         for mailbox in &self.mailboxes {
             mailbox.wakes.fetch_add(1, Ordering::SeqCst);
             mailbox.ring();
+        }
+    }
+
+    /// Asks the helpers to stop polling and sleep until a job comes: the one a wake-up
+    /// announced will not (its block runs on the calling thread alone).
+    pub fn rest(&self) {
+        for mailbox in &self.mailboxes {
+            let wakes = mailbox.wakes.load(Ordering::SeqCst);
+            mailbox.rested.store(wakes, Ordering::SeqCst);
         }
     }
 
@@ -158,6 +170,7 @@ impl Drop for Join<'_> {
 fn serve(mailbox: &Mailbox) {
     let mut done = 0u64;
     let mut wakes = mailbox.wakes.load(Ordering::SeqCst);
+    let mut rested = mailbox.rested.load(Ordering::SeqCst);
     let mut poll_until = Instant::now() + POLL_AFTER_JOB;
     loop {
         let mut polls = 0u32;
@@ -173,8 +186,12 @@ fn serve(mailbox: &Mailbox) {
                 wakes = asked;
                 poll_until = Instant::now() + POLL_AFTER_WAKE;
             }
+            // Taken back: the latest wake-up, if a rest came after it.
+            let now_rested = mailbox.rested.load(Ordering::SeqCst);
+            let resting = now_rested != rested && now_rested == wakes;
+            rested = now_rested;
             // The clock is read every few polls only: it costs more than a poll.
-            if polls % 16 == 15 && Instant::now() >= poll_until {
+            if resting || (polls % 16 == 15 && Instant::now() >= poll_until) {
                 let mut sleeping = mailbox.sleep.lock().unwrap_or_else(|e| e.into_inner());
                 let nothing_new = mailbox.posted.load(Ordering::SeqCst) == done
                     && mailbox.wakes.load(Ordering::SeqCst) == wakes
@@ -230,6 +247,31 @@ mod tests {
                 }
             });
             assert_eq!(runs.load(Ordering::SeqCst), round * 4);
+        }
+    }
+
+    #[test]
+    fn a_rested_crew_sleeps_at_once_and_still_serves_the_next_job() {
+        let crew = Crew::new(1).expect("threads start");
+        let mailbox = &crew.mailboxes[0];
+        let asleep = || *mailbox.sleep.lock().unwrap_or_else(|e| e.into_inner());
+        for _ in 0..20 {
+            crew.wake();
+            crew.rest();
+            // Well within the 2 ms a woken helper polls for.
+            let start = Instant::now();
+            while !asleep() && start.elapsed() < POLL_AFTER_WAKE / 2 {
+                std::thread::yield_now();
+            }
+            assert!(asleep(), "the helper still polls after a rest");
+            let runs = AtomicUsize::new(0);
+            crew.run(&|| {
+                runs.fetch_add(1, Ordering::SeqCst);
+                while runs.load(Ordering::SeqCst) < 2 {
+                    std::hint::spin_loop();
+                }
+            });
+            assert_eq!(runs.load(Ordering::SeqCst), 2);
         }
     }
 
