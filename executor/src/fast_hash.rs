@@ -33,10 +33,22 @@ impl FastHasher {
 
 impl Hasher for FastHasher {
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
+        // Whole words read in place (copying each into a buffer of variable length was a
+        // call of `memcpy` per word: a token transfer's call data, hashed by the
+        // prediction, made nine); the rest padded with zeros.
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut whole = [0u8; 8];
+            whole.copy_from_slice(word);
+            self.add(u64::from_le_bytes(whole));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let word = rest
+                .iter()
+                .rev()
+                .fold(0u64, |word, byte| (word << 8) | u64::from(*byte));
+            self.add(word);
         }
     }
 
@@ -105,6 +117,13 @@ mod tests {
         let b = FastHash.hash_one([1u8; 20]);
         assert_ne!(a >> 57, b >> 57);
         assert_ne!(a & 0xffff, b & 0xffff);
+        // Bytes hash as zero-padded little-endian words, whole or not.
+        let mut bytes = FastHasher(7);
+        bytes.write(&[1, 0, 0, 0, 0, 0, 0, 0, 2, 3]);
+        let mut words = FastHasher(7);
+        words.write_u64(1);
+        words.write_u64(0x0302);
+        assert_eq!(bytes.finish(), words.finish());
         // Continuing from a state is not the same as starting afresh.
         let mut continued = FastHasher::from_state(a);
         continued.write(&[]);

@@ -109,13 +109,18 @@ pub fn partition(
     let alone = |root: usize| members.get(root) == Some(&1);
     // Largest first; ties by block order, for determinism. The keys are sorted with the
     // roots, not looked up per comparison.
-    let mut order: Vec<(std::cmp::Reverse<u64>, usize)> = (0..size)
+    let largest_group_gas = (0..size)
         .filter(|&tx| roots[tx] == tx)
+        .map(|root| group_gas[root])
+        .max()
+        .unwrap_or(0);
+    // Only the groups dealt are sorted: pooled, a block of independent transactions sorts
+    // none.
+    let mut order: Vec<(std::cmp::Reverse<u64>, usize)> = (0..size)
+        .filter(|&tx| roots[tx] == tx && !alone(tx))
         .map(|root| (std::cmp::Reverse(group_gas[root]), root))
         .collect();
     order.sort_unstable();
-    let largest_group_gas = order.first().map_or(0, |(gas, _)| gas.0);
-    order.retain(|&(_, root)| !alone(root));
     let mut load = vec![0u64; shards];
     let mut shard_of = vec![0usize; size];
     for &(_, root) in &order {
