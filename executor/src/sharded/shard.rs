@@ -448,9 +448,13 @@ fn flush(
 ) -> bool {
     let mut changes = evm.finalize();
     let db = evm.ctx.db_mut();
-    let reset = record_writes(env.fork, &db.state, &changes, batch.first, first_writes);
-    // The shard's state without the fees; a kept write set with its fee.
-    db.state.commit_ref(env.fork, &changes);
+    // The shard's state without the fees (a kept write set with its fee, below), and the
+    // locations written, found by comparing with the shard's state, not by revm's original
+    // values: over a batch, revm resets a slot's original value to its present one whenever
+    // a later transaction warms it.
+    let reset = db.state.commit_reporting(env.fork, &changes, |location| {
+        first_writes.record(location, batch.first);
+    });
     let end = db.reads.len();
     let runs = txs.get_mut(batch.first_run..).unwrap_or_default();
     if let [(_, run)] = runs {
@@ -504,55 +508,6 @@ fn run_transfer(
     }
 }
 
-/// Records the locations `changes` write over `state` (the shard's state before them) as
-/// written by transaction `tx` where no earlier transaction of the shard wrote them. An
-/// account only touched keeps its value and is not written. Returns whether the changes
-/// reset an account's storage.
-fn record_writes(
-    fork: Fork,
-    state: &BlockState<'_>,
-    changes: &EvmState,
-    tx: usize,
-    first_writes: &mut FirstWrites,
-) -> bool {
-    let mut reset = false;
-    for (address, account) in changes {
-        if !account.is_touched() {
-            continue;
-        }
-        let deleted = account.is_selfdestructed()
-            || (fork >= Fork::SpuriousDragon && account.info.is_empty());
-        if deleted && !account.is_created() && state.info(address).is_none() {
-            // An absent account touched and deleted again: nothing changed.
-            continue;
-        }
-        if deleted || account.is_created() {
-            reset = true;
-            first_writes.record(Location::StorageReset(*address), tx);
-            first_writes.record(Location::Account(*address), tx);
-            continue;
-        }
-        let before = beneficiary::summary(&state.info(address).cloned());
-        if before
-            != Some((
-                account.info.balance,
-                account.info.nonce,
-                account.info.code_hash,
-            ))
-        {
-            first_writes.record(Location::Account(*address), tx);
-        }
-        // Against the state, not revm's original value: over a batch, revm resets a slot's
-        // original value to its present one whenever a later transaction warms it.
-        for (slot, value) in &account.storage {
-            if value.present_value() != state.storage(address, slot) {
-                first_writes.record(Location::Storage(*address, *slot), tx);
-            }
-        }
-    }
-    reset
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -586,8 +541,12 @@ mod tests {
         account.storage.insert(U256::from(2), slot(0, 0));
         let changes: EvmState = [(contract, account)].into_iter().collect();
         let mut first_writes = FirstWrites::default();
-        let reset = record_writes(Fork::Cancun, &state, &changes, 7, &mut first_writes);
+        let mut state = state;
+        let reset = state.commit_reporting(Fork::Cancun, &changes, |location| {
+            first_writes.record(location, 7)
+        });
         assert!(!reset);
+        assert_eq!(state.storage(&contract, &U256::from(1)), U256::from(5));
         assert!(first_writes.wrote_slot(&contract, &U256::from(1)));
         assert_eq!(
             first_writes.first(&Location::Storage(contract, U256::from(1))),

@@ -272,6 +272,18 @@ impl Part {
         pre: &PreState,
         address: Address,
     ) -> (&mut AccountInfo, &mut bool, &mut Slots) {
+        let (info, cleared, storage, _) = self.live_or_new(pre, address);
+        (info, cleared, storage)
+    }
+
+    /// [`Part::live`], and whether the account existed before (an absent or deleted one is
+    /// made anew).
+    fn live_or_new(
+        &mut self,
+        pre: &PreState,
+        address: Address,
+    ) -> (&mut AccountInfo, &mut bool, &mut Slots, bool) {
+        let mut existed = true;
         let change = self
             .changes
             .entry(address)
@@ -281,13 +293,17 @@ impl Part {
                     cleared: false,
                     storage: Slots::default(),
                 },
-                None => Change::Live {
-                    info: new_account(),
-                    cleared: true,
-                    storage: Slots::default(),
-                },
+                None => {
+                    existed = false;
+                    Change::Live {
+                        info: new_account(),
+                        cleared: true,
+                        storage: Slots::default(),
+                    }
+                }
             });
         if matches!(change, Change::Deleted) {
+            existed = false;
             *change = Change::Live {
                 info: new_account(),
                 cleared: true,
@@ -299,7 +315,7 @@ impl Part {
                 info,
                 cleared,
                 storage,
-            } => (info, cleared, storage),
+            } => (info, cleared, storage, existed),
             Change::Deleted => unreachable!("replaced by a live entry just above"),
         }
     }
@@ -338,6 +354,60 @@ impl Part {
         for (slot, value) in &account.storage {
             storage.insert(*slot, value.present_value());
         }
+    }
+
+    /// [`Part::commit_account`], telling `wrote` each location whose value the commit
+    /// changes: for an account deleted or created, its storage reset and the account; for
+    /// any other, the account where its balance, nonce or code hash changes (or it did not
+    /// exist) and each slot whose value differs from the one the state held. An account
+    /// merely touched, or absent and deleted again, changes nothing. Returns whether the
+    /// account's storage was reset. One lookup of the account and one insertion per slot,
+    /// where reading the old values first and then committing took two of each.
+    fn commit_account_reporting(
+        &mut self,
+        pre: &PreState,
+        fork: Fork,
+        address: Address,
+        account: &revm::state::Account,
+        wrote: &mut impl FnMut(Location),
+    ) -> bool {
+        if !account.is_touched() {
+            return false;
+        }
+        let deleted = account.is_selfdestructed()
+            || (fork >= Fork::SpuriousDragon && account.info.is_empty());
+        if deleted || account.is_created() {
+            let absent = self.info(pre, &address).is_none();
+            self.commit_account(pre, fork, address, account);
+            if deleted && !account.is_created() && absent {
+                return false;
+            }
+            wrote(Location::StorageReset(address));
+            wrote(Location::Account(address));
+            return true;
+        }
+        let pre_account = pre.account(&address);
+        let (info, cleared, storage, existed) = self.live_or_new(pre, address);
+        let now = &account.info;
+        if !existed
+            || (info.balance, info.nonce, info.code_hash) != (now.balance, now.nonce, now.code_hash)
+        {
+            wrote(Location::Account(address));
+        }
+        *info = detached(now);
+        for (slot, value) in &account.storage {
+            let new = value.present_value();
+            let old = storage
+                .insert(*slot, new)
+                .unwrap_or_else(|| match pre_account {
+                    Some(pre) if !*cleared => pre.storage.get(slot).copied().unwrap_or_default(),
+                    _ => U256::ZERO,
+                });
+            if old != new {
+                wrote(Location::Storage(address, *slot));
+            }
+        }
+        false
     }
 
     /// Takes into this part what `other`, the same part of another copy of the same start
@@ -586,6 +656,25 @@ impl<'a> BlockState<'a> {
         }
     }
 
+    /// [`BlockState::commit_ref`], telling `wrote` each location whose value the commit
+    /// changes (see `Part::commit_account_reporting`); returns whether it reset an
+    /// account's storage.
+    pub fn commit_reporting(
+        &mut self,
+        fork: Fork,
+        changes: &EvmState,
+        mut wrote: impl FnMut(Location),
+    ) -> bool {
+        let mut reset = false;
+        for (address, account) in changes {
+            let pre = self.pre;
+            reset |= self
+                .part_mut(address)
+                .commit_account_reporting(pre, fork, *address, account, &mut wrote);
+        }
+        reset
+    }
+
     /// Wipes the storage of `address` (it was destroyed or created during the block): every
     /// slot not written afterwards reads as zero.
     /// A deleted account has no storage to wipe; in either order with [`Self::set_info`], the
@@ -736,6 +825,68 @@ mod tests {
             .accounts
             .insert(Address::with_last_byte(0xaa), account);
         PreState::new(&world, &BlockEnv::default())
+    }
+
+    #[test]
+    fn a_commit_reports_exactly_the_locations_it_changes() {
+        use revm::state::{Account as RevmAccount, EvmStorageSlot, TransactionId};
+        let pre = pre();
+        let (a, fresh, gone) = (
+            Address::with_last_byte(0xaa),
+            Address::with_last_byte(0xbb),
+            Address::with_last_byte(0xcc),
+        );
+        let mut state = BlockState::new(&pre);
+        let slot = |original: u64, present: u64| {
+            EvmStorageSlot::new_changed(
+                U256::from(original),
+                U256::from(present),
+                TransactionId::ZERO,
+            )
+        };
+        // `a`: same info, slot 1 rewritten with its value, slot 2 changed, slot 3 zero to zero.
+        let mut touched = RevmAccount::from(state.info(&a).cloned().unwrap_or_default());
+        touched.mark_touch();
+        touched.storage.insert(U256::from(1), slot(11, 11));
+        touched.storage.insert(U256::from(2), slot(22, 23));
+        touched.storage.insert(U256::from(3), slot(0, 0));
+        // `fresh`: absent before, given a balance; `gone`: absent, touched and left empty.
+        let mut created = RevmAccount::from(new_account());
+        created.info.balance = U256::from(1);
+        created.mark_touch();
+        let mut empty = RevmAccount::from(new_account());
+        empty.mark_touch();
+        let changes: EvmState = [(a, touched), (fresh, created), (gone, empty)]
+            .into_iter()
+            .collect();
+        for fork in [Fork::Cancun, Fork::Homestead] {
+            let mut state = state.clone();
+            let mut wrote = Vec::new();
+            let reset = state.commit_reporting(fork, &changes, |location| wrote.push(location));
+            assert!(!reset);
+            wrote.sort_by_key(|location| format!("{location:?}"));
+            let mut expected = vec![
+                Location::Storage(a, U256::from(2)),
+                Location::Account(fresh),
+            ];
+            // Before EIP-161 the empty account touched comes to exist.
+            if fork < Fork::SpuriousDragon {
+                expected.push(Location::Account(gone));
+            }
+            expected.sort_by_key(|location| format!("{location:?}"));
+            assert_eq!(wrote, expected, "{fork:?}");
+            assert_eq!(state.storage(&a, &U256::from(2)), U256::from(23));
+            assert_eq!(state.info(&gone).is_some(), fork < Fork::SpuriousDragon);
+        }
+        // A created account resets its storage, and says so.
+        let mut again = RevmAccount::from(state.info(&a).cloned().unwrap_or_default());
+        again.mark_touch();
+        again.mark_created();
+        let changes: EvmState = [(a, again)].into_iter().collect();
+        let mut wrote = Vec::new();
+        assert!(state.commit_reporting(Fork::Cancun, &changes, |l| wrote.push(l)));
+        assert_eq!(wrote, [Location::StorageReset(a), Location::Account(a)]);
+        assert_eq!(state.storage(&a, &U256::from(1)), U256::ZERO);
     }
 
     #[test]

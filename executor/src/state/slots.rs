@@ -26,9 +26,10 @@ impl Slots {
         self.get(slot).is_some()
     }
 
-    /// Records `value` written at `slot`.
-    pub(super) fn insert(&mut self, slot: U256, value: U256) {
-        self.0.get_or_insert_with(Box::default).insert(slot, value);
+    /// Records `value` written at `slot`; returns the value written there before, if one
+    /// was.
+    pub(super) fn insert(&mut self, slot: U256, value: U256) -> Option<U256> {
+        self.0.get_or_insert_with(Box::default).insert(slot, value)
     }
 
     /// Forgets every written slot.
