@@ -98,9 +98,13 @@ const CALLER_LOG: [u8; 14] = [
 fn chain_beside_pool_block() -> (WorldState, Block) {
     let fork = Fork::Cancun;
     let counter = addr(0x100);
-    let mut pre = world((1..=5).map(|n| (addr(n), eoa(1))));
+    let mut pre = world((1..=19).map(|n| (addr(n), eoa(1))));
     pre.accounts.insert(counter, contract(&CALLER_LOG));
-    let senders = [(1, 0), (2, 0), (3, 0), (1, 1), (4, 0), (5, 0)];
+    // Sender 1 first and halfway; 18 others alone, enough for the block to be pooled
+    // (`MIN_POOLED_SHARE`).
+    let mut senders: Vec<(u64, u64)> = (2..=19).map(|n| (n, 0)).collect();
+    senders.insert(0, (1, 0));
+    senders.insert(10, (1, 1));
     let txs = senders
         .into_iter()
         .map(|(n, nonce)| call(fork, addr(n), nonce, counter, U256::ZERO))

@@ -63,9 +63,9 @@ impl Groups {
 
 /// Partitions `accounts.len()` transactions into `shards` shards; `accounts[i]` are the keys
 /// of the accounts transaction `i` is predicted to write (see
-/// [`crate::contention::account_key`]) and `gas[i]` its weight. With `pooled`, groups of one
-/// transaction go to the pool rather than to a shard, and every shard is kept, empty or
-/// not.
+/// [`crate::contention::account_key`]) and `gas[i]` its weight. With `pooled`, in a block
+/// whose groups of one transaction are at least [`super::pool::MIN_POOLED_SHARE`] of it,
+/// those go to the pool rather than to a shard, and every shard is kept, empty or not.
 pub fn partition(
     accounts: &[impl AsRef<[u64]>],
     gas: &[u64],
@@ -99,13 +99,18 @@ pub fn partition(
     let roots: Vec<usize> = (0..size).map(|tx| groups.root(tx)).collect();
     let mut group_gas = vec![0u64; size];
     // Members per group (saturating at two: only groups of one are told apart).
-    let mut members = vec![0u8; if pooled { size } else { 0 }];
+    let mut members = vec![0u8; size];
     for (root, gas) in roots.iter().zip(gas) {
         group_gas[*root] += gas;
         if let Some(count) = members.get_mut(*root) {
             *count = count.saturating_add(1).min(2);
         }
     }
+    let alone_count = members.iter().filter(|&&count| count == 1).count();
+    if !pooled || (alone_count as f64) < super::pool::MIN_POOLED_SHARE * size as f64 {
+        members.clear();
+    }
+    let pooled = !members.is_empty();
     let alone = |root: usize| members.get(root) == Some(&1);
     // Largest first; ties by block order, for determinism. The keys are sorted with the
     // roots, not looked up per comparison.
@@ -129,7 +134,7 @@ pub fn partition(
         shard_of[root] = lightest;
     }
     // Dealt in block order, so each shard's list is in block order too.
-    let dealt = size - members.iter().filter(|&&count| count == 1).count();
+    let dealt = if pooled { size - alone_count } else { size };
     let mut out = vec![Vec::with_capacity(dealt / shards + 1); shards];
     let mut pool = Vec::with_capacity(size - dealt);
     for (tx, &root) in roots.iter().enumerate() {
@@ -209,18 +214,26 @@ mod tests {
 
     #[test]
     fn pooled_groups_of_one_wait_in_the_pool_and_every_shard_is_kept() {
-        // 0 and 2 share account 1; 1, 3 and 4 are alone.
-        let accounts = vec![vec![a(1)], vec![a(2)], vec![a(1)], vec![a(3)], vec![a(4)]];
-        let p = partition(&accounts, &[10; 5], 3, true);
-        assert_eq!(p.pool, vec![1, 3, 4]);
+        // 0 and 2 share account 1; the 18 others are alone (90% of the block).
+        let mut accounts = vec![vec![a(1)], vec![a(2)], vec![a(1)]];
+        accounts.extend((3..20).map(|n| vec![a(n)]));
+        let p = partition(&accounts, &[10; 20], 3, true);
+        let alone: Vec<usize> = (0..20).filter(|&tx| tx != 0 && tx != 2).collect();
+        assert_eq!(p.pool, alone);
         assert_eq!(p.shards.len(), 3);
         assert_eq!(p.shards.iter().filter(|s| !s.is_empty()).count(), 1);
         assert!(p.shards.iter().any(|s| s == &vec![0, 2]));
         assert_eq!(p.largest_group_gas, 20);
         // Not pooled, the same block leaves nothing in the pool.
-        let p = partition(&accounts, &[10; 5], 3, false);
+        let p = partition(&accounts, &[10; 20], 3, false);
         assert!(p.pool.is_empty());
-        assert_eq!(p.shards.iter().map(Vec::len).sum::<usize>(), 5);
+        assert_eq!(p.shards.iter().map(Vec::len).sum::<usize>(), 20);
+        // Pooled, a block with fewer alone is dealt as it would be unpooled.
+        let few = &accounts[..5];
+        assert_eq!(
+            partition(few, &[10; 5], 3, true),
+            partition(few, &[10; 5], 3, false)
+        );
     }
 
     #[test]
