@@ -182,12 +182,19 @@ where
 /// called before a block's serial set-up, it saves the run the time helpers take to wake up.
 #[cfg(not(feature = "shuttle"))]
 pub fn wake_helpers(threads: usize) {
+    tell_helpers(threads, crew::Crew::wake);
+}
+
+/// Calls `tell` on the crew that a coming [`run_workers`] on `threads` threads will take,
+/// if the run has helpers.
+#[cfg(not(feature = "shuttle"))]
+fn tell_helpers(threads: usize, tell: impl FnOnce(&crew::Crew)) {
     let helpers = threads.max(1) - 1;
     if helpers == 0 {
         return;
     }
     if let Some(crew) = crews::take(helpers) {
-        crew.wake();
+        tell(&crew);
         crews::give_back(helpers, crew);
     }
 }
@@ -201,14 +208,7 @@ pub fn wake_helpers(_threads: usize) {}
 /// of polling beside it.
 #[cfg(not(feature = "shuttle"))]
 pub fn rest_helpers(threads: usize) {
-    let helpers = threads.max(1) - 1;
-    if helpers == 0 {
-        return;
-    }
-    if let Some(crew) = crews::take(helpers) {
-        crew.rest();
-        crews::give_back(helpers, crew);
-    }
+    tell_helpers(threads, crew::Crew::rest);
 }
 
 /// Under shuttle threads are started per run: nothing to rest.
