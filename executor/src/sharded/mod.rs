@@ -1,10 +1,12 @@
 //! Sharded execution, the second parallel design: the block is partitioned up front into
-//! shards that are predicted to share no written account ([`predict`], [`partition`]); the
-//! shards run in parallel, each one sequentially against the state at the start of the block
-//! plus its own writes, with no multi-version bookkeeping ([`shard`]); then the block is
-//! settled in block order: a transaction is kept when every value it read is the value the
-//! block's state holds at its turn (so it saw exactly what sequential execution shows it),
-//! and re-executed against that state otherwise. A wrong prediction, and everything that
+//! shards that are predicted to share no written account ([`predict`], [`partition`]), the
+//! transactions predicted to share nothing with any other left in a pool that the shards
+//! claim as they run ([`pool`]); the shards run in parallel, each one sequentially, in block
+//! order, against the state at the start of the block plus its own writes, with no
+//! multi-version bookkeeping ([`shard`]); then the block is settled in block order: a
+//! transaction is kept when every value it read is the value the block's state holds at its
+//! turn (so it saw exactly what sequential execution shows it), and re-executed against
+//! that state otherwise. A wrong prediction, and everything that
 //! read what it changed, is repaired by re-execution in block order; nothing is guessed.
 //!
 //! Fees are credited lazily, as in Block-STM: shards compute each transaction's fee without

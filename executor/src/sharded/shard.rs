@@ -283,8 +283,9 @@ const READS_PER_TX: usize = 4;
 /// as revm's own `transact_many` does: the accounts and slots one loaded stay loaded for the
 /// next (cold again at its start), and their changes reach the shard's state in one step
 /// when the batch ends, instead of one finalize, commit and write set per transaction. A
-/// batch ends before a plain transfer (which reads the shard's state directly) and at the
-/// shard's end; under [`Batching::PerTransaction`], after every transaction.
+/// batch ends before a plain transfer (which reads the shard's state directly), at the end
+/// of a chunk claimed from the pool and at the shard's end; under
+/// [`Batching::PerTransaction`], after every transaction.
 pub fn run<'a>(env: &ShardEnv<'_, 'a>, mut members: Feed<'_>) -> ShardOutput<'a> {
     let expected = members.expected();
     // Room for the accounts the shard's transactions change (a sender and a recipient or
