@@ -377,11 +377,15 @@ mod tests {
     fn every_parallel_executor_agrees_with_revm_on_the_workloads() {
         // Smaller than the bench's, the same shapes: the sharded executors batch the
         // token's transfers and merge them (the path the bench times on `builtin:erc20`).
+        // The two blocks of 1,000 are large enough for `auto` to wake its helpers before its
+        // choice, and to rest them again for the hot slot, which it runs sequentially.
         let workloads = [
             transfers(300),
             erc20(300),
             hot_slot(60),
             few_accounts(120, 4),
+            erc20(1_000),
+            hot_slot(1_000),
         ];
         let options = crate::executors::ExecutorOptions { threads: 2 };
         for w in &workloads {
