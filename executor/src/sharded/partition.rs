@@ -107,11 +107,10 @@ pub fn partition(
         }
     }
     let alone_count = members.iter().filter(|&&count| count == 1).count();
-    if !pooled || (alone_count as f64) < super::pool::MIN_POOLED_SHARE * size as f64 {
-        members.clear();
-    }
-    let pooled = !members.is_empty();
-    let alone = |root: usize| members.get(root) == Some(&1);
+    let pooled =
+        pooled && size > 0 && alone_count as f64 >= super::pool::MIN_POOLED_SHARE * size as f64;
+    // A group of one that goes to the pool (none when the block is not pooled).
+    let alone = |root: usize| pooled && members.get(root) == Some(&1);
     // Largest first; ties by block order, for determinism. The keys are sorted with the
     // roots, not looked up per comparison.
     let largest_group_gas = (0..size)
