@@ -513,10 +513,19 @@ fn run_shards<'a>(
     };
     let finish = |phase: usize| phases[phase].1.fetch_add(1, Ordering::AcqRel);
     let pre = env.start.pre();
+    // Every worker warms its core's cache with the state before the block, when that is
+    // small enough to (see `PreState::warm`): measured on `builtin:erc20` and
+    // `builtin:transfers` at two threads, beside the same executor without it in one bench
+    // run (see PERFORMANCE.md).
+    let warm = workers >= 2 && pre.warmable(env.block.transactions.len());
     let worker_ids = AtomicUsize::new(0);
     let work = || {
         let worker = worker_ids.fetch_add(1, Ordering::Relaxed);
         let mut timer = Timer::start();
+        if warm {
+            pre.warm();
+            timer.lap_of("sharded.warm", worker);
+        }
         while let Some(shard) = claim(0, count) {
             let ran_shard = panic::catch_unwind(AssertUnwindSafe(|| {
                 shard::run(env, pool::Feed::new(&shards[shard], pool))

@@ -18,7 +18,9 @@ use std::collections::BTreeMap;
 use std::convert::Infallible;
 
 mod slots;
+mod warm;
 use slots::Slots;
+pub use warm::{MAX_WARM_BYTES, MAX_WARM_BYTES_PER_TX};
 
 /// An account as revm sees it: info with analysed code, and storage.
 #[derive(Clone, Debug, Default)]
@@ -84,6 +86,8 @@ pub struct PreState {
     block_hashes: BTreeMap<u64, B256>,
     /// Whether the balances of every account sum to less than 2^256.
     balances_fit: bool,
+    /// About how much memory the accounts and their slots take (see [`PreState::warm`]).
+    bytes: usize,
 }
 
 impl PreState {
@@ -110,6 +114,7 @@ impl PreState {
             })
             .is_some();
         PreState {
+            bytes: warm::bytes(&accounts),
             accounts,
             block_hashes: env.block_hashes.clone(),
             balances_fit,
