@@ -28,6 +28,8 @@ pub fn hint<T>(value: &T) {
 pub fn hint_all<T>(value: &T) {
     #[cfg(all(target_arch = "x86_64", not(feature = "shuttle")))]
     {
+        /// The size of a cache line on x86-64.
+        const LINE: usize = 64;
         let start = std::ptr::from_ref(value).cast::<i8>();
         let size = std::mem::size_of::<T>();
         for offset in (0..size)
@@ -45,9 +47,6 @@ pub fn hint_all<T>(value: &T) {
     #[cfg(not(all(target_arch = "x86_64", not(feature = "shuttle"))))]
     let _ = value;
 }
-
-/// The size of a cache line on the machines lockstep runs on (x86-64).
-const LINE: usize = 64;
 
 /// How many items [`Ahead`] hints before they are used: enough to cover a miss to the shared
 /// cache at the pace of a loop that does a hash-table update per item.
