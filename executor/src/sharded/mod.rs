@@ -9,6 +9,10 @@
 //! that state otherwise. A wrong prediction, and everything that
 //! read what it changed, is repaired by re-execution in block order; nothing is guessed.
 //!
+//! With two workers or more, each first warms its core's cache with the state before the
+//! block ([`crate::state::PreState::warm`]): the shards read it at random places, and a
+//! helper's core meets it cold.
+//!
 //! Fees are credited lazily, as in Block-STM: shards compute each transaction's fee without
 //! paying it, and the settlement pays it in block order. A transaction that reads the
 //! beneficiary sees its balance without the fees of earlier transactions in its shard, so its
