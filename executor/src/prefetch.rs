@@ -8,44 +8,36 @@ use std::collections::VecDeque;
 /// Asks the core to fetch the cache lines holding `value` (at most its first two: every value
 /// hinted is smaller than that).
 pub fn hint<T>(value: &T) {
-    #[cfg(all(target_arch = "x86_64", not(feature = "shuttle")))]
-    {
-        let start = std::ptr::from_ref(value).cast::<i8>();
-        let last = start.wrapping_add(std::mem::size_of::<T>().saturating_sub(1));
-        // SAFETY: a prefetch only hints the cache; it reads nothing, and any address is
-        // allowed (these are the first and last bytes of a live value).
-        unsafe {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            _mm_prefetch::<_MM_HINT_T0>(start);
-            _mm_prefetch::<_MM_HINT_T0>(last);
-        }
-    }
-    #[cfg(not(all(target_arch = "x86_64", not(feature = "shuttle"))))]
-    let _ = value;
+    fetch(value, 0);
+    fetch(value, std::mem::size_of::<T>().saturating_sub(1));
 }
 
 /// Asks the core to fetch every cache line holding `value`.
 pub fn hint_all<T>(value: &T) {
+    /// The size of a cache line on x86-64.
+    const LINE: usize = 64;
+    let size = std::mem::size_of::<T>();
+    for offset in (0..size).step_by(LINE) {
+        fetch(value, offset);
+    }
+    fetch(value, size.saturating_sub(1));
+}
+
+/// Asks the core to fetch the cache line holding byte `offset` of `value` (within it).
+#[inline(always)]
+fn fetch<T>(value: &T, offset: usize) {
     #[cfg(all(target_arch = "x86_64", not(feature = "shuttle")))]
     {
-        /// The size of a cache line on x86-64.
-        const LINE: usize = 64;
-        let start = std::ptr::from_ref(value).cast::<i8>();
-        let size = std::mem::size_of::<T>();
-        for offset in (0..size)
-            .step_by(LINE)
-            .chain(std::iter::once(size.saturating_sub(1)))
-        {
-            // SAFETY: as in `hint`: a prefetch reads nothing, and these are bytes of a live
-            // value.
-            unsafe {
-                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-                _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset));
-            }
+        let byte = std::ptr::from_ref(value).cast::<i8>().wrapping_add(offset);
+        // SAFETY: a prefetch only hints the cache; it reads nothing, and any address is
+        // allowed (this is a byte of a live value).
+        unsafe {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            _mm_prefetch::<_MM_HINT_T0>(byte);
         }
     }
     #[cfg(not(all(target_arch = "x86_64", not(feature = "shuttle"))))]
-    let _ = value;
+    let _ = (value, offset);
 }
 
 /// How many items [`Ahead`] hints before they are used: enough to cover a miss to the shared
