@@ -14,6 +14,7 @@ use lockstep_spec::Fork;
 use revm::context::result::{EVMError, HaltReason};
 use revm::context_interface::{Block as _, Cfg as _, ContextTr, Transaction as _};
 use revm::handler::{EvmTr, FrameResult, Handler, MainnetContext, MainnetEvm};
+use revm::interpreter::InitialAndFloorGas;
 use revm::primitives::hardfork::SpecId;
 use revm::state::{AccountInfo, EvmState};
 use std::cell::Cell;
@@ -54,6 +55,16 @@ impl<DB: StorageProbe> Handler for DeferredFee<DB> {
         first_frame_input: revm::interpreter::interpreter_action::FrameInit,
     ) -> Result<FrameResult, Self::Error> {
         Ok(crate::collision::run_exec_loop(evm, first_frame_input)?)
+    }
+
+    /// revm's check of the intrinsic gas, with the calldata counted faster
+    /// ([`crate::intrinsic`]).
+    fn validate_initial_tx_gas(
+        &self,
+        evm: &mut Self::Evm,
+    ) -> Result<InitialAndFloorGas, Self::Error> {
+        let ctx = evm.ctx_ref();
+        Ok(crate::intrinsic::initial_gas(ctx.tx(), ctx.cfg())?)
     }
 
     fn reward_beneficiary(

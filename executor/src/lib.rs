@@ -114,6 +114,7 @@ pub mod fast_hash;
 #[cfg(feature = "faults")]
 pub mod faults;
 pub mod finish;
+pub mod intrinsic;
 pub mod local_code;
 pub mod materialize;
 pub mod mv_memory;
