@@ -21,7 +21,8 @@ use std::cell::Cell;
 use std::marker::PhantomData;
 
 /// revm's mainnet handler, except that the beneficiary's fee is computed and kept in
-/// [`DeferredFee::fee`] instead of being paid.
+/// [`DeferredFee::fee`] instead of being paid, and that the intrinsic gas is counted by
+/// [`crate::intrinsic`] (the same figures, sooner).
 #[derive(Debug)]
 pub struct DeferredFee<DB> {
     fee: Cell<U256>,
