@@ -6,8 +6,9 @@
 //! itself scales across the threads of one process with no executor around it: revm shares
 //! its one empty code between threads, whose reference count transactions change (on this
 //! project's machine, two processes each running the baseline at once lost nothing, while
-//! `split:2` read about 1.5x on `builtin:transfers`). So it is not a bound: lockstep's
-//! executors, which hand revm empty code of each worker's own, can pass it.
+//! `split:2` read about 1.5x on `builtin:transfers` in session 19; 1.7-2.2x in session 23).
+//! So it is not a bound: lockstep's executors, which hand revm empty code of each worker's
+//! own, can pass it.
 //!
 //! Each sender's transactions stay in one chunk, in block order, so that their nonces follow
 //! each other. A transaction that is invalid on its own (one that spends what another chunk's
