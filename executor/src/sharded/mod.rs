@@ -595,7 +595,7 @@ fn run_shards<'a>(
                         *tallied.lock() = tally(env.fork, env.block, slims);
                     }
                     Item::Merge(part) => {
-                        *merged[part].lock() = merge_part(pre, &split, &all, part);
+                        *merged[part].lock() = merge_part(env.start, &split, part);
                     }
                 }
                 finish(1);
@@ -648,36 +648,24 @@ enum Item {
 }
 
 /// Merges part `part` of the shards' states, taken from `split`: the shard that changed it
-/// most keeps its piece, and the others' writes (by their outputs' first writes, `all`)
-/// move into it. Every shard's state is the start plus its own writes.
-fn merge_part<'a>(
-    pre: &PreState,
+/// most keeps its piece, and the others' writes move into it (told from the values at the
+/// start of the block, `start`: see [`crate::state::Part::absorb`]). Every shard's state is
+/// the start plus its own writes.
+fn merge_part(
+    start: &BlockState<'_>,
     split: &[Mutex<Vec<Option<Part>>>],
-    all: &[crate::sync::RwLockReadGuard<'_, Option<ShardOutput<'a>>>],
     part: usize,
 ) -> Option<Part> {
-    let mut pieces: Vec<(usize, Part)> = split
+    let mut pieces: Vec<Part> = split
         .iter()
-        .enumerate()
-        .filter_map(|(shard, parts)| Some((shard, parts.lock().get_mut(part)?.take()?)))
+        .filter_map(|parts| parts.lock().get_mut(part)?.take())
         .collect();
-    pieces.sort_by_key(|(_, piece)| std::cmp::Reverse(piece.len()));
+    pieces.sort_by_key(|piece| std::cmp::Reverse(piece.len()));
     let mut pieces = pieces.into_iter();
-    let (_, mut base) = pieces.next()?;
-    for (shard, piece) in pieces {
-        let Some(first_writes) = all
-            .get(shard)
-            .and_then(|o| o.as_ref())
-            .map(|o| &o.first_writes)
-        else {
-            continue;
-        };
-        base.absorb(
-            pre,
-            piece,
-            |address| first_writes.wrote_account(address),
-            |address, slot| first_writes.wrote_slot(address, slot),
-        );
+    let mut base = pieces.next()?;
+    let at_start = start.parts().get(part)?;
+    for piece in pieces {
+        base.absorb(start.pre(), at_start, piece);
     }
     Some(base)
 }

@@ -304,7 +304,7 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, mut members: Feed<'_>) -> ShardOutput<'a>
         .build_mainnet();
     let mut txs = Vec::with_capacity(expected);
     // A transfer writes two accounts, a token transfer an account and two slots.
-    let mut first_writes = FirstWrites::with_capacity(2 * expected, 2 * expected);
+    let mut first_writes = FirstWrites::with_capacity(3 * expected);
     let mut reset_storage = false;
     let mut batch: Option<Batch> = None;
     let beneficiary = env.block_env.beneficiary;
@@ -454,7 +454,7 @@ fn flush(
     // values: over a batch, revm resets a slot's original value to its present one whenever
     // a later transaction warms it.
     let reset = db.state.commit_reporting(env.fork, &changes, |location| {
-        first_writes.record(location, batch.first);
+        first_writes.record(&location, batch.first);
     });
     let end = db.reads.len();
     let runs = txs.get_mut(batch.first_run..).unwrap_or_default();
@@ -498,7 +498,7 @@ fn run_transfer(
     } = effect;
     // Both accounts change: the sender's nonce, the recipient's balance (by a non-zero value).
     for (address, info) in std::iter::once(sender).chain(recipient) {
-        first_writes.record(Location::Account(address), index);
+        first_writes.record(&Location::Account(address), index);
         db.state.set_info(address, Some(info));
     }
     ShardTx {
@@ -544,17 +544,19 @@ mod tests {
         let mut first_writes = FirstWrites::default();
         let mut state = state;
         let reset = state.commit_reporting(Fork::Cancun, &changes, |location| {
-            first_writes.record(location, 7)
+            first_writes.record(&location, 7)
         });
         assert!(!reset);
         assert_eq!(state.storage(&contract, &U256::from(1)), U256::from(5));
-        assert!(first_writes.wrote_slot(&contract, &U256::from(1)));
         assert_eq!(
             first_writes.first(&Location::Storage(contract, U256::from(1))),
             Some(7)
         );
-        assert!(!first_writes.wrote_slot(&contract, &U256::from(2)));
+        assert_eq!(
+            first_writes.first(&Location::Storage(contract, U256::from(2))),
+            None
+        );
         // The account itself is as it was: touched, not written.
-        assert!(!first_writes.wrote_account(&contract));
+        assert_eq!(first_writes.first(&Location::Account(contract)), None);
     }
 }

@@ -416,17 +416,16 @@ impl Part {
     }
 
     /// Takes into this part what `other`, the same part of another copy of the same start
-    /// that ran other transactions of the block, wrote: the accounts only `other` has
-    /// changed, whole, and of the accounts both have, the info where `wrote_account` names
-    /// the account and the slots `wrote_slot` names (sharded execution's merge; the shards
-    /// wrote disjoint locations and reset no account's storage).
-    pub fn absorb(
-        &mut self,
-        pre: &PreState,
-        other: Part,
-        wrote_account: impl Fn(&Address) -> bool,
-        wrote_slot: impl Fn(&Address, &U256) -> bool,
-    ) {
+    /// (`start`, this part's counterpart in the state both began from) that ran other
+    /// transactions of the block, wrote: the accounts only `other` has changed, whole, and of
+    /// the accounts both have, `other`'s info and slots where they differ from the start's.
+    ///
+    /// This is sharded execution's merge: the shards wrote disjoint locations and reset no
+    /// account's storage. A copy that did not write a location holds it as it was at the
+    /// start (it holds the start plus its own writes), so where the two differ, the one that
+    /// differs from the start wrote it; where they agree, either is right. No record of who
+    /// wrote what is asked (see [`crate::sharded::first_writes`]).
+    pub fn absorb(&mut self, pre: &PreState, start: &Part, other: Part) {
         // One growth of the table, to its final size, rather than one per doubling on the way.
         self.changes.reserve(other.changes.len());
         for (address, change) in other.changes {
@@ -450,18 +449,20 @@ impl Part {
                     });
                 }
                 alloy_primitives::map::Entry::Occupied(_) => {
-                    let info_written = wrote_account(&address);
-                    if !info_written && !storage.keys().any(|slot| wrote_slot(&address, slot)) {
-                        continue;
-                    }
+                    let summary = |info: &AccountInfo| (info.balance, info.nonce, info.code_hash);
+                    let info_written =
+                        start.info(pre, &address).map(summary) != Some(summary(&info));
                     let (live_info, _, live_storage) = self.live(pre, address);
                     if info_written {
                         *live_info = info;
                     }
                     // A slot this part lacks reads here as at the start, and `other` holds
                     // either its write or the start's value (a slot it only read): either is
-                    // right. Of a slot both hold, `other`'s value is right if it wrote it.
-                    live_storage.take_from(storage, |slot| wrote_slot(&address, slot));
+                    // right. Of a slot both hold, `other`'s value is right where it is not
+                    // the start's.
+                    live_storage.take_from(storage, |slot, theirs| {
+                        *theirs != start.storage(pre, &address, slot)
+                    });
                 }
             }
         }
@@ -611,6 +612,11 @@ impl<'a> BlockState<'a> {
     /// The parts of the overlay, in order of their index.
     pub fn into_parts(self) -> Vec<Part> {
         self.parts
+    }
+
+    /// The parts of the overlay, in order of their index, borrowed.
+    pub fn parts(&self) -> &[Part] {
+        &self.parts
     }
 
     /// The state before the block.
@@ -892,6 +898,55 @@ mod tests {
         assert!(state.commit_reporting(Fork::Cancun, &changes, |l| wrote.push(l)));
         assert_eq!(wrote, [Location::StorageReset(a), Location::Account(a)]);
         assert_eq!(state.storage(&a, &U256::from(1)), U256::ZERO);
+    }
+
+    #[test]
+    fn absorbing_takes_what_the_other_copy_changed_from_the_start() {
+        use revm::state::{Account as RevmAccount, EvmStorageSlot, TransactionId};
+        let pre = pre();
+        let (a, fresh) = (Address::with_last_byte(0xaa), Address::with_last_byte(0xbb));
+        let slot = |present: u64| {
+            EvmStorageSlot::new_changed(U256::ZERO, U256::from(present), TransactionId::ZERO)
+        };
+        // The start already differs from the pre-state: slot 2 is 30 there.
+        let mut start = BlockState::new(&pre);
+        let mut system = RevmAccount::from(start.info(&a).cloned().unwrap_or_default());
+        system.mark_touch();
+        system.storage.insert(U256::from(2), slot(30));
+        start.commit(Fork::Cancun, [(a, system)].into_iter().collect());
+        // Copy `ours` writes slot 1 and only reads slot 2 (30, the start's); copy `theirs`
+        // only reads slot 1 (11), writes slot 2, gives `a` a balance and creates `fresh`.
+        let commit = |changes: Vec<(Address, RevmAccount)>| {
+            let mut copy = start.clone();
+            copy.commit(Fork::Cancun, changes.into_iter().collect());
+            copy
+        };
+        let mut account = RevmAccount::from(start.info(&a).cloned().unwrap_or_default());
+        account.mark_touch();
+        let mut mine = account.clone();
+        mine.storage.insert(U256::from(1), slot(12));
+        mine.storage.insert(U256::from(2), slot(30));
+        let mut other = account;
+        other.info.balance = U256::from(99);
+        other.storage.insert(U256::from(1), slot(11));
+        other.storage.insert(U256::from(2), slot(31));
+        let mut created = RevmAccount::from(new_account());
+        created.info.balance = U256::from(1);
+        created.mark_touch();
+        let ours = commit(vec![(a, mine)]);
+        let theirs = commit(vec![(a, other), (fresh, created)]);
+        // Either way round, the merge holds both copies' writes and nothing they only read.
+        for (base, piece) in [(ours.clone(), theirs.clone()), (theirs, ours)] {
+            let mut parts = base.into_parts();
+            for (index, piece) in piece.into_parts().into_iter().enumerate() {
+                parts[index].absorb(&pre, &start.parts()[index], piece);
+            }
+            let merged = BlockState::from_parts(&pre, parts);
+            assert_eq!(merged.storage(&a, &U256::from(1)), U256::from(12));
+            assert_eq!(merged.storage(&a, &U256::from(2)), U256::from(31));
+            assert_eq!(merged.info(&a).map(|i| i.balance), Some(U256::from(99)));
+            assert_eq!(merged.info(&fresh).map(|i| i.balance), Some(U256::from(1)));
+        }
     }
 
     #[test]

@@ -44,19 +44,15 @@ impl Slots {
         self.0.iter().flat_map(|slots| slots.iter())
     }
 
-    /// The written slots.
-    pub(super) fn keys(&self) -> impl Iterator<Item = &U256> {
-        self.iter().map(|(slot, _)| slot)
-    }
-
     /// The written values.
     pub(super) fn values(&self) -> impl Iterator<Item = &U256> {
         self.iter().map(|(_, value)| value)
     }
 
     /// Takes `other`'s slots: each one this table lacks, and of those both hold, the ones
-    /// `theirs` names (the others keep this table's value).
-    pub(super) fn take_from(&mut self, other: Slots, theirs: impl Fn(&U256) -> bool) {
+    /// `theirs` names, given the slot and `other`'s value (the others keep this table's
+    /// value).
+    pub(super) fn take_from(&mut self, other: Slots, theirs: impl Fn(&U256, &U256) -> bool) {
         let Some(other) = other.0 else {
             return;
         };
@@ -69,7 +65,7 @@ impl Slots {
                     entry.insert(value);
                 }
                 alloy_primitives::map::Entry::Occupied(mut entry) => {
-                    if theirs(&slot) {
+                    if theirs(&slot, &value) {
                         entry.insert(value);
                     }
                 }
@@ -92,14 +88,14 @@ mod tests {
         assert!(slots.contains_key(&U256::from(2)) && !slots.contains_key(&U256::from(3)));
         assert_eq!(slots.values().filter(|v| !v.is_zero()).count(), 1);
         slots.clear();
-        assert_eq!(slots.keys().count(), 0);
+        assert_eq!(slots.iter().count(), 0);
         slots.insert(U256::from(4), U256::from(6));
         let entries: Vec<_> = slots.iter().collect();
         assert_eq!(entries, vec![(&U256::from(4), &U256::from(6))]);
     }
 
     #[test]
-    fn taking_slots_keeps_ours_unless_theirs_is_named() {
+    fn taking_slots_keeps_ours_unless_theirs_is_chosen() {
         let slot = U256::from;
         let mut ours = Slots::default();
         ours.insert(slot(1), slot(10));
@@ -108,11 +104,12 @@ mod tests {
         other.insert(slot(2), slot(21));
         other.insert(slot(3), slot(31));
         other.insert(slot(1), slot(11));
-        ours.take_from(other, |s| *s == slot(1));
+        // Theirs where they hold 11 (slot 1): slot 2's 21 is not.
+        ours.take_from(other, |_, value| *value == slot(11));
         assert_eq!(ours.get(&slot(1)), Some(&slot(11)));
         assert_eq!(ours.get(&slot(2)), Some(&slot(20)));
         assert_eq!(ours.get(&slot(3)), Some(&slot(31)));
-        ours.take_from(Slots::default(), |_| true);
-        assert_eq!(ours.keys().count(), 3);
+        ours.take_from(Slots::default(), |_, _| true);
+        assert_eq!(ours.iter().count(), 3);
     }
 }
