@@ -171,7 +171,9 @@ pub struct ShardOutput<'a> {
     pub reads: Vec<ValueRead>,
     /// The shard's state at its end: the start plus every change of its transactions.
     pub state: BlockState<'a>,
-    /// The locations its transactions wrote (the beneficiary's fees aside).
+    /// The locations its transactions wrote (the beneficiary's fees aside), by
+    /// fingerprint, each with the first of them that wrote it: what the other shards'
+    /// reads are checked against.
     pub first_writes: FirstWrites,
     /// Whether a transaction reset an account's storage (created, destroyed or deleted one).
     pub reset_storage: bool,
