@@ -656,6 +656,7 @@ fn merge_part(
     split: &[Mutex<Vec<Option<Part>>>],
     part: usize,
 ) -> Option<Part> {
+    let at_start = start.parts().get(part)?;
     let mut pieces: Vec<Part> = split
         .iter()
         .filter_map(|parts| parts.lock().get_mut(part)?.take())
@@ -663,7 +664,6 @@ fn merge_part(
     pieces.sort_by_key(|piece| std::cmp::Reverse(piece.len()));
     let mut pieces = pieces.into_iter();
     let mut base = pieces.next()?;
-    let at_start = start.parts().get(part)?;
     for piece in pieces {
         base.absorb(start.pre(), at_start, piece);
     }

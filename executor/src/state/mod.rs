@@ -67,6 +67,12 @@ pub fn new_account() -> AccountInfo {
         .copy_without_code()
 }
 
+/// What a write of an account changes: its balance, nonce and code hash (the code follows
+/// the hash).
+fn written_fields(info: &AccountInfo) -> (U256, u64, B256) {
+    (info.balance, info.nonce, info.code_hash)
+}
+
 /// A copy of `info` as lockstep's states and write sets keep it: an account without code
 /// leaves behind the shared empty bytecode revm gave it (see [`new_account`]), without
 /// touching its reference count.
@@ -394,9 +400,7 @@ impl Part {
         let pre_account = pre.account(&address);
         let (info, cleared, storage, existed) = self.live_or_new(pre, address);
         let now = &account.info;
-        if !existed
-            || (info.balance, info.nonce, info.code_hash) != (now.balance, now.nonce, now.code_hash)
-        {
+        if !existed || written_fields(info) != written_fields(now) {
             wrote(Location::Account(address));
         }
         *info = detached(now);
@@ -449,9 +453,8 @@ impl Part {
                     });
                 }
                 alloy_primitives::map::Entry::Occupied(_) => {
-                    let summary = |info: &AccountInfo| (info.balance, info.nonce, info.code_hash);
-                    let info_written =
-                        start.info(pre, &address).map(summary) != Some(summary(&info));
+                    let info_written = start.info(pre, &address).map(written_fields)
+                        != Some(written_fields(&info));
                     let (live_info, _, live_storage) = self.live(pre, address);
                     if info_written {
                         *live_info = info;
