@@ -39,9 +39,16 @@ fn tx_index(tx: usize) -> TxIndex {
     TxIndex::try_from(tx).unwrap_or(TxIndex::MAX)
 }
 
-/// The fingerprint the table keeps `location` by.
-fn fingerprint(location: &Location) -> u64 {
-    FastHash.hash_one(location)
+/// A location's 64-bit fingerprint ([`FastHash`] of the [`Location`], its kind included):
+/// how the table keeps a written location, and how a shard records what it read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Fingerprint(u64);
+
+impl Fingerprint {
+    /// The fingerprint of `location`.
+    pub fn of(location: &Location) -> Self {
+        Fingerprint(FastHash.hash_one(location))
+    }
 }
 
 impl FirstWrites {
@@ -56,7 +63,7 @@ impl FirstWrites {
     /// (a shard records its transactions in block order).
     pub fn record(&mut self, location: &Location, tx: usize) {
         self.first
-            .entry(fingerprint(location))
+            .entry(Fingerprint::of(location).0)
             .or_insert(tx_index(tx));
     }
 
@@ -64,9 +71,12 @@ impl FirstWrites {
     /// another location written by the shard shares its fingerprint, the first writer of
     /// either (see the module's documentation).
     pub fn first(&self, location: &Location) -> Option<usize> {
-        self.first
-            .get(&fingerprint(location))
-            .map(|&tx| tx as usize)
+        self.first_of(Fingerprint::of(location))
+    }
+
+    /// [`FirstWrites::first`] of the location whose fingerprint is `fingerprint`.
+    pub fn first_of(&self, fingerprint: Fingerprint) -> Option<usize> {
+        self.first.get(&fingerprint.0).map(|&tx| tx as usize)
     }
 }
 

@@ -377,12 +377,12 @@ struct SettleRun {
 fn by_index(size: usize, outputs: Vec<ShardOutput<'_>>) -> Vec<Option<SettleRun>> {
     let mut runs: Vec<Option<SettleRun>> = (0..size).map(|_| None).collect();
     for output in outputs {
-        let mut reads = output.reads.into_iter();
+        let mut values = output.values.into_iter();
         for (index, run) in output.txs {
             let run = SettleRun {
                 result: run.result,
                 changes: run.changes,
-                reads: reads.by_ref().take(run.reads.len()).collect(),
+                reads: values.by_ref().take(run.values.len()).collect(),
             };
             if let Some(slot) = runs.get_mut(index) {
                 *slot = Some(run);
@@ -578,10 +578,9 @@ fn run_shards<'a>(
                             .filter(|(other, _)| *other != shard)
                             .filter_map(|(_, o)| o.as_ref())
                             .collect();
-                        let beneficiary = env.block_env.beneficiary;
                         let is_clean = all[shard]
                             .as_ref()
-                            .is_some_and(|own| shard::check(own, &others, beneficiary));
+                            .is_some_and(|own| shard::check(own, &others));
                         clean[shard].store(is_clean, Ordering::Relaxed);
                         if !is_clean {
                             all_clean.store(false, Ordering::Relaxed);
@@ -611,6 +610,7 @@ fn run_shards<'a>(
             if let Some(own) = outputs[shard].write().as_mut() {
                 own.txs = Vec::new();
                 own.reads = Vec::new();
+                own.values = Vec::new();
             }
         }
         timer.lap_of("sharded.release", worker);

@@ -1,9 +1,11 @@
 //! One shard's execution: its transactions, in block order, one after another on one revm
 //! instance, against the state at the start of the block plus the shard's own earlier writes.
-//! Every value a transaction reads is recorded, so that the block's settlement can tell
-//! whether the transaction saw what sequential execution would have shown it.
+//! Every location a transaction reads is recorded by fingerprint, for the check of a clean
+//! block ([`check`]); the values read are kept where settling one by one can keep the run,
+//! so that it can tell whether the transaction saw what sequential execution would have
+//! shown it.
 
-use super::first_writes::FirstWrites;
+use super::first_writes::{Fingerprint, FirstWrites};
 use super::pool::Feed;
 use crate::beneficiary::{self, DeferredFee, Summary};
 use crate::collision::StorageProbe;
@@ -37,32 +39,17 @@ pub enum ValueRead {
 }
 
 impl ValueRead {
-    /// The account the read is of.
-    pub fn address(&self) -> Address {
+    /// The location whose writes could change the read: an account's for its fields and for
+    /// whether it holds storage (an account gains its first slot only by running code: it had
+    /// code at the start, which the read of the account sees too, or was created, which
+    /// resets its storage and leaves its shard not clean).
+    pub fn location(&self) -> Location {
         match self {
-            ValueRead::Account(address, _)
-            | ValueRead::Slot(address, ..)
-            | ValueRead::HasStorage(address, _) => *address,
-        }
-    }
-
-    /// Whether a write of `first_writes`, the locations another shard wrote with the first
-    /// transaction that wrote each, could have changed this read of transaction `tx`. Only
-    /// a shard that `reset_storage` can have written an account's storage reset.
-    pub fn overwritten_before(
-        &self,
-        tx: usize,
-        first_writes: &FirstWrites,
-        reset_storage: bool,
-    ) -> bool {
-        let before = |location: &Location| first_writes.first(location).is_some_and(|w| w < tx);
-        let (location, address) = match self {
             ValueRead::Account(address, _) | ValueRead::HasStorage(address, _) => {
-                (Location::Account(*address), address)
+                Location::Account(*address)
             }
-            ValueRead::Slot(address, slot, _) => (Location::Storage(*address, *slot), address),
-        };
-        before(&location) || (reset_storage && before(&Location::StorageReset(*address)))
+            ValueRead::Slot(address, slot, _) => Location::Storage(*address, *slot),
+        }
     }
 
     /// Whether `state` still holds what was read.
@@ -81,20 +68,39 @@ impl ValueRead {
 /// A shard's state with every read recorded: revm's database for the shard.
 struct Recording<'a> {
     state: BlockState<'a>,
-    reads: Vec<ValueRead>,
+    /// Every location read, by fingerprint, in order: what [`check`] reads.
+    reads: Vec<Fingerprint>,
+    /// The values read, in order, by the runs that settling can keep, followed by those of
+    /// the open batch or transfer (dropped when a batch of more than one transaction ends:
+    /// settling runs those again).
+    values: Vec<ValueRead>,
+    /// The block's beneficiary, and whether a transaction read its account.
+    beneficiary: Address,
+    read_beneficiary: bool,
     /// This shard's copies of the contracts' code.
     code: LocalCode,
 }
 
 impl Recording<'_> {
+    /// Records `read`: its location's fingerprint, and its value.
+    ///
+    /// A value read is about a hundred bytes, its fingerprint eight: a token transfer reads
+    /// three, and a batch of them keeps none of its values, so that the values of a batch
+    /// are written where the last batch's were, while they are in cache.
+    fn record(&mut self, read: ValueRead) {
+        let location = read.location();
+        self.read_beneficiary |= location.address() == self.beneficiary;
+        self.reads.push(Fingerprint::of(&location));
+        self.values.push(read);
+    }
+
     /// The account at `address`, recorded as read; without code where it has none, as the
     /// shard's state keeps it (revm's [`Database::basic`] gives it the shard's own empty
     /// code).
     fn read_account(&mut self, address: Address) -> Option<AccountInfo> {
         let code = &mut self.code;
         let info = self.state.info(&address).map(|info| code.account(info));
-        self.reads
-            .push(ValueRead::Account(address, beneficiary::summary(&info)));
+        self.record(ValueRead::Account(address, beneficiary::summary(&info)));
         info
     }
 }
@@ -115,7 +121,7 @@ impl Database for Recording<'_> {
 
     fn storage(&mut self, address: Address, index: U256) -> Result<U256, Infallible> {
         let value = self.state.storage(&address, &index);
-        self.reads.push(ValueRead::Slot(address, index, value));
+        self.record(ValueRead::Slot(address, index, value));
         Ok(value)
     }
 
@@ -127,7 +133,7 @@ impl Database for Recording<'_> {
 impl StorageProbe for Recording<'_> {
     fn has_storage(&mut self, address: Address) -> Result<bool, Infallible> {
         let has = self.state.has_storage(&address);
-        self.reads.push(ValueRead::HasStorage(address, has));
+        self.record(ValueRead::HasStorage(address, has));
         Ok(has)
     }
 }
@@ -157,8 +163,11 @@ pub struct ShardTx {
     pub changes: Changes,
     /// The fee it owes the beneficiary.
     pub fee: U256,
-    /// Where the values it read are in its shard's [`ShardOutput::reads`].
+    /// Where the locations it read are in its shard's [`ShardOutput::reads`].
     pub reads: std::ops::Range<usize>,
+    /// Where the values it read are in its shard's [`ShardOutput::values`]: empty unless
+    /// settling can keep its run ([`Changes::Writes`]) or a transfer's.
+    pub values: std::ops::Range<usize>,
 }
 
 /// What a shard produced.
@@ -166,9 +175,13 @@ pub struct ShardTx {
 pub struct ShardOutput<'a> {
     /// Each transaction's run, with its block index, in block order.
     pub txs: Vec<(usize, ShardTx)>,
-    /// Every value the shard's transactions read, one transaction after another (one
-    /// vector for the shard rather than one per transaction).
-    pub reads: Vec<ValueRead>,
+    /// Every location the shard's transactions read, by fingerprint, one transaction after
+    /// another (one vector for the shard rather than one per transaction).
+    pub reads: Vec<Fingerprint>,
+    /// The values read by the runs that settling can keep, one after another.
+    pub values: Vec<ValueRead>,
+    /// Whether a transaction read the beneficiary's account.
+    pub read_beneficiary: bool,
     /// The shard's state at its end: the start plus every change of its transactions.
     pub state: BlockState<'a>,
     /// The locations its transactions wrote (the beneficiary's fees aside), by
@@ -182,7 +195,9 @@ pub struct ShardOutput<'a> {
     pub slim: Vec<SlimTx>,
     /// Whether the shard can be merged with the others: every transaction succeeded, none
     /// reset an account's storage, read the beneficiary (whose fees are paid only after the
-    /// shards) or read a location that another shard wrote with an earlier transaction. Then
+    /// shards) or read a location that another shard wrote with an earlier transaction, and
+    /// no other shard reset an account's storage (which leaves that shard, and so the block,
+    /// not clean anyway). Then
     /// every location the shards wrote was written by one shard only (a transaction that
     /// writes a location reads it first), and each shard's view was the sequential one.
     pub clean: bool,
@@ -225,9 +240,12 @@ fn slim(block_txs: &[Transaction], txs: &[(usize, ShardTx)]) -> Vec<SlimTx> {
     slim
 }
 
-/// Whether `own` is clean (see [`ShardOutput::clean`]) beside the shards `others`.
-pub fn check(own: &ShardOutput<'_>, others: &[&ShardOutput<'_>], beneficiary: Address) -> bool {
+/// Whether `own` is clean (see [`ShardOutput::clean`]) beside the shards `others`: each
+/// location a transaction read is looked up by fingerprint in the others' first writes.
+pub fn check(own: &ShardOutput<'_>, others: &[&ShardOutput<'_>]) -> bool {
     !own.reset_storage
+        && !own.read_beneficiary
+        && others.iter().all(|other| !other.reset_storage)
         && own.txs.iter().all(|(index, run)| {
             run.result.is_ok()
                 && own
@@ -235,15 +253,13 @@ pub fn check(own: &ShardOutput<'_>, others: &[&ShardOutput<'_>], beneficiary: Ad
                     .get(run.reads.clone())
                     .unwrap_or_default()
                     .iter()
-                    .all(|read| {
-                        read.address() != beneficiary
-                            && others.iter().all(|other| {
-                                !read.overwritten_before(
-                                    *index,
-                                    &other.first_writes,
-                                    other.reset_storage,
-                                )
-                            })
+                    .all(|&read| {
+                        others.iter().all(|other| {
+                            other
+                                .first_writes
+                                .first_of(read)
+                                .is_none_or(|writer| writer >= *index)
+                        })
                     })
         })
 }
@@ -297,6 +313,9 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, mut members: Feed<'_>) -> ShardOutput<'a>
     let db = Recording {
         state: env.start.clone_with_room(2 * expected),
         reads: Vec::with_capacity(READS_PER_TX * expected),
+        values: Vec::new(),
+        beneficiary: env.block_env.beneficiary,
+        read_beneficiary: false,
         code: LocalCode::default(),
     };
     let mut evm = Context::mainnet()
@@ -322,7 +341,10 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, mut members: Feed<'_>) -> ShardOutput<'a>
                 reset_storage |= flush(&mut evm, env, open, &mut txs, &mut first_writes);
             }
         }
-        let first_read = evm.ctx.db_mut().reads.len();
+        let (first_read, first_value) = {
+            let db = evm.ctx.db_mut();
+            (db.reads.len(), db.values.len())
+        };
         match transfer::effect(
             &mut evm,
             env.fork,
@@ -331,18 +353,24 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, mut members: Feed<'_>) -> ShardOutput<'a>
         ) {
             Plain::Done(effect) => {
                 let db = evm.ctx.db_mut();
-                let run = run_transfer(db, effect, index, first_read, &mut first_writes);
+                let first = (first_read, first_value);
+                let run = run_transfer(db, effect, index, first, &mut first_writes);
                 txs.push((index, run));
                 continue;
             }
             Plain::Blocked(never) => match never {},
             // revm reads the accounts again.
-            Plain::NotApplicable => evm.ctx.db_mut().reads.truncate(first_read),
+            Plain::NotApplicable => {
+                let db = evm.ctx.db_mut();
+                db.reads.truncate(first_read);
+                db.values.truncate(first_value);
+            }
         }
         batch.get_or_insert(Batch {
             first: index,
             first_run: txs.len(),
             first_read,
+            first_value,
         });
         let mut handler = DeferredFee::default();
         // revm's handler commits the transaction into its journal, or discards it when it
@@ -357,6 +385,7 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, mut members: Feed<'_>) -> ShardOutput<'a>
                 changes: Changes::Batched,
                 fee: handler.fee(),
                 reads: first_read..first_read,
+                values: first_value..first_value,
             },
         ));
         if env.batching == Batching::PerTransaction {
@@ -386,11 +415,19 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, mut members: Feed<'_>) -> ShardOutput<'a>
     if let Some(open) = batch.take() {
         reset_storage |= flush(&mut evm, env, open, &mut txs, &mut first_writes);
     }
-    let Recording { state, reads, .. } = evm.ctx.journaled_state.database;
+    let Recording {
+        state,
+        reads,
+        values,
+        read_beneficiary,
+        ..
+    } = evm.ctx.journaled_state.database;
     ShardOutput {
         slim: slim(&env.block.transactions, &txs),
         txs,
         reads,
+        values,
+        read_beneficiary,
         state,
         first_writes,
         reset_storage,
@@ -429,15 +466,16 @@ struct Batch {
     first: usize,
     /// Where its first transaction is in the shard's runs.
     first_run: usize,
-    /// Where its reads start in the shard's reads.
+    /// Where its reads start in the shard's reads, and their values in the shard's values.
     first_read: usize,
+    first_value: usize,
 }
 
 /// Ends `batch`: its changes, taken from revm's journal, go into the shard's state and its
 /// written locations into `first_writes`. Returns whether it reset an account's storage.
 ///
-/// A batch of one transaction keeps its exact reads and writes, so that settling one by one
-/// can keep its run. A longer batch's transactions are checked as a whole, never wrongly
+/// A batch of one transaction keeps its exact reads, their values and its writes, so that
+/// settling one by one can keep its run. A longer batch's transactions are checked as a whole, never wrongly
 /// clean: every value they read from outside the journal is one of the batch's reads (the
 /// journal starts empty), and those are all given to its last transaction, so that they
 /// count as read after every transaction of the batch; every location they wrote counts as
@@ -460,8 +498,12 @@ fn flush(
     });
     let end = db.reads.len();
     let runs = txs.get_mut(batch.first_run..).unwrap_or_default();
+    // Only a run that settling can keep needs the values it read.
+    let mut kept_values = false;
     if let [(_, run)] = runs {
         if run.result.is_ok() {
+            run.values = batch.first_value..db.values.len();
+            kept_values = true;
             let beneficiary = env.block_env.beneficiary;
             let paid = beneficiary::pay_into_changes(&mut changes, beneficiary, run.fee);
             let lazy_fee = (!paid).then_some(run.fee);
@@ -476,6 +518,9 @@ fn flush(
             ));
         }
     }
+    if !kept_values {
+        db.values.truncate(batch.first_value);
+    }
     if let Some((_, last)) = runs.last_mut() {
         last.reads = batch.first_read..end;
     }
@@ -484,12 +529,12 @@ fn flush(
 }
 
 /// Applies a plain transfer's `effect` to the shard's state as transaction `index` (whose
-/// reads start at `first_read`), with its writes in `first_writes`.
+/// reads and their values start at `first`), with its writes in `first_writes`.
 fn run_transfer(
     db: &mut Recording<'_>,
     effect: transfer::Effect,
     index: usize,
-    first_read: usize,
+    (first_read, first_value): (usize, usize),
     first_writes: &mut FirstWrites,
 ) -> ShardTx {
     let transfer::Effect {
@@ -508,6 +553,7 @@ fn run_transfer(
         changes: Changes::Transfer,
         fee,
         reads: first_read..db.reads.len(),
+        values: first_value..db.values.len(),
     }
 }
 
