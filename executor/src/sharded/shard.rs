@@ -74,6 +74,9 @@ struct Recording<'a> {
     /// the open batch or transfer (dropped when a batch of more than one transaction ends:
     /// settling runs those again).
     values: Vec<ValueRead>,
+    /// Whether values are recorded: not once a batch holds a second transaction (its
+    /// values would be dropped at its flush).
+    keep_values: bool,
     /// The block's beneficiary, and whether a transaction read its account.
     beneficiary: Address,
     read_beneficiary: bool,
@@ -91,7 +94,9 @@ impl Recording<'_> {
         let location = read.location();
         self.read_beneficiary |= location.address() == self.beneficiary;
         self.reads.push(Fingerprint::of(&location));
-        self.values.push(read);
+        if self.keep_values {
+            self.values.push(read);
+        }
     }
 
     /// The account at `address`, recorded as read; without code where it has none, as the
@@ -314,6 +319,7 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, mut members: Feed<'_>) -> ShardOutput<'a>
         state: env.start.clone_with_room(2 * expected),
         reads: Vec::with_capacity(READS_PER_TX * expected),
         values: Vec::new(),
+        keep_values: true,
         beneficiary: env.block_env.beneficiary,
         read_beneficiary: false,
         code: LocalCode::default(),
@@ -365,6 +371,10 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, mut members: Feed<'_>) -> ShardOutput<'a>
                 db.reads.truncate(first_read);
                 db.values.truncate(first_value);
             }
+        }
+        if batch.is_some() {
+            // The batch will hold more than one transaction: none of its values is kept.
+            evm.ctx.db_mut().keep_values = false;
         }
         batch.get_or_insert(Batch {
             first: index,
@@ -498,10 +508,12 @@ fn flush(
     });
     let end = db.reads.len();
     let runs = txs.get_mut(batch.first_run..).unwrap_or_default();
-    // Only a run that settling can keep needs the values it read.
+    // Only a run that settling can keep needs the values it read; and it is kept only with
+    // the value of every read (settling checks the values it finds).
     let mut kept_values = false;
+    let every_value = db.values.len().saturating_sub(batch.first_value) == end - batch.first_read;
     if let [(_, run)] = runs {
-        if run.result.is_ok() {
+        if run.result.is_ok() && every_value {
             run.values = batch.first_value..db.values.len();
             kept_values = true;
             let beneficiary = env.block_env.beneficiary;
@@ -521,6 +533,7 @@ fn flush(
     if !kept_values {
         db.values.truncate(batch.first_value);
     }
+    db.keep_values = true;
     if let Some((_, last)) = runs.last_mut() {
         last.reads = batch.first_read..end;
     }
