@@ -370,7 +370,8 @@ fn tally(
 struct SettleRun {
     result: Result<revm::context::result::ExecutionResult, BlockError>,
     changes: Changes,
-    reads: Vec<shard::ValueRead>,
+    /// The values it read, if the shard kept every one (see [`shard::ShardTx::values`]).
+    reads: Option<Vec<shard::ValueRead>>,
 }
 
 /// Every shard's runs by block index (`None` for a transaction in no shard).
@@ -379,10 +380,11 @@ fn by_index(size: usize, outputs: Vec<ShardOutput<'_>>) -> Vec<Option<SettleRun>
     for output in outputs {
         let mut values = output.values.into_iter();
         for (index, run) in output.txs {
+            let kept: Vec<_> = values.by_ref().take(run.values.len()).collect();
             let run = SettleRun {
                 result: run.result,
                 changes: run.changes,
-                reads: values.by_ref().take(run.values.len()).collect(),
+                reads: (kept.len() == run.reads.len()).then_some(kept),
             };
             if let Some(slot) = runs.get_mut(index) {
                 *slot = Some(run);
@@ -412,11 +414,15 @@ fn settle<'a>(
     for (index, (tx, run)) in block.transactions.iter().zip(runs).enumerate() {
         sequential::check_block_limits(fork, block, index, tx, cumulative, blob_gas_used)?;
         // A run of a longer batch has no changes of its own to keep: it counts as
-        // re-executed, as it is.
+        // re-executed, as it is; so does a run without the value of every read (a transfer
+        // of a batched block).
         let held = run.as_ref().is_some_and(|run| {
             let state = &evm.ctx.db_mut().0;
             !matches!(run.changes, Changes::Batched)
-                && run.reads.iter().all(|read| read.holds(state))
+                && run
+                    .reads
+                    .as_ref()
+                    .is_some_and(|reads| reads.iter().all(|read| read.holds(state)))
         });
         let result = match run {
             Some(SettleRun {

@@ -75,7 +75,7 @@ struct Recording<'a> {
     /// settling runs those again).
     values: Vec<ValueRead>,
     /// Whether values are recorded: not once a batch holds a second transaction (its
-    /// values would be dropped at its flush).
+    /// values would be dropped at its flush), nor for a transfer of a batched block.
     keep_values: bool,
     /// The block's beneficiary, and whether a transaction read its account.
     beneficiary: Address,
@@ -171,7 +171,9 @@ pub struct ShardTx {
     /// Where the locations it read are in its shard's [`ShardOutput::reads`].
     pub reads: std::ops::Range<usize>,
     /// Where the values it read are in its shard's [`ShardOutput::values`]: empty unless
-    /// settling can keep its run ([`Changes::Writes`]) or a transfer's.
+    /// settling can keep its run ([`Changes::Writes`]), or it is a transfer of a block run
+    /// [`Batching::PerTransaction`]. Settling counts a run as held only with as many values
+    /// as reads.
     pub values: std::ops::Range<usize>,
 }
 
@@ -183,7 +185,8 @@ pub struct ShardOutput<'a> {
     /// Every location the shard's transactions read, by fingerprint, one transaction after
     /// another (one vector for the shard rather than one per transaction).
     pub reads: Vec<Fingerprint>,
-    /// The values read by the runs that settling can keep, one after another.
+    /// The values read by the runs that settling can keep (and by the transfers of a block
+    /// run [`Batching::PerTransaction`]), one after another.
     pub values: Vec<ValueRead>,
     /// Whether a transaction read the beneficiary's account.
     pub read_beneficiary: bool,
@@ -346,6 +349,10 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, mut members: Feed<'_>) -> ShardOutput<'a>
             if let Some(open) = batch.take() {
                 reset_storage |= flush(&mut evm, env, open, &mut txs, &mut first_writes);
             }
+            // Settling runs a transfer again whether its reads held or not: its values only
+            // count it as re-executed or not, and a batched block, expected clean, records
+            // none (two values of a hundred bytes each per transfer, kept to the block's end).
+            evm.ctx.db_mut().keep_values = env.batching == Batching::PerTransaction;
         }
         let (first_read, first_value) = {
             let db = evm.ctx.db_mut();
@@ -372,10 +379,9 @@ pub fn run<'a>(env: &ShardEnv<'_, 'a>, mut members: Feed<'_>) -> ShardOutput<'a>
                 db.values.truncate(first_value);
             }
         }
-        if batch.is_some() {
-            // The batch will hold more than one transaction: none of its values is kept.
-            evm.ctx.db_mut().keep_values = false;
-        }
+        // A batch's first transaction records its values, in case the batch ends with it
+        // (settling can then keep its run); from its second on, none are kept.
+        evm.ctx.db_mut().keep_values = batch.is_none();
         batch.get_or_insert(Batch {
             first: index,
             first_run: txs.len(),
@@ -533,7 +539,6 @@ fn flush(
     if !kept_values {
         db.values.truncate(batch.first_value);
     }
-    db.keep_values = true;
     if let Some((_, last)) = runs.last_mut() {
         last.reads = batch.first_read..end;
     }
