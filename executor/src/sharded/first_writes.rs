@@ -1,5 +1,7 @@
 //! The locations a shard wrote, each with the first of its transactions that wrote it: what
-//! the other shards' reads are checked against ([`super::shard::check`]).
+//! the other shards' reads are checked against ([`super::shard::check`]). The reads are
+//! recorded by the same fingerprint ([`Fingerprint`]), eight bytes each, beside their values
+//! only where settling one by one can use them.
 //!
 //! A location is kept by its 64-bit fingerprint ([`FastHash`] of the [`Location`], its kind
 //! included), in one table of 16-byte entries, rather than by the location itself in a table
