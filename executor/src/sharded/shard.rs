@@ -85,11 +85,12 @@ struct Recording<'a> {
 }
 
 impl Recording<'_> {
-    /// Records `read`: its location's fingerprint, and its value.
+    /// Records `read`: its location's fingerprint, and its value where settling can use it
+    /// ([`Recording::keep_values`]).
     ///
-    /// A value read is about a hundred bytes, its fingerprint eight: a token transfer reads
-    /// three, and a batch of them keeps none of its values, so that the values of a batch
-    /// are written where the last batch's were, while they are in cache.
+    /// A value read is about a hundred bytes, its fingerprint eight, and a token transfer
+    /// reads three: a batch records the values of its first transaction only (in case the
+    /// batch ends with it), and drops them at its flush if it does not.
     fn record(&mut self, read: ValueRead) {
         let location = read.location();
         self.read_beneficiary |= location.address() == self.beneficiary;
