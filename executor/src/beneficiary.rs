@@ -138,7 +138,7 @@ pub type Summary = Option<(U256, u64, B256)>;
 
 /// The [`Summary`] of an account.
 pub fn summary(account: &Option<AccountInfo>) -> Summary {
-    account.as_ref().map(|a| (a.balance, a.nonce, a.code_hash))
+    account.as_ref().map(crate::state::written_fields)
 }
 
 /// Pays `fee` into a transaction's changes when they hold the beneficiary (it was accessed

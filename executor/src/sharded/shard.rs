@@ -56,8 +56,7 @@ impl ValueRead {
     pub fn holds(&self, state: &BlockState<'_>) -> bool {
         match self {
             ValueRead::Account(address, seen) => {
-                let now = state.info(address);
-                now.map(|a| (a.balance, a.nonce, a.code_hash)) == *seen
+                state.info(address).map(crate::state::written_fields) == *seen
             }
             ValueRead::Slot(address, slot, seen) => state.storage(address, slot) == *seen,
             ValueRead::HasStorage(address, seen) => state.has_storage(address) == *seen,

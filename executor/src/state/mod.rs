@@ -68,8 +68,8 @@ pub fn new_account() -> AccountInfo {
 }
 
 /// What a write of an account changes: its balance, nonce and code hash (the code follows
-/// the hash).
-fn written_fields(info: &AccountInfo) -> (U256, u64, B256) {
+/// the hash). Also what a read of it is validated by ([`crate::beneficiary::Summary`]).
+pub(crate) fn written_fields(info: &AccountInfo) -> (U256, u64, B256) {
     (info.balance, info.nonce, info.code_hash)
 }
 
